@@ -1,0 +1,211 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+)
+
+// Extension is a phone number of a tenant, with its SIP credentials.
+type Extension struct {
+	ID          int64
+	TenantID    int64
+	Domain      string // the tenant's domain, which is also the digest realm
+	Number      string
+	DisplayName string
+	HA1MD5      string
+	HA1SHA256   string
+	PINHash     string // empty when no voicemail PIN is set
+	CreatedAt   time.Time
+}
+
+// AOR is the extension's address of record, NUMBER@DOMAIN.
+func (e *Extension) AOR() string { return e.Number + "@" + e.Domain }
+
+// NewExtension is what an admin provides to create an extension.
+type NewExtension struct {
+	Domain   string
+	Number   string
+	Password string
+	PIN      string // optional voicemail PIN
+	Name     string // optional display name
+}
+
+const extensionCols = `e.id, e.tenant_id, t.domain, e.number, e.display_name, e.ha1_md5, e.ha1_sha256, coalesce(e.pin_hash, ''), e.created_at`
+
+func scanExtension(row interface{ Scan(...any) error }) (*Extension, error) {
+	var e Extension
+	var created int64
+	if err := row.Scan(&e.ID, &e.TenantID, &e.Domain, &e.Number, &e.DisplayName, &e.HA1MD5, &e.HA1SHA256, &e.PINHash, &created); err != nil {
+		return nil, err
+	}
+	e.CreatedAt = time.UnixMilli(created)
+	return &e, nil
+}
+
+// check validates n and returns it cleaned, without touching the database.
+func (n NewExtension) check() (NewExtension, error) {
+	n.Domain = strings.ToLower(strings.TrimSpace(n.Domain))
+	n.Number = strings.TrimSpace(n.Number)
+	if err := ValidNumber(n.Number); err != nil {
+		return n, err
+	}
+	if err := ValidPassword(n.Password); err != nil {
+		return n, err
+	}
+	if n.PIN != "" {
+		if err := ValidPIN(n.PIN); err != nil {
+			return n, err
+		}
+		if n.PIN == n.Number {
+			return n, Errorf(EINVALID, "PIN may not be the extension number")
+		}
+	}
+	name, err := CleanDisplayName(n.Name)
+	if err != nil {
+		return n, err
+	}
+	n.Name = name
+	return n, nil
+}
+
+type execQuerier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (db *DB) insertExtension(ctx context.Context, q execQuerier, n NewExtension) (int64, error) {
+	var tenantID int64
+	err := q.QueryRowContext(ctx, `SELECT id FROM tenants WHERE domain = ?`, n.Domain).Scan(&tenantID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, Errorf(ENOTFOUND, "no tenant %s (add it with: deskpbx tenant add %s)", n.Domain, n.Domain)
+	}
+	if err != nil {
+		return 0, err
+	}
+	var pin sql.NullString
+	if n.PIN != "" {
+		pin = sql.NullString{String: HashPIN(n.PIN), Valid: true}
+	}
+	res, err := q.ExecContext(ctx, `INSERT INTO extensions (tenant_id, number, ha1_md5, ha1_sha256, pin_hash, display_name, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		tenantID, n.Number, HA1MD5(n.Number, n.Domain, n.Password), HA1SHA256(n.Number, n.Domain, n.Password),
+		pin, n.Name, db.now())
+	if isUniqueViolation(err) {
+		return 0, Errorf(ECONFLICT, "extension %s@%s already exists", n.Number, n.Domain)
+	}
+	if isConstraintViolation(err) {
+		return 0, Errorf(EINVALID, "extension %s@%s is not valid", n.Number, n.Domain)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
+}
+
+// CreateExtension adds one extension.
+func (db *DB) CreateExtension(ctx context.Context, n NewExtension) (*Extension, error) {
+	n, err := n.check()
+	if err != nil {
+		return nil, err
+	}
+	id, err := db.insertExtension(ctx, db.sql, n)
+	if err != nil {
+		return nil, err
+	}
+	return db.extensionByID(ctx, id)
+}
+
+// RowError tells which input row of a bulk operation failed.
+type RowError struct {
+	Row int // index into the slice given
+	Err error
+}
+
+func (e *RowError) Error() string { return e.Err.Error() }
+func (e *RowError) Unwrap() error { return e.Err }
+
+// ImportExtensions adds all of rows in one transaction, or none of them.
+func (db *DB) ImportExtensions(ctx context.Context, rows []NewExtension) error {
+	checked := make([]NewExtension, len(rows))
+	for i, n := range rows {
+		c, err := n.check()
+		if err != nil {
+			return &RowError{Row: i, Err: err}
+		}
+		checked[i] = c
+	}
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for i, n := range checked {
+		if _, err := db.insertExtension(ctx, tx, n); err != nil {
+			return &RowError{Row: i, Err: err}
+		}
+	}
+	return tx.Commit()
+}
+
+func (db *DB) extensionByID(ctx context.Context, id int64) (*Extension, error) {
+	e, err := scanExtension(db.sql.QueryRowContext(ctx, `SELECT `+extensionCols+`
+		FROM extensions e JOIN tenants t ON t.id = e.tenant_id WHERE e.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, Errorf(ENOTFOUND, "no such extension")
+	}
+	return e, err
+}
+
+// ExtensionByID returns an extension by its row ID.
+func (db *DB) ExtensionByID(ctx context.Context, id int64) (*Extension, error) {
+	return db.extensionByID(ctx, id)
+}
+
+// ExtensionByNumber returns extension number of tenant tenantID.
+func (db *DB) ExtensionByNumber(ctx context.Context, tenantID int64, number string) (*Extension, error) {
+	e, err := scanExtension(db.sql.QueryRowContext(ctx, `SELECT `+extensionCols+`
+		FROM extensions e JOIN tenants t ON t.id = e.tenant_id WHERE e.tenant_id = ? AND e.number = ?`, tenantID, number))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, Errorf(ENOTFOUND, "no extension %s", number)
+	}
+	return e, err
+}
+
+// LookupExtension finds number in the tenant that a SIP request addressed
+// to domain belongs to (domain's tenant, else the default one): the
+// registrar's and authenticator's one query per request.
+func (db *DB) LookupExtension(ctx context.Context, domain, number string) (*Extension, error) {
+	domain = strings.ToLower(domain)
+	e, err := scanExtension(db.sql.QueryRowContext(ctx, `SELECT `+extensionCols+`
+		FROM extensions e JOIN tenants t ON t.id = e.tenant_id
+		WHERE e.number = ? AND t.id = coalesce(
+			(SELECT id FROM tenants WHERE domain = ?),
+			(SELECT id FROM tenants WHERE is_default = 1))`, number, domain))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, Errorf(ENOTFOUND, "no extension %s@%s", number, domain)
+	}
+	return e, err
+}
+
+// Extensions lists the extensions of a tenant (all tenants when tenantID is 0).
+func (db *DB) Extensions(ctx context.Context, tenantID int64) ([]*Extension, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT `+extensionCols+`
+		FROM extensions e JOIN tenants t ON t.id = e.tenant_id
+		WHERE ? = 0 OR e.tenant_id = ? ORDER BY t.domain, length(e.number), e.number`, tenantID, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Extension
+	for rows.Next() {
+		e, err := scanExtension(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,135 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+)
+
+// Tenant is one SIP domain with its own extensions.
+type Tenant struct {
+	ID            int64
+	Domain        string
+	Default       bool
+	HasCompanyPIN bool
+	CreatedAt     time.Time
+}
+
+const tenantCols = `id, domain, is_default, company_pin IS NOT NULL, created_at`
+
+func scanTenant(row interface{ Scan(...any) error }) (*Tenant, error) {
+	var t Tenant
+	var created int64
+	if err := row.Scan(&t.ID, &t.Domain, &t.Default, &t.HasCompanyPIN, &created); err != nil {
+		return nil, err
+	}
+	t.CreatedAt = time.UnixMilli(created)
+	return &t, nil
+}
+
+// CreateTenant adds a tenant. The first tenant ever created becomes the
+// default one, as does any created with makeDefault.
+func (db *DB) CreateTenant(ctx context.Context, domain, companyPIN string, makeDefault bool) (*Tenant, error) {
+	domain = strings.ToLower(strings.TrimSpace(domain))
+	if err := ValidDomain(domain); err != nil {
+		return nil, err
+	}
+	var pinHash sql.NullString
+	if companyPIN != "" {
+		if err := ValidPIN(companyPIN); err != nil {
+			return nil, Errorf(EINVALID, "company %s", err.Error())
+		}
+		pinHash = sql.NullString{String: HashPIN(companyPIN), Valid: true}
+	}
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM tenants WHERE is_default = 1`).Scan(&n); err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		makeDefault = true
+	}
+	if makeDefault {
+		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET is_default = 0 WHERE is_default = 1`); err != nil {
+			return nil, err
+		}
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO tenants (domain, is_default, company_pin, created_at) VALUES (?, ?, ?, ?)`,
+		domain, makeDefault, pinHash, db.now())
+	if isUniqueViolation(err) {
+		return nil, Errorf(ECONFLICT, "tenant %s already exists", domain)
+	}
+	if err != nil {
+		return nil, err
+	}
+	id, _ := res.LastInsertId()
+	t, err := scanTenant(tx.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM tenants WHERE id = ?`, id))
+	if err != nil {
+		return nil, err
+	}
+	return t, tx.Commit()
+}
+
+// SetDefaultTenant moves the default mark to domain.
+func (db *DB) SetDefaultTenant(ctx context.Context, domain string) error {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `UPDATE tenants SET is_default = 0 WHERE is_default = 1`); err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE tenants SET is_default = 1 WHERE domain = ?`, strings.ToLower(domain))
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return Errorf(ENOTFOUND, "no tenant %s", domain)
+	}
+	return tx.Commit()
+}
+
+// TenantByDomain returns the tenant named domain.
+func (db *DB) TenantByDomain(ctx context.Context, domain string) (*Tenant, error) {
+	t, err := scanTenant(db.sql.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM tenants WHERE domain = ?`, strings.ToLower(domain)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, Errorf(ENOTFOUND, "no tenant %s", domain)
+	}
+	return t, err
+}
+
+// ResolveTenant returns the tenant a SIP request for domain belongs to:
+// the tenant of that name, else the default tenant.
+func (db *DB) ResolveTenant(ctx context.Context, domain string) (*Tenant, error) {
+	t, err := scanTenant(db.sql.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM tenants
+		WHERE domain = ? OR is_default = 1 ORDER BY domain = ? DESC LIMIT 1`, strings.ToLower(domain), strings.ToLower(domain)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, Errorf(ENOTFOUND, "no tenant for %s and no default tenant", domain)
+	}
+	return t, err
+}
+
+// Tenants lists every tenant by domain.
+func (db *DB) Tenants(ctx context.Context) ([]*Tenant, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT `+tenantCols+` FROM tenants ORDER BY domain`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Tenant
+	for rows.Next() {
+		t, err := scanTenant(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,121 @@
+package store
+
+import (
+	"net"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// ValidDomain checks a tenant domain: a DNS name, not an IP address
+// (requests addressed to an IP belong to the default tenant).
+func ValidDomain(domain string) error {
+	if domain == "" {
+		return Errorf(EINVALID, "domain is empty")
+	}
+	if len(domain) > 253 {
+		return Errorf(EINVALID, "domain %.40q… is longer than 253 characters", domain)
+	}
+	if net.ParseIP(domain) != nil {
+		return Errorf(EINVALID, "domain %q is an IP address; requests to an IP address belong to the default tenant", domain)
+	}
+	for _, label := range strings.Split(domain, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return Errorf(EINVALID, "domain %q is not a valid DNS name", domain)
+		}
+		for _, c := range label {
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+				return Errorf(EINVALID, "domain %q is not a valid DNS name (lower-case letters, digits, '-' and '.')", domain)
+			}
+		}
+	}
+	return nil
+}
+
+// ValidNumber checks an extension number: 1 to 15 digits.
+func ValidNumber(number string) error {
+	if number == "" {
+		return Errorf(EINVALID, "extension number is empty")
+	}
+	if len(number) > 15 {
+		return Errorf(EINVALID, "extension number %q is longer than 15 digits", number)
+	}
+	for _, c := range number {
+		if c < '0' || c > '9' {
+			return Errorf(EINVALID, "extension number %q must be digits only", number)
+		}
+	}
+	return nil
+}
+
+// ValidPassword checks a SIP password.
+func ValidPassword(pw string) error {
+	if pw == "" {
+		return Errorf(EINVALID, "password is empty")
+	}
+	if len(pw) < 6 {
+		return Errorf(EINVALID, "password is shorter than 6 characters")
+	}
+	if len(pw) > 128 {
+		return Errorf(EINVALID, "password is longer than 128 characters")
+	}
+	for _, c := range pw {
+		if c < 0x20 || c == 0x7f {
+			return Errorf(EINVALID, "password contains a control character")
+		}
+	}
+	return nil
+}
+
+// ValidPIN checks a numeric PIN and refuses the guessable ones: shorter
+// than 4 digits, one repeated digit, or a straight run (1234, 9876).
+// Callers add the context-specific checks (not equal to the extension).
+func ValidPIN(pin string) error {
+	if pin == "" {
+		return Errorf(EINVALID, "PIN is empty")
+	}
+	for _, c := range pin {
+		if c < '0' || c > '9' {
+			return Errorf(EINVALID, "PIN must be digits only")
+		}
+	}
+	if len(pin) < 4 {
+		return Errorf(EINVALID, "PIN is shorter than 4 digits")
+	}
+	if len(pin) > 15 {
+		return Errorf(EINVALID, "PIN is longer than 15 digits")
+	}
+	same, up, down := true, true, true
+	for i := 1; i < len(pin); i++ {
+		d := int(pin[i]) - int(pin[i-1])
+		same = same && d == 0
+		up = up && (d == 1 || d == -9)
+		down = down && (d == -1 || d == 9)
+	}
+	switch {
+	case same:
+		return Errorf(EINVALID, "PIN is one repeated digit; choose a less guessable one")
+	case up || down:
+		return Errorf(EINVALID, "PIN is a straight run of digits; choose a less guessable one")
+	}
+	return nil
+}
+
+// CleanDisplayName rejects what must never reach a SIP header: line breaks
+// and other control characters (header injection), quotes and backslashes
+// (they would end the quoted display-name), and invalid UTF-8.
+func CleanDisplayName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if !utf8.ValidString(name) {
+		return "", Errorf(EINVALID, "name is not valid UTF-8")
+	}
+	if utf8.RuneCountInString(name) > 64 {
+		return "", Errorf(EINVALID, "name is longer than 64 characters")
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) || r == '"' || r == '\\' {
+			return "", Errorf(EINVALID, "name may not contain quotes, backslashes or control characters")
+		}
+	}
+	return name, nil
+}
