@@ -1,0 +1,127 @@
+package media
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+)
+
+// ErrNoPorts means every RTP port of the range is in use or failed to bind.
+var ErrNoPorts = errors.New("no free RTP port")
+
+// PortAllocator hands out RTP ports from a range, even numbers only so the
+// odd port above each stays free for RTCP (RFC 3550 section 11). It is safe
+// for concurrent use.
+//
+// A port that fails to bind (another process, a parallel test, a socket in
+// TIME_WAIT-like reuse) is skipped rather than reported, and the cursor moves
+// round-robin so a port just released is the last to be reused: late packets
+// of a finished call then find no one instead of the next call.
+type PortAllocator struct {
+	lo    int // first even port
+	pairs int
+
+	mu    sync.Mutex
+	used  []bool
+	next  int
+	inUse int
+}
+
+// NewPortAllocator covers the ports lo..hi inclusive (e.g. 10000, 20000).
+func NewPortAllocator(lo, hi int) (*PortAllocator, error) {
+	if lo%2 != 0 {
+		lo++
+	}
+	if lo < 1024 || hi > 65535 || hi < lo+1 {
+		return nil, fmt.Errorf("media: bad RTP port range %d-%d", lo, hi)
+	}
+	pairs := (hi - lo + 1) / 2
+	return &PortAllocator{lo: lo, pairs: pairs, used: make([]bool, pairs)}, nil
+}
+
+// InUse reports how many RTP ports are currently leased.
+func (a *PortAllocator) InUse() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.inUse
+}
+
+// Size is the number of RTP ports (calls) the range can hold.
+func (a *PortAllocator) Size() int { return a.pairs }
+
+// Listen binds a UDP socket on ip at the next free even port. The lease owns
+// the socket; closing it returns the port.
+func (a *PortAllocator) Listen(ip netip.Addr) (*PortLease, error) {
+	var lastErr error
+	for range a.pairs {
+		slot, ok := a.reserve()
+		if !ok {
+			break
+		}
+		port := a.lo + 2*slot
+		conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(port))))
+		if err != nil {
+			a.release(slot)
+			lastErr = err
+			continue
+		}
+		return &PortLease{conn: conn, port: port, slot: slot, alloc: a}, nil
+	}
+	if lastErr != nil {
+		return nil, fmt.Errorf("%w: last error: %v", ErrNoPorts, lastErr)
+	}
+	return nil, ErrNoPorts
+}
+
+// reserve marks the next free slot used before binding, so concurrent
+// callers never race for the same port inside this process.
+func (a *PortAllocator) reserve() (int, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for range a.pairs {
+		slot := a.next
+		a.next = (a.next + 1) % a.pairs
+		if !a.used[slot] {
+			a.used[slot] = true
+			a.inUse++
+			return slot, true
+		}
+	}
+	return 0, false
+}
+
+func (a *PortAllocator) release(slot int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.used[slot] {
+		a.used[slot] = false
+		a.inUse--
+	}
+}
+
+// PortLease is one bound RTP port.
+type PortLease struct {
+	conn  *net.UDPConn
+	port  int
+	slot  int
+	alloc *PortAllocator
+	once  sync.Once
+	err   error
+}
+
+// Conn is the bound RTP socket.
+func (l *PortLease) Conn() *net.UDPConn { return l.conn }
+
+// Port is the RTP port to put in SDP.
+func (l *PortLease) Port() int { return l.port }
+
+// Close closes the socket and returns the port; it is idempotent.
+func (l *PortLease) Close() error {
+	l.once.Do(func() {
+		l.err = l.conn.Close()
+		l.alloc.release(l.slot)
+	})
+	return l.err
+}
