@@ -1,0 +1,240 @@
+// Command deskpbx is a single-binary SIP PBX with hot desking. With no
+// arguments it runs the server; its other commands provision tenants and
+// extensions in the same database, for admins and scripts.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"deskpbx/store"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// cli carries the standard streams so every command writes where it was
+// told to rather than reaching for os.Stdout itself.
+type cli struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+// command is one entry of the help text and of the dispatch table.
+type command struct {
+	name    string // "tenant add"
+	args    string // synopsis after the name
+	summary string
+	run     func(c *cli, cmd *command, args []string) error
+}
+
+// commands lists every command in the order help shows them; serve is
+// dispatched separately because its flags belong to runServe.
+var commands = []*command{
+	{name: "serve", args: "[flags]", summary: "run the PBX (the default when no command is given; see deskpbx serve -h)"},
+	{name: "tenant add", args: "[-db PATH] [-pin N] [-default] DOMAIN", summary: "add a tenant (a SIP domain); the first one becomes the default", run: (*cli).tenantAdd},
+	{name: "tenant list", args: "[-db PATH]", summary: "list tenants", run: (*cli).tenantList},
+	{name: "tenant default", args: "[-db PATH] DOMAIN", summary: "make an existing tenant the default (requests to an IP address go to it)", run: (*cli).tenantDefault},
+	{name: "ext add", args: "[-db PATH] -password P [-pin N] [-name NAME] DOMAIN NUMBER", summary: "add an extension to a tenant", run: (*cli).extAdd},
+	{name: "ext list", args: "[-db PATH] [DOMAIN]", summary: "list extensions, of one tenant or of all", run: (*cli).extList},
+	{name: "ext import", args: "[-db PATH] FILE.csv", summary: "add extensions from CSV (" + csvHeaderText + "), all or none; - reads stdin", run: (*cli).extImport},
+	{name: "healthcheck", args: "[-sip-addr HOST:PORT]", summary: "exit 0 if the running PBX answers a SIP OPTIONS within 2 s", run: (*cli).healthcheck},
+	{name: "help", args: "[COMMAND]", summary: "show this help, or the flags of one command"},
+}
+
+// usageError is bad command-line input: exit status 2, as flag does.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// errHelpShown means a command printed its help on request: exit 0.
+var errHelpShown = errors.New("help shown")
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr}
+	err := c.dispatch(args)
+	if err == nil || errors.Is(err, errHelpShown) || errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	fmt.Fprintln(stderr, "deskpbx: "+oneLine(err))
+	var ue *usageError
+	if errors.As(err, &ue) {
+		return 2
+	}
+	return 1
+}
+
+// oneLine keeps every failure to a single line of stderr, which scripts
+// and container health logs show whole.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+func (c *cli) dispatch(args []string) error {
+	if len(args) == 0 {
+		return runServe(nil)
+	}
+	switch args[0] {
+	case "serve":
+		return runServe(args[1:])
+	case "help", "-h", "-help", "--help":
+		return c.help(args[1:])
+	}
+	if strings.HasPrefix(args[0], "-") {
+		// Server flags without the word serve, as in "deskpbx -db /var/lib/deskpbx.db".
+		return runServe(args)
+	}
+	group := args[0]
+	sub := ""
+	if len(args) > 1 {
+		sub = args[1]
+	}
+	var matched bool
+	for _, cmd := range commands {
+		name, rest, hasSub := strings.Cut(cmd.name, " ")
+		if name != group {
+			continue
+		}
+		matched = true
+		if !hasSub {
+			return cmd.run(c, cmd, args[1:])
+		}
+		if rest == sub {
+			return cmd.run(c, cmd, args[2:])
+		}
+	}
+	if !matched {
+		return usagef("unknown command %q (see deskpbx help)", group)
+	}
+	if sub == "" || strings.HasPrefix(sub, "-") {
+		return usagef("%s needs a subcommand: %s", group, strings.Join(subcommands(group), ", "))
+	}
+	return usagef("unknown command %q (%s has: %s)", group+" "+sub, group, strings.Join(subcommands(group), ", "))
+}
+
+func subcommands(group string) []string {
+	var out []string
+	for _, cmd := range commands {
+		if name, rest, ok := strings.Cut(cmd.name, " "); ok && name == group {
+			out = append(out, rest)
+		}
+	}
+	return out
+}
+
+func (c *cli) help(args []string) error {
+	if len(args) > 0 {
+		want := strings.Join(args, " ")
+		if want == "serve" {
+			return runServe([]string{"-h"})
+		}
+		for _, cmd := range commands {
+			if cmd.name == want && cmd.run != nil {
+				return cmd.run(c, cmd, []string{"-h"})
+			}
+		}
+		return usagef("no help for %q: unknown command (see deskpbx help)", want)
+	}
+	w := c.stdout
+	fmt.Fprint(w, "deskpbx is a SIP PBX with hot desking in one binary.\n\nUsage:\n\n")
+	for _, cmd := range commands {
+		fmt.Fprintf(w, "  deskpbx %s %s\n      %s\n", cmd.name, cmd.args, cmd.summary)
+	}
+	fmt.Fprintf(w, "\nFlags go before the other arguments. -db defaults to $DESKPBX_DB, else %s.\n", defaultDBPath)
+	fmt.Fprint(w, "Run deskpbx help COMMAND for the flags of one command.\n")
+	return errHelpShown
+}
+
+// newFlagSet returns a FlagSet whose own printing is silenced: parse
+// reports errors in one line and prints help to stdout only on request.
+func newFlagSet(cmd *command) *flag.FlagSet {
+	fs := flag.NewFlagSet(cmd.name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+// parse parses args and checks the positional argument count is within
+// [min, max] (max < 0: unlimited).
+func (c *cli) parse(fs *flag.FlagSet, cmd *command, args []string, min, max int) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(c.stdout, "Usage: deskpbx %s %s\n\n%s.\n", cmd.name, cmd.args, upperFirst(cmd.summary))
+			fs.SetOutput(c.stdout)
+			if hasFlags(fs) {
+				fmt.Fprintln(c.stdout)
+				fs.PrintDefaults()
+			}
+			return errHelpShown
+		}
+		return usagef("%s: %v", cmd.name, err)
+	}
+	n := fs.NArg()
+	if n >= min && (max < 0 || n <= max) {
+		return nil
+	}
+	for _, a := range fs.Args() {
+		if strings.HasPrefix(a, "-") && len(a) > 1 {
+			return usagef("%s: flag %s after the arguments: flags go first (usage: deskpbx %s %s)", cmd.name, a, cmd.name, cmd.args)
+		}
+	}
+	what := "too many arguments"
+	if n < min {
+		what = "missing arguments"
+	}
+	return usagef("%s: %s (usage: deskpbx %s %s)", cmd.name, what, cmd.name, cmd.args)
+}
+
+func hasFlags(fs *flag.FlagSet) bool {
+	found := false
+	fs.VisitAll(func(*flag.Flag) { found = true })
+	return found
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// flagSet reports whether the user gave flag name, even if empty.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+const defaultDBPath = "./deskpbx.db"
+
+// envOrDefault is how every flag gets its DESKPBX_* twin.
+func envOrDefault(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func dbFlag(fs *flag.FlagSet) *string {
+	return fs.String("db", envOrDefault("DESKPBX_DB", defaultDBPath), "SQLite database `PATH` (env DESKPBX_DB)")
+}
+
+// openDB opens the database at path. Only commands that create things
+// from nothing may create the file: a mistyped -db for a list or an
+// extension should fail, not leave an empty database behind.
+func openDB(path string, create bool) (*store.DB, error) {
+	if !create {
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("no database at %s (set -db or DESKPBX_DB, or create it with: deskpbx tenant add DOMAIN)", path)
+		}
+	}
+	return store.Open(path)
+}
