@@ -1,0 +1,42 @@
+# deskpbx: `make run` and `make test` must work on a fresh Debian 12 box
+# that has only Go installed.
+
+GO ?= go
+BIN := bin/deskpbx
+
+# SQLite comes in through cgo. Without a C compiler Go silently builds
+# with cgo off, and the binary would fail only when it opens its database.
+export CGO_ENABLED := 1
+
+# apt needs root; sudo only when we are not root already.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: build run test bench fmt vet cc
+
+build: cc
+	$(GO) build -o $(BIN) ./cmd/deskpbx
+
+run: build
+	./$(BIN) serve
+
+test: cc
+	scripts/test-deps.sh
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+bench: cc
+	scripts/bench.sh
+
+fmt:
+	gofmt -l -w .
+
+vet: cc
+	$(GO) vet ./...
+
+# Installs the C compiler cgo needs, the first time only.
+cc:
+	@command -v "$${CC:-gcc}" >/dev/null 2>&1 || { \
+		command -v apt-get >/dev/null 2>&1 || { echo "deskpbx needs a C compiler (gcc) for SQLite: please install one" >&2; exit 1; }; \
+		echo "installing gcc: cgo needs it to build SQLite"; \
+		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y gcc libc6-dev; \
+	}
