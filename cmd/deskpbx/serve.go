@@ -1,8 +1,127 @@
 package main
 
-import "errors"
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
 
-// runServe runs the PBX until SIGINT/SIGTERM. (Being written: pbx wiring.)
+	"deskpbx/pbx"
+	"deskpbx/store"
+)
+
+// serveConfig is the server's configuration: flags, each with a
+// DESKPBX_* environment twin that sets its default.
+type serveConfig struct {
+	db          string
+	sipAddr     string
+	httpAddr    string
+	rtpPorts    string
+	externalIP  string
+	ringTimeout time.Duration
+	logLevel    string
+}
+
+func envOr(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func parseServeFlags(args []string) (*serveConfig, error) {
+	c := &serveConfig{}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.StringVar(&c.db, "db", envOr("DESKPBX_DB", "./deskpbx.db"), "SQLite database file (DESKPBX_DB)")
+	fs.StringVar(&c.sipAddr, "sip-addr", envOr("DESKPBX_SIP_ADDR", ":5060"), "SIP address, UDP and TCP (DESKPBX_SIP_ADDR)")
+	fs.StringVar(&c.httpAddr, "http-addr", envOr("DESKPBX_HTTP_ADDR", ":8080"), "admin web page address (DESKPBX_HTTP_ADDR)")
+	fs.StringVar(&c.rtpPorts, "rtp-ports", envOr("DESKPBX_RTP_PORTS", "10000-20000"), "RTP port range LO-HI (DESKPBX_RTP_PORTS)")
+	fs.StringVar(&c.externalIP, "external-ip", envOr("DESKPBX_EXTERNAL_IP", ""), "address phones reach this box on, for SIP Contact and SDP (DESKPBX_EXTERNAL_IP)")
+	ring, err := time.ParseDuration(envOr("DESKPBX_RING_TIMEOUT", "30s"))
+	if err != nil {
+		return nil, fmt.Errorf("DESKPBX_RING_TIMEOUT: %v", err)
+	}
+	fs.DurationVar(&c.ringTimeout, "ring-timeout", ring, "unanswered calls end with 480 after this (DESKPBX_RING_TIMEOUT)")
+	fs.StringVar(&c.logLevel, "log-level", envOr("DESKPBX_LOG_LEVEL", "info"), "debug, info, warn or error (DESKPBX_LOG_LEVEL)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("serve takes no arguments, got %q", fs.Arg(0))
+	}
+	return c, nil
+}
+
+func parsePortRange(s string) ([2]int, error) {
+	lo, hi, ok := strings.Cut(s, "-")
+	a, err1 := strconv.Atoi(lo)
+	b, err2 := strconv.Atoi(hi)
+	if !ok || err1 != nil || err2 != nil || a < 1024 || b > 65535 || b-a < 3 {
+		return [2]int{}, fmt.Errorf("rtp-ports %q: want LO-HI within 1024-65535, at least 4 ports", s)
+	}
+	return [2]int{a, b}, nil
+}
+
+// runServe runs the PBX until SIGINT or SIGTERM, then ends calls with
+// BYE, writes pending state and returns nil for a clean exit.
 func runServe(args []string) error {
-	return errors.New("serve: not yet wired")
+	cfg, err := parseServeFlags(args)
+	if err != nil {
+		return err
+	}
+	rtp, err := parsePortRange(cfg.rtpPorts)
+	if err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.logLevel)); err != nil {
+		return fmt.Errorf("log-level %q: %v", cfg.logLevel, err)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	// Most garbage is short-lived SIP messages; collecting less often
+	// buys throughput for memory a PBX box has plenty of.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(300)
+	}
+
+	db, err := store.Open(cfg.db)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	srv, err := pbx.New(pbx.Config{
+		DB:          db,
+		Log:         log,
+		SIPAddr:     cfg.sipAddr,
+		ExternalIP:  cfg.externalIP,
+		RTPPorts:    rtp,
+		RingTimeout: cfg.ringTimeout,
+	})
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := srv.Start(ctx); err != nil {
+		return err
+	}
+	log.Info("deskpbx running", "db", cfg.db, "sip", srv.SIPAddr())
+	<-ctx.Done()
+	log.Info("shutting down: ending calls")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("shutdown", "err", err)
+	}
+	log.Info("stopped")
+	return nil
 }

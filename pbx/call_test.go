@@ -1,0 +1,243 @@
+package pbx
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"deskpbx/store"
+)
+
+type office struct {
+	t   *testing.T
+	db  *store.DB
+	srv *Server
+	dir string
+}
+
+func testLogger() *slog.Logger {
+	if os.Getenv("DESKPBX_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// newOffice starts deskpbx on a fresh database with tenant acme.example
+// and extensions 1001 (Ada Lovelace), 1002 (Grace Hopper), 1003.
+func newOffice(t *testing.T, tweak ...func(*Config)) *office {
+	t.Helper()
+	dir := t.TempDir()
+	db, err := store.Open(filepath.Join(dir, "deskpbx.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := db.CreateTenant(ctx, "acme.example", "", false); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []store.NewExtension{
+		{Domain: "acme.example", Number: "1001", Password: "pw-1001-x", Name: "Ada Lovelace"},
+		{Domain: "acme.example", Number: "1002", Password: "pw-1002-x", Name: "Grace Hopper"},
+		{Domain: "acme.example", Number: "1003", Password: "pw-1003-x"},
+	} {
+		if _, err := db.CreateExtension(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o := &office{t: t, db: db, dir: dir}
+	o.start(tweak...)
+	t.Cleanup(func() {
+		o.stop()
+		db.Close()
+	})
+	return o
+}
+
+func (o *office) start(tweak ...func(*Config)) {
+	o.t.Helper()
+	cfg := Config{DB: o.db, Log: testLogger(), SIPAddr: "127.0.0.1:0", RTPPorts: [2]int{30000, 30999}}
+	for _, f := range tweak {
+		f(&cfg)
+	}
+	srv, err := New(cfg)
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	if err := srv.Start(context.Background()); err != nil {
+		o.t.Fatal(err)
+	}
+	o.srv = srv
+}
+
+func (o *office) stop() {
+	if o.srv == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	o.srv.Shutdown(ctx)
+	o.srv = nil
+}
+
+func (o *office) phone(user string) *phone {
+	return newPhone(o.t, o.srv.SIPAddr(), user, "acme.example", "pw-"+user+"-x")
+}
+
+func TestCallRingsAnswersAndHangsUpFromCaller(t *testing.T) {
+	o := newOffice(t)
+	ada, grace := o.phone("1001"), o.phone("1002")
+	ada.register()
+	grace.register()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	call, err := ada.dial(ctx, "1002")
+	if err != nil {
+		t.Fatalf("call 1001 -> 1002: %v", err)
+	}
+	in := waitFor(t, grace.incoming, "INVITE at 1002")
+	from := in.req.From()
+	if from.DisplayName != "Ada Lovelace" || from.Address.User != "1001" {
+		t.Fatalf("callee sees From %q <%s>, want the stored identity Ada Lovelace <1001>", from.DisplayName, from.Address.User)
+	}
+	if !strings.Contains(string(call.InviteResponse.Body()), "m=audio 4002 ") {
+		t.Fatalf("caller got answer SDP %q, want the callee's SDP unchanged", call.InviteResponse.Body())
+	}
+	if !strings.Contains(string(in.req.Body()), "m=audio 4000 ") {
+		t.Fatalf("callee got offer %q, want the caller's SDP unchanged", in.req.Body())
+	}
+	if err := call.Bye(ctx); err != nil {
+		t.Fatalf("caller hangs up: %v", err)
+	}
+	waitFor(t, grace.byes, "BYE at callee")
+}
+
+func TestCalleeHangsUp(t *testing.T) {
+	o := newOffice(t)
+	ada, grace := o.phone("1001"), o.phone("1002")
+	ada.register()
+	grace.register()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if _, err := ada.dial(ctx, "1002"); err != nil {
+		t.Fatal(err)
+	}
+	in := waitFor(t, grace.incoming, "INVITE at 1002")
+	// Wait for the PBX's ACK before hanging up, as a real phone would.
+	deadline := time.Now().Add(5 * time.Second)
+	for in.dialog.LoadState() < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := in.dialog.Bye(ctx); err != nil {
+		t.Fatalf("callee hangs up: %v", err)
+	}
+	waitFor(t, ada.byes, "BYE at caller")
+}
+
+func TestBusyUnknownAndUnregistered(t *testing.T) {
+	o := newOffice(t)
+	ada, grace := o.phone("1001"), o.phone("1002")
+	ada.register()
+	grace.register()
+	grace.setAnswer(486)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	for _, c := range []struct {
+		number string
+		want   int
+	}{{"1002", 486}, {"1999", 404}, {"1003", 480}} {
+		_, err := ada.dial(ctx, c.number)
+		if got := statusOf(err); got != c.want {
+			t.Errorf("call to %s: got %d (%v), want %d", c.number, got, err, c.want)
+		}
+	}
+}
+
+func TestCallerCancelsWhileRinging(t *testing.T) {
+	o := newOffice(t)
+	ada, grace := o.phone("1001"), o.phone("1002")
+	ada.register()
+	grace.register()
+	grace.setAnswer(0)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { _, err := ada.dial(ctx, "1002"); done <- err }()
+	in := waitFor(t, grace.incoming, "INVITE at 1002")
+	time.Sleep(200 * time.Millisecond) // let the 180 reach the caller
+	cancel()
+	waitFor(t, in.cancelled, "CANCEL at callee")
+	waitFor(t, done, "caller's INVITE to end")
+}
+
+func TestNoAnswerTimesOutWith480(t *testing.T) {
+	o := newOffice(t, func(c *Config) { c.RingTimeout = time.Second })
+	ada, grace := o.phone("1001"), o.phone("1002")
+	ada.register()
+	grace.register()
+	grace.setAnswer(0)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, err := ada.dial(ctx, "1002")
+	if got := statusOf(err); got != 480 {
+		t.Fatalf("unanswered call: %d (%v), want 480", got, err)
+	}
+	in := waitFor(t, grace.incoming, "INVITE at 1002")
+	waitFor(t, in.cancelled, "CANCEL at callee after ring timeout")
+}
+
+func TestAllPhonesOfAnExtensionRingAndLosersAreCancelled(t *testing.T) {
+	o := newOffice(t)
+	ada := o.phone("1001")
+	desk, mobile := o.phone("1002"), o.phone("1002")
+	ada.register()
+	desk.register()
+	mobile.register()
+	mobile.setAnswer(0)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	// The desk phone answers a little after both ring.
+	desk.setAnswer(200)
+	call, err := ada.dial(ctx, "1002")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, desk.incoming, "INVITE at desk phone")
+	in := waitFor(t, mobile.incoming, "INVITE at mobile")
+	waitFor(t, in.cancelled, "CANCEL at the phone that lost")
+	call.Bye(ctx)
+	waitFor(t, desk.byes, "BYE at the phone that answered")
+}
+
+func TestHoldAndResumeReachTheOtherPhone(t *testing.T) {
+	o := newOffice(t)
+	ada, grace := o.phone("1001"), o.phone("1002")
+	ada.register()
+	grace.register()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	call, err := ada.dial(ctx, "1002")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, grace.incoming, "INVITE at 1002")
+	for _, step := range []struct{ offer, answer string }{{"sendonly", "recvonly"}, {"sendrecv", "sendrecv"}} {
+		res, err := reinvite(ctx, call, sdp(4000, step.offer))
+		if err != nil {
+			t.Fatalf("re-INVITE %s: %v", step.offer, err)
+		}
+		got := waitFor(t, grace.reinvite, "re-INVITE at callee")
+		if !containsLine(got.Body(), "a="+step.offer) {
+			t.Fatalf("callee got re-INVITE body %q, want a=%s", got.Body(), step.offer)
+		}
+		if res.StatusCode != 200 || !containsLine(res.Body(), "a="+step.answer) {
+			t.Fatalf("caller got %d %q, want 200 with a=%s", res.StatusCode, res.Body(), step.answer)
+		}
+	}
+	call.Bye(ctx)
+	waitFor(t, grace.byes, "BYE at callee")
+}

@@ -1,0 +1,134 @@
+package pbx
+
+import (
+	"context"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// relayInDialog passes a request inside an established call (re-INVITE
+// for hold/resume or a codec change, UPDATE, INFO) to the other leg and
+// its final response back, so the two phones negotiate with each other.
+func (s *Server) relayInDialog(req *sip.Request, tx sip.ServerTransaction) {
+	c, fromA := s.calls.match(req)
+	if c == nil {
+		s.respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	c.mu.Lock()
+	b := c.b
+	c.mu.Unlock()
+	if b == nil {
+		// Early dialog: nothing to relay to yet.
+		s.respond(tx, req, 491, "Request Pending")
+		return
+	}
+	if req.IsInvite() {
+		if h := req.GetHeader("Require"); h != nil {
+			s.respond(tx, req, 420, "Bad Extension", sip.NewHeader("Unsupported", h.Value()))
+			return
+		}
+	}
+	var other interface {
+		TransactionRequest(context.Context, *sip.Request) (sip.ClientTransaction, error)
+		WriteRequest(*sip.Request) error
+	}
+	var target sip.Uri
+	if fromA {
+		other, target = b, b.InviteResponse.Contact().Address
+	} else {
+		other, target = c.a, c.a.InviteRequest.Contact().Address
+	}
+	out := sip.NewRequest(req.Method, target)
+	if ct := req.ContentType(); ct != nil {
+		out.AppendHeader(sip.HeaderClone(ct))
+	}
+	out.SetBody(req.Body())
+
+	ctx, cancel := context.WithTimeout(s.ctx, 32*time.Second)
+	defer cancel()
+	otx, err := other.TransactionRequest(ctx, out)
+	if err != nil {
+		c.log.Warn("relaying in-dialog request", "method", req.Method, "err", err)
+		s.respond(tx, req, 500, "Server Internal Error")
+		return
+	}
+	defer otx.Terminate()
+	for {
+		select {
+		case res := <-otx.Responses():
+			if res.IsProvisional() {
+				continue
+			}
+			if req.IsInvite() && res.IsSuccess() {
+				// We ACK the other leg ourselves; the ACK the sender will
+				// send us for our 200 is absorbed in onAck.
+				ack := sip.NewRequest(sip.ACK, target)
+				ack.AppendHeader(&sip.CSeqHeader{SeqNo: res.CSeq().SeqNo, MethodName: sip.ACK})
+				ack.AppendHeader(sip.HeaderClone(res.To()))
+				if err := other.WriteRequest(ack); err != nil {
+					c.log.Warn("ACK of relayed re-INVITE", "err", err)
+				}
+			}
+			back := sip.NewResponseFromRequest(req, res.StatusCode, res.Reason, res.Body())
+			if ct := res.ContentType(); ct != nil && len(res.Body()) > 0 {
+				back.AppendHeader(sip.HeaderClone(ct))
+			}
+			if res.IsSuccess() && req.IsInvite() {
+				back.AppendHeader(sip.HeaderClone(&s.dua.ContactHDR))
+			}
+			if err := tx.Respond(back); err != nil {
+				c.log.Debug("relaying response", "err", err)
+			}
+			c.log.Info("relayed in-dialog request", "method", req.Method, "from_caller", fromA, "code", res.StatusCode)
+			return
+		case <-otx.Done():
+			s.respond(tx, req, 408, "Request Timeout")
+			return
+		case <-ctx.Done():
+			s.respond(tx, req, 408, "Request Timeout")
+			return
+		}
+	}
+}
+
+// onAck confirms the caller's answered dialog; ACKs of relayed
+// re-INVITEs are absorbed (we acknowledged the other leg already).
+func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
+	c, fromA := s.calls.match(req)
+	if c == nil || !fromA {
+		return
+	}
+	if req.CSeq() != nil && req.CSeq().SeqNo == c.a.InviteRequest.CSeq().SeqNo {
+		c.a.ReadAck(req, tx)
+	}
+}
+
+// onBye ends the call from whichever side hung up.
+func (s *Server) onBye(req *sip.Request, tx sip.ServerTransaction) {
+	c, fromA := s.calls.match(req)
+	if c == nil {
+		s.respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	c.mu.Lock()
+	b := c.b
+	c.mu.Unlock()
+	var err error
+	switch {
+	case fromA:
+		err = c.a.ReadBye(req, tx)
+	case b != nil:
+		err = b.ReadBye(req, tx)
+	default:
+		s.respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	if err != nil {
+		s.respond(tx, req, 400, "Bad Request")
+		return
+	}
+	c.log.Info("hangup", "by_caller", fromA)
+	go c.hangup(context.Background())
+}

@@ -1,0 +1,212 @@
+package pbx
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"deskpbx/store"
+)
+
+// authenticate checks the request's digest credentials against the
+// extension they name in the tenant of domain. It returns that extension,
+// or nil after answering the request itself (challenge, 403 or 400).
+// REGISTER is challenged by the registrar (401); anything else by us as
+// the phone's proxy (407).
+func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, domain string) *store.Extension {
+	hdrName, chalName, code, reason := "Authorization", "WWW-Authenticate", 401, "Unauthorized"
+	if req.Method != sip.REGISTER {
+		hdrName, chalName, code, reason = "Proxy-Authorization", "Proxy-Authenticate", 407, "Proxy Authentication Required"
+	}
+	realm := domain
+	if t, err := s.db.ResolveTenant(ctx, domain); err == nil {
+		realm = t.Domain
+	}
+	sendChallenge := func(stale bool) {
+		res := sip.NewResponseFromRequest(req, code, reason, nil)
+		for _, v := range challenge(realm, s.nonces.issue(), stale, s.cfg.OfferSHA256) {
+			res.AppendHeader(sip.NewHeader(chalName, v))
+		}
+		tx.Respond(res)
+	}
+	var cred credentials
+	found := false
+	for _, h := range req.GetHeaders(hdrName) {
+		c, ok := parseCredentials(h.Value())
+		if !ok {
+			s.respond(tx, req, 400, "Malformed "+hdrName)
+			return nil
+		}
+		if c.realm == realm {
+			cred, found = c, true
+			break
+		}
+	}
+	if !found {
+		sendChallenge(false)
+		return nil
+	}
+	ext, err := s.db.LookupExtension(ctx, realm, cred.username)
+	if err != nil || !verifyDigest(&cred, ext, string(req.Method)) {
+		// One answer for unknown user and wrong password: no oracle.
+		if err != nil && store.ErrorCode(err) != store.ENOTFOUND {
+			s.log.Error("looking up extension", "err", err)
+			s.respond(tx, req, 500, "Server Internal Error")
+			return nil
+		}
+		s.log.Info("authentication failed", "user", cred.username, "realm", realm, "source", req.Source(), "method", req.Method)
+		s.respond(tx, req, 403, "Forbidden")
+		return nil
+	}
+	nc := cred.nc
+	if cred.qop == "" {
+		nc = ""
+	}
+	switch s.nonces.check(cred.nonce, nc) {
+	case nonceOK:
+		return ext
+	case nonceStale:
+		sendChallenge(true)
+	default:
+		sendChallenge(false)
+	}
+	return nil
+}
+
+func (s *Server) respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string, hdrs ...sip.Header) {
+	res := sip.NewResponseFromRequest(req, code, reason, nil)
+	for _, h := range hdrs {
+		res.AppendHeader(h)
+	}
+	if err := tx.Respond(res); err != nil {
+		s.log.Debug("respond failed", "code", code, "err", err)
+	}
+}
+
+// onRegister is the registrar (RFC 3261 §10.3).
+func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
+	ctx := s.ctx
+	to, cseq, callID := req.To(), req.CSeq(), req.CallID()
+	if to == nil || cseq == nil || callID == nil {
+		s.respond(tx, req, 400, "Missing To, CSeq or Call-ID")
+		return
+	}
+	ext := s.authenticate(ctx, req, tx, to.Address.Host)
+	if ext == nil {
+		return
+	}
+	if to.Address.User != ext.Number {
+		// A phone may only register its own address of record.
+		s.respond(tx, req, 403, "Forbidden")
+		return
+	}
+
+	headerExpires := -1
+	if h := req.GetHeader("Expires"); h != nil {
+		v, err := strconv.ParseUint(strings.TrimSpace(h.Value()), 10, 32)
+		if err != nil {
+			s.respond(tx, req, 400, "Bad Expires")
+			return
+		}
+		headerExpires = int(min(v, 1<<31-1))
+	}
+	now := s.db.Now()
+	var updates []contactUpdate
+	removeAll := false
+	contacts := req.GetHeaders("Contact")
+	for _, h := range contacts {
+		c, ok := h.(*sip.ContactHeader)
+		if !ok {
+			s.respond(tx, req, 400, "Bad Contact")
+			return
+		}
+		if c.Address.Wildcard {
+			if len(contacts) != 1 || headerExpires != 0 {
+				s.respond(tx, req, 400, "Contact * needs Expires: 0 and no other Contact")
+				return
+			}
+			removeAll = true
+			break
+		}
+		expires := headerExpires
+		if v, ok := c.Params.Get("expires"); ok {
+			n, err := strconv.ParseUint(v, 10, 32)
+			if err != nil {
+				s.respond(tx, req, 400, "Bad Contact expires")
+				return
+			}
+			expires = int(min(n, 1<<31-1))
+		}
+		if expires < 0 {
+			expires = int(s.cfg.DefaultExpires / time.Second)
+		}
+		if expires > 0 && time.Duration(expires)*time.Second < s.cfg.MinExpires {
+			s.respond(tx, req, 423, "Interval Too Brief",
+				sip.NewHeader("Min-Expires", strconv.Itoa(int(s.cfg.MinExpires/time.Second))))
+			return
+		}
+		d := min(time.Duration(expires)*time.Second, s.cfg.MaxExpires)
+		ua := ""
+		if h := req.GetHeader("User-Agent"); h != nil {
+			ua = h.Value()
+		}
+		updates = append(updates, contactUpdate{
+			remove: expires == 0,
+			binding: store.Binding{
+				ExtensionID: ext.ID,
+				Contact:     c.Address.String(),
+				Source:      req.Source(),
+				Transport:   strings.ToLower(req.Transport()),
+				CallID:      callID.Value(),
+				CSeq:        cseq.SeqNo,
+				UserAgent:   ua,
+				Expires:     now.Add(d),
+				Updated:     now,
+			},
+		})
+	}
+
+	var current []store.Binding
+	if len(updates) > 0 || removeAll {
+		changed, cur, err := s.location.apply(ext.ID, updates, removeAll, callID.Value(), cseq.SeqNo)
+		switch err {
+		case nil:
+		case errOutOfOrder:
+			s.respond(tx, req, 500, "Out of Order REGISTER")
+			return
+		case errTooManyContacts:
+			s.respond(tx, req, 403, "Too Many Contacts")
+			return
+		}
+		for _, c := range changed {
+			if c.remove {
+				s.writer.Delete(ext.ID, c.binding.Contact)
+			} else {
+				s.writer.Put(c.binding)
+			}
+		}
+		current = cur
+		s.log.Debug("registered", "aor", ext.AOR(), "contacts", len(cur), "source", req.Source())
+	} else {
+		current = s.location.Lookup(ext.ID)
+	}
+
+	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+	for _, b := range current {
+		var u sip.Uri
+		if err := sip.ParseUri(b.Contact, &u); err != nil {
+			continue
+		}
+		left := int(b.Expires.Sub(now).Round(time.Second) / time.Second)
+		params := sip.NewParams()
+		params.Add("expires", strconv.Itoa(max(left, 0)))
+		res.AppendHeader(&sip.ContactHeader{Address: u, Params: params})
+	}
+	res.AppendHeader(sip.NewHeader("Date", now.UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT")))
+	if err := tx.Respond(res); err != nil {
+		s.log.Debug("respond to REGISTER", "err", err)
+	}
+}
