@@ -50,34 +50,19 @@ const phoneSDP = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r
 
 func sdp(port int, dir string) []byte { return []byte(fmt.Sprintf(phoneSDP, port, dir)) }
 
-func freeUDPPort(t *testing.T) int {
-	t.Helper()
-	for i := 0; i < 50; i++ {
-		c, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := c.LocalAddr().(*net.UDPAddr).Port
-		c.Close()
-		// sipgo also opens TCP on some paths; make sure both are free.
-		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
-		if err == nil {
-			l.Close()
-			return port
-		}
-	}
-	t.Fatal("no free port")
-	return 0
-}
-
 func newPhone(t *testing.T, pbxAddr, user, domain, password string) *phone {
 	t.Helper()
-	port := freeUDPPort(t)
+	// Bind first and keep the socket: a port picked then released can be
+	// taken by a test running beside us before we bind it again.
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := conn.LocalAddr().(*net.UDPAddr).Port
 	p := &phone{t: t, user: user, domain: domain, password: password, pbx: pbxAddr,
 		addr: "127.0.0.1:" + strconv.Itoa(port), answer: 200,
 		incoming: make(chan *incomingCall, 8), reinvite: make(chan *sip.Request, 8), byes: make(chan *sip.Request, 8),
 		inCalls: make(map[string]*sipgo.DialogServerSession), outCalls: make(map[string]*sipgo.DialogClientSession)}
-	var err error
 	p.ua, err = sipgo.NewUA(sipgo.WithUserAgent("testphone-"+user), sipgo.WithUserAgentHostname("127.0.0.1"))
 	if err != nil {
 		t.Fatal(err)
@@ -100,13 +85,11 @@ func newPhone(t *testing.T, pbxAddr, user, domain, password string) *phone {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
-	ready := make(chan struct{})
-	go p.srv.ListenAndServe(context.WithValue(ctx, sipgo.ListenReadyCtxKey, sipgo.ListenReadyCtxValue(ready)), "udp", p.addr)
-	select {
-	case <-ready:
-	case <-time.After(5 * time.Second):
-		t.Fatal("phone did not start listening")
-	}
+	go func() {
+		<-ctx.Done()
+		conn.Close()
+	}()
+	go p.srv.ServeUDP(conn)
 	// Ready fires before the listener joins the connection pool; until it
 	// has, the client would try to bind the same port again.
 	for i := 0; ; i++ {
@@ -339,4 +322,8 @@ func reinvite(ctx context.Context, d *sipgo.DialogClientSession, body []byte) (*
 		d.WriteRequest(ack)
 	}
 	return res, nil
+}
+
+func digestFor(p *phone) sipgo.DigestAuth {
+	return sipgo.DigestAuth{Username: p.user, Password: p.password}
 }

@@ -174,16 +174,18 @@ func (db *DB) ExtensionByNumber(ctx context.Context, tenantID int64, number stri
 	return e, err
 }
 
-// LookupExtension finds number in the tenant that a SIP request addressed
-// to domain belongs to (domain's tenant, else the default one): the
-// registrar's and authenticator's one query per request.
+// LookupExtension finds number in the tenant a SIP request addressed to
+// domain belongs to (see ResolveTenant): the registrar's and the
+// authenticator's one query per request.
 func (db *DB) LookupExtension(ctx context.Context, domain, number string) (*Extension, error) {
 	domain = strings.ToLower(domain)
+	cond := `t.domain = ?`
+	if isIPHost(domain) {
+		cond = `t.is_default = 1 AND ? <> ''`
+	}
 	e, err := scanExtension(db.sql.QueryRowContext(ctx, `SELECT `+extensionCols+`
 		FROM extensions e JOIN tenants t ON t.id = e.tenant_id
-		WHERE e.number = ? AND t.id = coalesce(
-			(SELECT id FROM tenants WHERE domain = ?),
-			(SELECT id FROM tenants WHERE is_default = 1))`, number, domain))
+		WHERE e.number = ? AND `+cond, number, domain))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, Errorf(ENOTFOUND, "no extension %s@%s", number, domain)
 	}

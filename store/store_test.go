@@ -37,6 +37,9 @@ func TestFirstTenantIsDefaultAndDefaultMoves(t *testing.T) {
 	if got, _ := db.ResolveTenant(ctx, "127.0.0.1"); got.Domain != "beta.example" {
 		t.Fatalf("IP resolves to %s, want the default beta.example", got.Domain)
 	}
+	if _, err := db.ResolveTenant(ctx, "elsewhere.example"); ErrorCode(err) != ENOTFOUND {
+		t.Fatalf("unknown domain resolves: %v", err)
+	}
 	if got, _ := db.ResolveTenant(ctx, "acme.example"); got.Domain != "acme.example" {
 		t.Fatalf("acme.example resolves to %s", got.Domain)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"net"
 	"strings"
 	"time"
 )
@@ -106,14 +107,24 @@ func (db *DB) TenantByDomain(ctx context.Context, domain string) (*Tenant, error
 }
 
 // ResolveTenant returns the tenant a SIP request for domain belongs to:
-// the tenant of that name, else the default tenant.
+// the tenant of that name, or the default tenant when domain is an IP
+// address (phones set up with the box's address). A name that is no
+// tenant's is not found: it is somebody else's domain.
 func (db *DB) ResolveTenant(ctx context.Context, domain string) (*Tenant, error) {
-	t, err := scanTenant(db.sql.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM tenants
-		WHERE domain = ? OR is_default = 1 ORDER BY domain = ? DESC LIMIT 1`, strings.ToLower(domain), strings.ToLower(domain)))
+	domain = strings.ToLower(domain)
+	q := `SELECT ` + tenantCols + ` FROM tenants WHERE domain = ?`
+	if isIPHost(domain) {
+		q = `SELECT ` + tenantCols + ` FROM tenants WHERE is_default = 1`
+	}
+	t, err := scanTenant(db.sql.QueryRowContext(ctx, q, domain))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, Errorf(ENOTFOUND, "no tenant for %s and no default tenant", domain)
+		return nil, Errorf(ENOTFOUND, "no tenant for %s", domain)
 	}
 	return t, err
+}
+
+func isIPHost(host string) bool {
+	return net.ParseIP(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")) != nil
 }
 
 // Tenants lists every tenant by domain.

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -50,11 +52,19 @@ func parseServeFlags(args []string) (*serveConfig, error) {
 	}
 	fs.DurationVar(&c.ringTimeout, "ring-timeout", ring, "unanswered calls end with 480 after this (DESKPBX_RING_TIMEOUT)")
 	fs.StringVar(&c.logLevel, "log-level", envOr("DESKPBX_LOG_LEVEL", "info"), "debug, info, warn or error (DESKPBX_LOG_LEVEL)")
+	// Errors come back as one line from main; -h prints the flags.
+	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
-		return nil, err
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(os.Stdout)
+			fmt.Println("usage: deskpbx serve [flags]")
+			fs.PrintDefaults()
+			return nil, err
+		}
+		return nil, usagef("serve: %v", err)
 	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("serve takes no arguments, got %q", fs.Arg(0))
+		return nil, usagef("serve takes no arguments, got %q", fs.Arg(0))
 	}
 	return c, nil
 }
@@ -64,7 +74,7 @@ func parsePortRange(s string) ([2]int, error) {
 	a, err1 := strconv.Atoi(lo)
 	b, err2 := strconv.Atoi(hi)
 	if !ok || err1 != nil || err2 != nil || a < 1024 || b > 65535 || b-a < 3 {
-		return [2]int{}, fmt.Errorf("rtp-ports %q: want LO-HI within 1024-65535, at least 4 ports", s)
+		return [2]int{}, usagef("rtp-ports %q: want LO-HI within 1024-65535, at least 4 ports", s)
 	}
 	return [2]int{a, b}, nil
 }

@@ -1,0 +1,220 @@
+package pbx
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+func (p *phone) do(req *sip.Request) *sip.Response {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := p.client.Do(ctx, req)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return res
+}
+
+func TestWrongPasswordAndUnknownUserAreRefusedAlike(t *testing.T) {
+	o := newOffice(t)
+	ada := o.phone("1001")
+	res, err := ada.doAuth(ada.registerReq("<sip:1001@"+ada.addr+">", 600), "wrong-password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != 403 {
+		t.Fatalf("wrong password: %d, want 403", res.StatusCode)
+	}
+	ghost := newPhone(t, o.srv.SIPAddr(), "1999", "acme.example", "whatever1")
+	res, _ = ghost.doAuth(ghost.registerReq("<sip:1999@"+ghost.addr+">", 600), "whatever1")
+	if res.StatusCode != 403 {
+		t.Fatalf("unknown user: %d, want 403", res.StatusCode)
+	}
+	other := newPhone(t, o.srv.SIPAddr(), "1001", "nowhere.example", "pw-1001-x")
+	res, _ = other.doAuth(other.registerReq("<sip:1001@"+other.addr+">", 600), "pw-1001-x")
+	if res.StatusCode == 200 {
+		t.Fatal("registration for an unknown domain with another tenant's password succeeded")
+	}
+	if n := o.srv.Location().Count(); n != 0 {
+		t.Fatalf("%d bindings after refused registrations", n)
+	}
+	// Registering someone else's AOR with one's own credentials fails.
+	res, _ = ada.doAuth(func() *sip.Request {
+		r := ada.registerReq("<sip:1002@"+ada.addr+">", 600)
+		to := r.To()
+		to.Address.User = "1002"
+		return r
+	}(), "pw-1001-x")
+	if res.StatusCode != 403 {
+		t.Fatalf("registering 1002 as 1001: %d, want 403", res.StatusCode)
+	}
+	ada.register()
+}
+
+func TestRegistrationLifecycle(t *testing.T) {
+	o := newOffice(t)
+	ada := o.phone("1001")
+	second := "<sip:1001@127.0.0.1:5999>"
+
+	res, _ := ada.doAuth(ada.registerReq("<sip:1001@"+ada.addr+">", 30), ada.password)
+	if res.StatusCode != 423 || res.GetHeader("Min-Expires") == nil {
+		t.Fatalf("expires 30: %d, want 423 with Min-Expires", res.StatusCode)
+	}
+	ada.register()
+	res, _ = ada.doAuth(ada.registerReq(second+";expires=120", -1), ada.password)
+	if res.StatusCode != 200 || len(res.GetHeaders("Contact")) != 2 {
+		t.Fatalf("second contact: %d with %d contacts, want 200 with 2", res.StatusCode, len(res.GetHeaders("Contact")))
+	}
+	for _, h := range res.GetHeaders("Contact") {
+		c := h.(*sip.ContactHeader)
+		exp, _ := c.Params.Get("expires")
+		if strings.Contains(c.Address.String(), "5999") && exp != "120" {
+			t.Fatalf("second contact expires=%s, want 120", exp)
+		}
+	}
+	// A REGISTER without Contact lists the bindings and changes nothing.
+	res, _ = ada.doAuth(ada.registerReq("", -1), ada.password)
+	if res.StatusCode != 200 || len(res.GetHeaders("Contact")) != 2 {
+		t.Fatalf("query: %d with %d contacts, want 200 with 2", res.StatusCode, len(res.GetHeaders("Contact")))
+	}
+	res, _ = ada.doAuth(ada.registerReq(second, 0), ada.password)
+	if res.StatusCode != 200 || len(res.GetHeaders("Contact")) != 1 {
+		t.Fatalf("unregister one: %d with %d contacts, want 200 with 1", res.StatusCode, len(res.GetHeaders("Contact")))
+	}
+	res, _ = ada.doAuth(ada.registerReq("<sip:1001@"+ada.addr+">", 0), ada.password)
+	res, _ = ada.doAuth(ada.registerReq("*", 5), ada.password)
+	if res.StatusCode != 400 {
+		t.Fatalf("Contact * with Expires 5: %d, want 400", res.StatusCode)
+	}
+	ada.register()
+	res, _ = ada.doAuth(ada.registerReq("*", 0), ada.password)
+	if res.StatusCode != 200 || len(res.GetHeaders("Contact")) != 0 {
+		t.Fatalf("Contact *: %d with %d contacts, want 200 with none", res.StatusCode, len(res.GetHeaders("Contact")))
+	}
+	if n := o.srv.Location().Count(); n != 0 {
+		t.Fatalf("%d bindings left after Contact: *", n)
+	}
+}
+
+func TestBindingsExpireOnTime(t *testing.T) {
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	var clock = now
+	o := newOffice(t)
+	o.db.Now = func() time.Time { return clock }
+	o.stop()
+	o.start()
+	ada := o.phone("1001")
+	res, _ := ada.doAuth(ada.registerReq("<sip:1001@"+ada.addr+">", 60), ada.password)
+	if res.StatusCode != 200 {
+		t.Fatalf("register: %d", res.StatusCode)
+	}
+	if got := len(o.srv.Location().Lookup(mustExt(t, o, "1001"))); got != 1 {
+		t.Fatalf("%d bindings, want 1", got)
+	}
+	clock = now.Add(61 * time.Second)
+	if got := len(o.srv.Location().Lookup(mustExt(t, o, "1001"))); got != 0 {
+		t.Fatalf("binding still live after its expiry")
+	}
+}
+
+func mustExt(t *testing.T, o *office, number string) int64 {
+	t.Helper()
+	e, err := o.db.LookupExtension(context.Background(), "acme.example", number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e.ID
+}
+
+func TestReplayedAuthorizationIsRefused(t *testing.T) {
+	o := newOffice(t)
+	ada := o.phone("1001")
+	req := ada.registerReq("<sip:1001@"+ada.addr+">", 600)
+	res, err := ada.doAuth(req, ada.password)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("register: %v %v", res, err)
+	}
+	// Send the very same signed request again, as an attacker who
+	// captured it would: same nonce, same nc.
+	replay := req.Clone()
+	replay.RemoveHeader("Via")
+	cseq := replay.CSeq()
+	cseq.SeqNo++
+	res = ada.do(replay)
+	if res.StatusCode == 200 {
+		t.Fatal("replayed Authorization accepted")
+	}
+	if res.StatusCode != 401 || !strings.Contains(res.GetHeader("WWW-Authenticate").Value(), "stale=true") {
+		t.Fatalf("replay: %d %v, want 401 with stale=true", res.StatusCode, res.GetHeader("WWW-Authenticate"))
+	}
+}
+
+func TestExpiredNonceIsStale(t *testing.T) {
+	o := newOffice(t, func(c *Config) { c.NonceTTL = 50 * time.Millisecond })
+	ada := o.phone("1001")
+	req := ada.registerReq("<sip:1001@"+ada.addr+">", 600)
+	res := ada.do(req)
+	if res.StatusCode != 401 {
+		t.Fatalf("first REGISTER: %d, want 401", res.StatusCode)
+	}
+	time.Sleep(100 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	res2, err := ada.client.DoDigestAuth(ctx, req, res, digestFor(ada))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res2.StatusCode != 401 || !strings.Contains(res2.GetHeader("WWW-Authenticate").Value(), "stale=true") {
+		t.Fatalf("expired nonce: %d, want 401 stale=true", res2.StatusCode)
+	}
+}
+
+func TestRegistrationsSurviveRestart(t *testing.T) {
+	o := newOffice(t)
+	ada, grace := o.phone("1001"), o.phone("1002")
+	grace.register()
+	addr := o.srv.SIPAddr()
+	o.stop()
+	o.start(func(c *Config) { c.SIPAddr = addr })
+	ada.pbx = o.srv.SIPAddr()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	call, err := ada.dial(ctx, "1002")
+	if err != nil {
+		t.Fatalf("call after restart without re-registering: %v", err)
+	}
+	waitFor(t, grace.incoming, "INVITE at 1002 after restart")
+	call.Bye(ctx)
+}
+
+func TestGarbageAndOddRequestsGetAnswers(t *testing.T) {
+	o := newOffice(t)
+	ada := o.phone("1001")
+	for _, m := range []struct {
+		method sip.RequestMethod
+		want   int
+	}{{sip.REFER, 501}, {sip.MESSAGE, 405}, {sip.OPTIONS, 200}, {"FROB", 501}} {
+		req := sip.NewRequest(m.method, ada.pbxURI("1002"))
+		if res := ada.do(req); res.StatusCode != m.want {
+			t.Errorf("%s: %d, want %d", m.method, res.StatusCode, m.want)
+		}
+	}
+	bye := sip.NewRequest(sip.BYE, ada.pbxURI("1002"))
+	to := &sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: "1002", Host: "acme.example"}, Params: sip.NewParams()}
+	to.Params.Add("tag", "nosuchdialog")
+	bye.AppendHeader(to)
+	if res := ada.do(bye); res.StatusCode != 481 {
+		t.Errorf("BYE outside a dialog: %d, want 481", res.StatusCode)
+	}
+	inv := sip.NewRequest(sip.INVITE, ada.pbxURI("1002"))
+	inv.AppendHeader(sip.NewHeader("Require", "100rel"))
+	inv.AppendHeader(&ada.dua.ContactHDR)
+	if res := ada.do(inv); res.StatusCode != 420 {
+		t.Errorf("INVITE requiring 100rel: %d, want 420", res.StatusCode)
+	}
+}
