@@ -1,0 +1,46 @@
+package pbx
+
+import (
+	"context"
+	"sort"
+	"time"
+)
+
+// CallInfo describes one active call for the admin page.
+type CallInfo struct {
+	ID       string // the caller's Call-ID
+	Caller   string // AOR of the phone that placed the call
+	As       string // AOR the call is made as (differs when hot-desking)
+	Callee   string // AOR called
+	Started  time.Time
+	Answered time.Time // zero while ringing
+}
+
+// ActiveCalls lists calls in progress, oldest first.
+func (s *Server) ActiveCalls() []CallInfo {
+	var out []CallInfo
+	for _, c := range s.calls.snapshot() {
+		c.mu.Lock()
+		info := CallInfo{ID: c.a.InviteRequest.CallID().Value(), Caller: c.caller.AOR(), As: c.identity.AOR(),
+			Callee: c.callee.AOR(), Started: c.started, Answered: c.answered}
+		ended := c.ended
+		c.mu.Unlock()
+		if !ended {
+			out = append(out, info)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Started.Before(out[j].Started) })
+	return out
+}
+
+// Hangup ends the call with the given ID from the PBX side; false when
+// there is no such call.
+func (s *Server) Hangup(ctx context.Context, id string) bool {
+	for _, c := range s.calls.snapshot() {
+		if c.a.InviteRequest.CallID().Value() == id {
+			c.hangup(ctx)
+			return true
+		}
+	}
+	return false
+}
