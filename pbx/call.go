@@ -339,10 +339,10 @@ func (c *call) ring(s *Server, req *sip.Request, bindings []store.Binding) (*sip
 	if winner != nil {
 		return winner, 0
 	}
-	if cancelled || c.a.Context().Err() != nil {
-		return nil, 0
+	if c.a.Context().Err() != nil {
+		return nil, 0 // the caller cancelled
 	}
-	if s.ctx.Err() != nil {
+	if s.draining.Load() {
 		return nil, 503
 	}
 	if ringCtx.Err() != nil && final == 0 {

@@ -241,3 +241,46 @@ func TestHoldAndResumeReachTheOtherPhone(t *testing.T) {
 	call.Bye(ctx)
 	waitFor(t, grace.byes, "BYE at callee")
 }
+
+func TestShutdownEndsCallsWithBye(t *testing.T) {
+	o := newOffice(t)
+	ada, grace := o.phone("1001"), o.phone("1002")
+	ada.register()
+	grace.register()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if _, err := ada.dial(ctx, "1002"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, grace.incoming, "INVITE at 1002")
+	if n := len(o.srv.ActiveCalls()); n != 1 {
+		t.Fatalf("%d active calls, want 1", n)
+	}
+	o.stop()
+	waitFor(t, ada.byes, "BYE at caller on shutdown")
+	waitFor(t, grace.byes, "BYE at callee on shutdown")
+}
+
+func TestAdminHangupWhileRingingTellsCaller(t *testing.T) {
+	o := newOffice(t)
+	ada, grace := o.phone("1001"), o.phone("1002")
+	ada.register()
+	grace.register()
+	grace.setAnswer(0)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { _, err := ada.dial(ctx, "1002"); done <- err }()
+	in := waitFor(t, grace.incoming, "INVITE at 1002")
+	calls := o.srv.ActiveCalls()
+	if len(calls) != 1 || calls[0].Caller != "1001@acme.example" || calls[0].Callee != "1002@acme.example" || !calls[0].Answered.IsZero() {
+		t.Fatalf("active calls = %+v, want one ringing 1001 -> 1002", calls)
+	}
+	if !o.srv.Hangup(ctx, calls[0].ID) {
+		t.Fatal("Hangup found no call")
+	}
+	waitFor(t, in.cancelled, "CANCEL at callee")
+	if got := statusOf(waitFor(t, done, "caller's final response")); got != 480 {
+		t.Fatalf("caller got %d, want 480", got)
+	}
+}

@@ -239,6 +239,11 @@ func (s *Server) Location() *Location { return s.location }
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.draining.Store(true)
 	s.calls.hangupAll(ctx)
+	// Let each call's owner finish (final responses, BYE transactions)
+	// before the transport goes away.
+	for len(s.calls.snapshot()) > 0 && ctx.Err() == nil {
+		time.Sleep(20 * time.Millisecond)
+	}
 	s.cancel()
 	var errs []error
 	if s.writer != nil {
