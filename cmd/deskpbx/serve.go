@@ -29,6 +29,8 @@ type serveConfig struct {
 	externalIP  string
 	ringTimeout time.Duration
 	logLevel    string
+	tlsCert     string
+	tlsKey      string
 }
 
 func envOr(name, def string) string {
@@ -51,6 +53,8 @@ func parseServeFlags(args []string) (*serveConfig, error) {
 		return nil, fmt.Errorf("DESKPBX_RING_TIMEOUT: %v", err)
 	}
 	fs.DurationVar(&c.ringTimeout, "ring-timeout", ring, "unanswered calls end with 480 after this (DESKPBX_RING_TIMEOUT)")
+	fs.StringVar(&c.tlsCert, "tls-cert", envOr("DESKPBX_TLS_CERT", ""), "certificate file for the admin page; with -tls-key serves HTTPS (DESKPBX_TLS_CERT)")
+	fs.StringVar(&c.tlsKey, "tls-key", envOr("DESKPBX_TLS_KEY", ""), "private key file for -tls-cert (DESKPBX_TLS_KEY)")
 	fs.StringVar(&c.logLevel, "log-level", envOr("DESKPBX_LOG_LEVEL", "info"), "debug, info, warn or error (DESKPBX_LOG_LEVEL)")
 	// Errors come back as one line from main; -h prints the flags.
 	fs.SetOutput(io.Discard)
@@ -124,11 +128,19 @@ func runServe(args []string) error {
 	if err := srv.Start(ctx); err != nil {
 		return err
 	}
+	stopAdmin, err := startAdmin(ctx, cfg, db, srv, log)
+	if err != nil {
+		srv.Shutdown(context.Background())
+		return err
+	}
 	log.Info("deskpbx running", "db", cfg.db, "sip", srv.SIPAddr())
 	<-ctx.Done()
 	log.Info("shutting down: ending calls")
 	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
+	if err := stopAdmin(sctx); err != nil {
+		log.Warn("admin shutdown", "err", err)
+	}
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("shutdown", "err", err)
 	}
