@@ -39,7 +39,10 @@ func parseKey(s string) (rune, bool) {
 		if r >= 'a' && r <= 'd' {
 			r -= 'a' - 'A'
 		}
-		return r, validKey(r)
+		if validKey(r) {
+			return r, true
+		}
+		return 0, false
 	}
 	if n, err := strconv.Atoi(s); err == nil && n >= 10 && n < len(eventKeys) {
 		return rune(eventKeys[n]), true
