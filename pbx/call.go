@@ -11,6 +11,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
+	"deskpbx/media"
 	"deskpbx/store"
 )
 
@@ -21,8 +22,13 @@ type call struct {
 	log      *slog.Logger
 	caller   *store.Extension // the phone that authenticated the INVITE
 	identity *store.Extension // who the call is made as (caller ID)
-	callee   *store.Extension
+	callee   *store.Extension // nil on a feature call
+	feature  string           // the feature code answered by the PBX, if any
 	started  time.Time
+
+	// A feature call's own media, and our SDP answer to renegotiate from.
+	media  *media.Session
+	answer *media.Answer
 
 	a *sipgo.DialogServerSession
 
@@ -111,22 +117,26 @@ func (t *callTable) hangupAll(ctx context.Context) {
 	wg.Wait()
 }
 
-// hangup ends the call from the PBX side: BYE to both legs once answered,
-// or CANCEL of the ringing legs (via the owner noticing done) before.
+// hangup ends the call from the PBX side: BYE to each answered leg. A
+// call not yet answered is only marked over; its owner then cancels the
+// ringing legs and answers the caller.
 func (c *call) hangup(ctx context.Context) {
 	if !c.end() {
 		return
 	}
 	c.mu.Lock()
-	b := c.b
+	b, answered := c.b, !c.answered.IsZero()
 	c.mu.Unlock()
-	if b == nil {
+	if !answered {
 		return
 	}
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(1)
 	go func() { defer wg.Done(); byeCtx(ctx, func(ctx context.Context) error { return c.a.Bye(ctx) }) }()
-	go func() { defer wg.Done(); byeCtx(ctx, func(ctx context.Context) error { return b.Bye(ctx) }) }()
+	if b != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); byeCtx(ctx, func(ctx context.Context) error { return b.Bye(ctx) }) }()
+	}
 	wg.Wait()
 }
 
@@ -176,7 +186,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	log := s.log.With("call_id", req.CallID().Value(), "caller", caller.AOR(), "as", identity.AOR(), "dialled", dialled)
 
 	if f, ok := s.features[dialled]; ok {
-		s.runFeature(req, tx, f, caller, identity, log)
+		s.runFeature(req, tx, dialled, f, caller, identity, log)
 		return
 	}
 	callee, err := s.db.ExtensionByNumber(ctx, identity.TenantID, dialled)

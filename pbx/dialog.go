@@ -16,6 +16,10 @@ func (s *Server) relayInDialog(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(tx, req, 481, "Call/Transaction Does Not Exist")
 		return
 	}
+	if c.media != nil {
+		s.answerFeatureInDialog(c, req, tx)
+		return
+	}
 	c.mu.Lock()
 	b := c.b
 	c.mu.Unlock()

@@ -2,9 +2,6 @@ package pbx
 
 import (
 	"context"
-	"log/slog"
-
-	"github.com/emiago/sipgo/sip"
 
 	"deskpbx/store"
 )
@@ -44,23 +41,3 @@ func (s *Server) ringTarget(callee *store.Extension) *store.Extension {
 	return callee
 }
 
-// Feature is a call the PBX answers itself, such as *43 echo test.
-type Feature func(ctx context.Context, fc *FeatureCall)
-
-// FeatureCall is what a feature sees of its call. (Media is attached in
-// the media layer.)
-type FeatureCall struct {
-	Caller   *store.Extension // the phone's authenticated extension
-	Identity *store.Extension // who the caller is (hot desking)
-	Source   string           // where the INVITE came from
-	Log      *slog.Logger
-}
-
-// HandleFeature registers f for calls to code (e.g. "*43").
-func (s *Server) HandleFeature(code string, f Feature) { s.features[code] = f }
-
-func (s *Server) runFeature(req *sip.Request, tx sip.ServerTransaction, f Feature, caller, identity *store.Extension, log *slog.Logger) {
-	s.respond(tx, req, 501, "Not Implemented")
-}
-
-func (s *Server) featureInfo(req *sip.Request, tx sip.ServerTransaction) bool { return false }

@@ -22,7 +22,10 @@ func (s *Server) ActiveCalls() []CallInfo {
 	for _, c := range s.calls.snapshot() {
 		c.mu.Lock()
 		info := CallInfo{ID: c.a.InviteRequest.CallID().Value(), Caller: c.caller.AOR(), As: c.identity.AOR(),
-			Callee: c.callee.AOR(), Started: c.started, Answered: c.answered}
+			Callee: c.feature, Started: c.started, Answered: c.answered}
+		if c.callee != nil {
+			info.Callee = c.callee.AOR()
+		}
 		ended := c.ended
 		c.mu.Unlock()
 		if !ended {

@@ -1,8 +1,6 @@
 package pbx
 
 import (
-	"strings"
-
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -60,10 +58,5 @@ func (s *Server) onInDialog(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(tx, req, 481, "Call/Transaction Does Not Exist")
 		return
 	}
-	if req.Method == sip.INFO && s.featureInfo(req, tx) {
-		return
-	}
 	s.relayInDialog(req, tx)
 }
-
-func isFeatureCode(user string) bool { return strings.HasPrefix(user, "*") }

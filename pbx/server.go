@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -17,6 +18,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
+	"deskpbx/media"
 	"deskpbx/store"
 )
 
@@ -90,6 +92,9 @@ type Server struct {
 	features map[string]Feature
 	seating  Seating
 
+	ports *media.PortAllocator
+	rtpIP netip.Addr // where feature calls bind RTP; SDP says contactIP
+
 	udp        net.PacketConn
 	tcp        net.Listener
 	listenAddr string // what we bound, host:port with the real port
@@ -116,6 +121,11 @@ func New(cfg Config) (*Server, error) {
 		features: make(map[string]Feature),
 	}
 	s.location = newLocation(cfg.DB.Now)
+	ports, err := media.NewPortAllocator(cfg.RTPPorts[0], cfg.RTPPorts[1])
+	if err != nil {
+		return nil, fmt.Errorf("rtp ports: %w", err)
+	}
+	s.ports = ports
 	return s, nil
 }
 
@@ -200,6 +210,10 @@ func (s *Server) listen() error {
 		s.udp, s.tcp = udp, tcp
 		s.listenAddr = net.JoinHostPort(host, real)
 		break
+	}
+	s.rtpIP = netip.IPv4Unspecified()
+	if ip, err := netip.ParseAddr(host); err == nil {
+		s.rtpIP = ip
 	}
 	s.contactIP = s.cfg.ExternalIP
 	if s.contactIP == "" {
