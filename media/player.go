@@ -14,6 +14,10 @@ const frameInterval = 20 * time.Millisecond
 // phone's jitter buffer, so the schedule restarts from now.
 const maxLag = 100 * time.Millisecond
 
+// lateAfter is when a frame counts as late in Stats: the design's target
+// was every packet within 5 ms of its slot.
+const lateAfter = 5 * time.Millisecond
+
 // Play plays µ-law prompts back to back as one talkspurt (transcoded to
 // A-law on a PCMA call), paced on a monotonic deadline schedule. A digit
 // barges in: Play returns nil at once and the digit stays queued, so the
@@ -82,6 +86,9 @@ func (s *Session) play(ctx context.Context, barge bool, prompts [][]byte) error 
 			}
 		} else if -wait > maxLag {
 			next = time.Now()
+		}
+		if time.Since(next) > lateAfter {
+			s.late.Add(1)
 		}
 		if barge && s.digits.pending.Load() > 0 {
 			return nil

@@ -39,6 +39,7 @@ type Stats struct {
 	Received uint64 // RTP packets accepted (audio and events)
 	Ignored  uint64 // datagrams that were not RTP we understand: junk, RTCP, other payload types
 	Foreign  uint64 // valid RTP from an address we did not latch to
+	Late     uint64 // prompt frames sent more than 5 ms after their slot: the box is overloaded
 	Latched  netip.AddrPort
 }
 
@@ -80,7 +81,7 @@ type Session struct {
 	echoOn    atomic.Bool
 	echoReset atomic.Bool
 
-	sent, received, ignored, foreign atomic.Uint64
+	sent, received, ignored, foreign, late atomic.Uint64
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -189,6 +190,7 @@ func (s *Session) Stats() Stats {
 		Received: s.received.Load(),
 		Ignored:  s.ignored.Load(),
 		Foreign:  s.foreign.Load(),
+		Late:     s.late.Load(),
 		Latched:  latched,
 	}
 }
