@@ -72,6 +72,7 @@ type digitStream struct {
 	queue   []Digit
 	changed chan struct{} // closed and replaced whenever the queue grows
 	pending atomic.Int32  // len(queue), read without the lock per frame by Play
+	seen    Method        // every method that reported a press, duplicates included
 
 	// swallow drops a terminator typed right after Collect already ended on
 	// max digits ("1234#" into a 4-digit prompt): left queued, that '#'
@@ -95,6 +96,7 @@ func (s *digitStream) report(key rune, m Method, start, end time.Time) bool {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.seen |= m
 
 	keep := s.presses[:0]
 	for _, p := range s.presses {
@@ -169,6 +171,12 @@ func (s *digitStream) swallowNext(key rune, until time.Time) {
 		return
 	}
 	s.swallowKey, s.swallowUntil = key, until
+}
+
+func (s *digitStream) methodsSeen() Method {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.seen
 }
 
 func (s *digitStream) flush() {

@@ -111,6 +111,12 @@ func (s *Session) FeedDigit(key rune, m Method) bool {
 	return s.digits.report(key, m, now, now)
 }
 
+// MethodsSeen is every method that carried a key press so far in this
+// call, including presses dropped as duplicates. Digit.Method names only
+// the first method to report a press (in-band usually beats an RFC 4733
+// end packet), so this is what answers "how does this phone send DTMF".
+func (s *Session) MethodsSeen() Method { return s.digits.methodsSeen() }
+
 // FlushDigits drops digits typed but not yet collected, for a step that
 // must not act on type-ahead (a confirmation after an error, say).
 func (s *Session) FlushDigits() { s.digits.flush() }

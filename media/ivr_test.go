@@ -19,6 +19,9 @@ func TestCollectRFC4733(t *testing.T) {
 	if got != "1234" || err != nil {
 		t.Fatalf("Collect = %q, %v", got, err)
 	}
+	if s.MethodsSeen() != RFC4733 {
+		t.Fatalf("methods seen %v", s.MethodsSeen())
+	}
 }
 
 func TestCollectInband(t *testing.T) {
@@ -77,6 +80,10 @@ func TestDigitsCarriedTwiceComeOutOnce(t *testing.T) {
 	}
 	if s.FeedDigit('7', INFO) {
 		t.Fatal("INFO duplicate of an RTP digit accepted")
+	}
+	// Duplicates are dropped, but how the phone sends DTMF is still known.
+	if got := s.MethodsSeen(); got != RFC4733|Inband|INFO {
+		t.Fatalf("methods seen %b", got)
 	}
 }
 
@@ -215,5 +222,55 @@ func TestEchoReturnsCallerAudioUnderOurStream(t *testing.T) {
 	p.send(0, false, sent[0])
 	if extra := p.readAll(200 * time.Millisecond); len(extra) != 0 {
 		t.Fatalf("%d packets echoed after Echo ended", len(extra))
+	}
+}
+
+func TestCollectInbandThroughLossAndReordering(t *testing.T) {
+	t.Parallel()
+	s := newTestSession(t, Config{})
+	p := newPhone(t, s.LocalAddr())
+	connect(s, p, PCMU, 0)
+	// Frames of a 200 ms "3" and a 200 ms "6": one frame lost in each,
+	// two swapped; a lost frame is missing audio, not a gap in the tone.
+	frames := func(k rune, seed uint64) [][]byte {
+		pcm := append(tone{key: k, level: -12, ms: 200, snr: 20, seed: seed}.pcm(), silencePCM(100, seed)...)
+		var out [][]byte
+		for i := 0; i < len(pcm); i += SamplesPerFrame {
+			out = append(out, PCMU.Encode(nil, pcm[i:i+SamplesPerFrame]))
+		}
+		return out
+	}
+	for n, k := range "36" {
+		f := frames(k, uint64(n))
+		f[3], f[4] = f[4], f[3]
+		f = append(f[:6], f[7:]...)
+		for _, fr := range f {
+			p.send(0, false, fr)
+			p.hdr.Timestamp += SamplesPerFrame
+		}
+	}
+	got, err := s.Collect(ctxFor(t), 3, 0, 5*time.Second, time.Second)
+	if got != "36" || err != nil {
+		t.Fatalf("Collect = %q, %v", got, err)
+	}
+}
+
+func TestTalkOffOverLoopback(t *testing.T) {
+	t.Parallel()
+	// Every project prompt, sent by a phone over a real socket as received
+	// audio, then one real key press: only that key comes out.
+	s := newTestSession(t, Config{})
+	p := newPhone(t, s.LocalAddr())
+	connect(s, p, PCMU, 101)
+	for _, ulaw := range projectPrompts() {
+		p.sendAudio(PCMU, PCMU.Decode(nil, ulaw))
+	}
+	p.sendEvent(101, '5', 100)
+	got, err := s.Collect(ctxFor(t), 1, 0, 10*time.Second, 0)
+	if got != "5" || err != nil {
+		t.Fatalf("Collect = %q, %v", got, err)
+	}
+	if n := s.digits.pending.Load(); n != 0 {
+		t.Fatalf("%d more digits", n)
 	}
 }

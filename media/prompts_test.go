@@ -1,6 +1,13 @@
 package media
 
-// projectPrompts returns the project's own prompts for the talk-off test.
-// Package sounds did not exist yet when this was written; once it does,
-// this becomes: for _, n := range sounds.Names() { m[n] = sounds.Ulaw(n) }.
-func projectPrompts() map[string][]byte { return nil }
+import "deskpbx/sounds"
+
+// projectPrompts returns the project's own prompts for the talk-off tests:
+// everything the PBX itself says to callers must never read as a digit.
+func projectPrompts() map[string][]byte {
+	m := map[string][]byte{}
+	for _, n := range sounds.Names() {
+		m[n] = sounds.Ulaw(n)
+	}
+	return m
+}
