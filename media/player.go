@@ -85,7 +85,10 @@ func (s *Session) play(ctx context.Context, barge bool, prompts [][]byte) error 
 				return ErrClosed
 			}
 		} else if -wait > maxLag {
-			next = time.Now()
+			// Restarting the schedule is a break in the stream: the next
+			// frame starts a talkspurt, so its timestamp jumps with the
+			// wall clock instead of drifting behind it.
+			next, first = time.Now(), true
 		}
 		if time.Since(next) > lateAfter {
 			s.late.Add(1)

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"syscall"
 )
 
 // ErrNoPorts means every RTP port of the range is in use or failed to bind.
@@ -64,6 +65,11 @@ func (a *PortAllocator) Listen(ip netip.Addr) (*PortLease, error) {
 		conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(port))))
 		if err != nil {
 			a.release(slot)
+			if !errors.Is(err, syscall.EADDRINUSE) && !errors.Is(err, syscall.EACCES) {
+				// Not about this port (an IP that is not ours, say): every
+				// other port would fail the same way.
+				return nil, fmt.Errorf("media: RTP listen on %v: %w", ip, err)
+			}
 			lastErr = err
 			continue
 		}
