@@ -95,7 +95,7 @@ func (s *Server) runFeature(req *sip.Request, tx sip.ServerTransaction, code str
 	s.calls.add(c, a.ID)
 	defer s.calls.remove(c)
 
-	answer := sip.NewResponseFromRequest(req, 200, "OK", ans.Marshal(s.contactIP, sess.Port()))
+	answer := sip.NewResponseFromRequest(a.InviteRequest, 200, "OK", ans.Marshal(s.contactIP, sess.Port()))
 	answer.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	c.mu.Lock()
 	c.answered = s.db.Now()

@@ -126,6 +126,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("rtp ports: %w", err)
 	}
 	s.ports = ports
+	s.features[EchoTestCode] = echoTest
+	s.features[DTMFTestCode] = dtmfTest
 	return s, nil
 }
 
