@@ -40,4 +40,3 @@ func (s *Server) ringTarget(callee *store.Extension) *store.Extension {
 	}
 	return callee
 }
-
