@@ -2,6 +2,7 @@ package pbx
 
 import (
 	"context"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -21,35 +22,40 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.Serv
 	if req.Method != sip.REGISTER {
 		hdrName, chalName, code, reason = "Proxy-Authorization", "Proxy-Authenticate", 407, "Proxy Authentication Required"
 	}
-	realm := domain
-	if t, err := s.db.ResolveTenant(ctx, domain); err == nil {
-		realm = t.Domain
-	}
 	sendChallenge := func(stale bool) {
+		// The realm is the tenant's domain. Only an IP-addressed request
+		// needs a query to learn it; for a name that is no tenant's, the
+		// challenge looks the same and the credentials fail later (no
+		// oracle for which domains exist).
+		realm := strings.ToLower(domain)
+		if isIPHost(realm) {
+			if t, err := s.db.ResolveTenant(ctx, realm); err == nil {
+				realm = t.Domain
+			}
+		}
 		res := sip.NewResponseFromRequest(req, code, reason, nil)
 		for _, v := range challenge(realm, s.nonces.issue(), stale, s.cfg.OfferSHA256) {
 			res.AppendHeader(sip.NewHeader(chalName, v))
 		}
 		tx.Respond(res)
 	}
-	var cred credentials
-	found := false
-	for _, h := range req.GetHeaders(hdrName) {
-		c, ok := parseCredentials(h.Value())
-		if !ok {
-			s.respond(tx, req, 400, "Malformed "+hdrName)
-			return nil
-		}
-		if c.realm == realm {
-			cred, found = c, true
-			break
-		}
-	}
-	if !found {
+	hdr := req.GetHeader(hdrName)
+	if hdr == nil {
 		sendChallenge(false)
 		return nil
 	}
-	ext, err := s.db.LookupExtension(ctx, realm, cred.username)
+	cred, ok := parseCredentials(hdr.Value())
+	if !ok {
+		s.respond(tx, req, 400, "Malformed "+hdrName)
+		return nil
+	}
+	ext, err := s.db.LookupExtension(ctx, domain, cred.username)
+	if err == nil && ext.Domain != cred.realm {
+		// Signed for another realm (a stale configuration): challenge
+		// with the right one.
+		sendChallenge(false)
+		return nil
+	}
 	if err != nil || !verifyDigest(&cred, ext, string(req.Method)) {
 		// One answer for unknown user and wrong password: no oracle.
 		if err != nil && store.ErrorCode(err) != store.ENOTFOUND {
@@ -57,7 +63,7 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.Serv
 			s.respond(tx, req, 500, "Server Internal Error")
 			return nil
 		}
-		s.log.Info("authentication failed", "user", cred.username, "realm", realm, "source", req.Source(), "method", req.Method)
+		s.log.Info("authentication failed", "user", cred.username, "domain", domain, "source", req.Source(), "method", req.Method)
 		s.respond(tx, req, 403, "Forbidden")
 		return nil
 	}
@@ -209,4 +215,8 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	if err := tx.Respond(res); err != nil {
 		s.log.Debug("respond to REGISTER", "err", err)
 	}
+}
+
+func isIPHost(host string) bool {
+	return net.ParseIP(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")) != nil
 }

@@ -131,6 +131,14 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+func init() {
+	// Timer J keeps a finished non-INVITE server transaction (every
+	// REGISTER) only to absorb retransmissions. RFC 3261's 32 s kept
+	// hundreds of thousands alive under load (1-2 GB of heap); 5 s still
+	// covers several retransmission intervals of a lost 200.
+	sip.Timer_J = 5 * time.Second
+}
+
 // udpReadBuffer keeps bursts of REGISTERs from overflowing the kernel
 // queue while the Go runtime is in a GC pause: measured on this box, the
 // default buffer alone caused hundreds of retransmissions per load run.
