@@ -189,6 +189,12 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.runFeature(req, tx, dialled, f, caller, identity, log)
 		return
 	}
+	if len(req.Body()) == 0 {
+		// No late offers: the B2BUA ACKs the callee without an answer,
+		// so a call without SDP in the INVITE would have no audio.
+		s.respond(tx, req, 488, "Not Acceptable Here", sip.NewHeader("Warning", `399 deskpbx "SDP offer required in INVITE"`))
+		return
+	}
 	callee, err := s.db.ExtensionByNumber(ctx, identity.TenantID, dialled)
 	if err != nil {
 		if store.ErrorCode(err) == store.ENOTFOUND {

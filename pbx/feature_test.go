@@ -312,3 +312,67 @@ func matchesAny(payload []byte, pkts []rtppcap.Packet) bool {
 	}
 	return false
 }
+
+func TestInviteWithoutSDPOrCommonCodecGets488(t *testing.T) {
+	o := newOffice(t)
+	ada := o.phone("1001")
+	ada.register()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	g729 := "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n"
+	for _, c := range []struct {
+		to, body string
+	}{{"*44", ""}, {"*44", g729}, {"*43", "this is not SDP"}, {"1002", ""}} {
+		req := sip.NewRequest(sip.INVITE, ada.pbxURI(c.to))
+		from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "1001", Host: "acme.example"}, Params: sip.NewParams()}
+		from.Params.Add("tag", sip.GenerateTagN(8))
+		req.AppendHeader(from)
+		req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: c.to, Host: "acme.example"}})
+		if c.body != "" {
+			req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+			req.SetBody([]byte(c.body))
+		}
+		d, err := ada.dua.WriteInvite(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = d.WaitAnswer(ctx, sipgo.AnswerOptions{Username: "1001", Password: ada.password})
+		if got := statusOf(err); got != 488 {
+			t.Errorf("INVITE to %s with body %.20q: %d (%v), want 488", c.to, c.body, got, err)
+		}
+	}
+}
+
+func TestFeatureCallsReleaseTheirPorts(t *testing.T) {
+	o := newOffice(t)
+	ada := o.phone("1001")
+	ada.register()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for i := 0; i < 20; i++ {
+		m := newRTPPhone(t)
+		call, err := ada.dialFeature(ctx, "*44", m)
+		if err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+		if i%8 != 0 {
+			// Most hang up in the middle of the prompt.
+			call.Bye(ctx)
+			continue
+		}
+		m.answered(t, call.InviteResponse.Body())
+		pkts, _ := rtppcap.RFC4733Digits("#", 101)
+		m.play(pkts)
+		waitFor(t, ada.byes, "BYE after the readback")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for o.srv.ports.InUse() != 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := o.srv.ports.InUse(); n != 0 {
+		t.Fatalf("%d RTP ports still in use after every call ended", n)
+	}
+	if n := len(o.srv.ActiveCalls()); n != 0 {
+		t.Fatalf("%d calls still listed after every call ended", n)
+	}
+}
