@@ -16,17 +16,26 @@ type Tenant struct {
 	Default       bool
 	HasCompanyPIN bool
 	CreatedAt     time.Time
+
+	// Hot desking (migration 0002; set with SetTenantHotdesk).
+	HotdeskLogin    bool          // *072 works at this tenant's phones
+	HotdeskLogout   bool          // *073 works at this tenant's phones
+	AutologoutAt    string        // "HH:MM" server local time; "" none
+	AutologoutAfter time.Duration // longest session at its seats; 0 none
 }
 
-const tenantCols = `id, domain, is_default, company_pin IS NOT NULL, created_at`
+const tenantCols = `id, domain, is_default, company_pin IS NOT NULL, created_at,
+	hotdesk_login, hotdesk_logout, coalesce(autologout_at, ''), coalesce(autologout_after, 0)`
 
 func scanTenant(row interface{ Scan(...any) error }) (*Tenant, error) {
 	var t Tenant
-	var created int64
-	if err := row.Scan(&t.ID, &t.Domain, &t.Default, &t.HasCompanyPIN, &created); err != nil {
+	var created, after int64
+	if err := row.Scan(&t.ID, &t.Domain, &t.Default, &t.HasCompanyPIN, &created,
+		&t.HotdeskLogin, &t.HotdeskLogout, &t.AutologoutAt, &after); err != nil {
 		return nil, err
 	}
 	t.CreatedAt = time.UnixMilli(created)
+	t.AutologoutAfter = time.Duration(after) * time.Second
 	return &t, nil
 }
 

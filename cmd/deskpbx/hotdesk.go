@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"deskpbx/hotdesk"
+	"deskpbx/store"
+)
+
+// quietLog keeps the service's log lines off stderr, where a command
+// prints only its one-line error.
+var quietLog = slog.New(slog.DiscardHandler)
+
+// cliActor names whoever ran the command in the hot-desk audit log.
+func cliActor() string {
+	if u := os.Getenv("USER"); u != "" {
+		return "cli:" + u
+	}
+	return "cli"
+}
+
+func (c *cli) hotdeskAdd(cmd *command, args []string) error {
+	fs := newFlagSet(cmd)
+	db := dbFlag(fs)
+	id := fs.String("id", "", "hot-desk `UNIQUEID` keyed at *072 (4-15 digits, unique across all tenants; required)")
+	password := fs.String("password", "", "own hot-desk password `N` (4-15 digits); without it the voicemail PIN is asked for")
+	description := fs.String("description", "", "free `TEXT` shown in lists")
+	if err := c.parse(fs, cmd, args, 2, 2); err != nil {
+		return err
+	}
+	if !flagSet(fs, "id") {
+		return usagef("%s: -id is required (usage: deskpbx %s %s)", cmd.name, cmd.name, cmd.args)
+	}
+	domain := strings.ToLower(strings.TrimSpace(fs.Arg(0)))
+	number := strings.TrimSpace(fs.Arg(1))
+	// Everything that needs no database is checked before opening it.
+	if err := store.ValidDomain(domain); err != nil {
+		return err
+	}
+	if err := store.ValidNumber(number); err != nil {
+		return err
+	}
+	if err := store.ValidHotdeskID(*id); err != nil {
+		return err
+	}
+	if flagSet(fs, "password") {
+		if err := store.ValidHotdeskPIN(*password, number, *id); err != nil {
+			return err
+		}
+	}
+	d, err := openDB(*db, false)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	e, err := d.CreateHotdeskEntry(context.Background(), store.NewHotdeskEntry{
+		Domain: domain, Number: number, HotdeskID: *id, PIN: *password, Description: *description,
+	}, cliActor())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "added hot-desk ID %s for %s\n", e.HotdeskID, e.Person.AOR())
+	return nil
+}
+
+func (c *cli) hotdeskList(cmd *command, args []string) error {
+	fs := newFlagSet(cmd)
+	db := dbFlag(fs)
+	if err := c.parse(fs, cmd, args, 0, 1); err != nil {
+		return err
+	}
+	d, err := openDB(*db, false)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	ctx := context.Background()
+	var tenantID int64
+	if fs.NArg() == 1 {
+		t, err := d.TenantByDomain(ctx, fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		tenantID = t.ID
+	}
+	entries, err := d.HotdeskEntries(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tEXTENSION\tSEATED AT\tSINCE\tDIAL STRING\tLOCKED\tDESCRIPTION")
+	for _, e := range entries {
+		seat, since, dial, locked := "-", "-", "-", "no"
+		if e.Seat != "" {
+			seat, since, dial = e.Seat, e.SeatedSince.Local().Format("2006-01-02 15:04"), e.Seat
+		}
+		if e.DialOverride != "" {
+			dial = e.DialOverride + " (override)"
+		}
+		if e.Locked(now) {
+			locked = "until " + e.LockedUntil.Local().Format("15:04")
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.HotdeskID, e.Person.AOR(), seat, since, dial, locked, e.Description)
+	}
+	return w.Flush()
+}
+
+func (c *cli) hotdeskLogout(cmd *command, args []string) error {
+	fs := newFlagSet(cmd)
+	db := dbFlag(fs)
+	all := fs.Bool("all", false, "log out everyone (whose person or phone is of DOMAIN, if given)")
+	if err := c.parse(fs, cmd, args, 0, 1); err != nil {
+		return err
+	}
+	arg := fs.Arg(0)
+	switch {
+	case *all && arg != "" && store.ValidNumber(arg) == nil:
+		return usagef("%s: give -all or a UNIQUEID, not both (usage: deskpbx %s %s)", cmd.name, cmd.name, cmd.args)
+	case !*all && arg == "":
+		return usagef("%s: give a UNIQUEID, or -all (usage: deskpbx %s %s)", cmd.name, cmd.name, cmd.args)
+	case !*all:
+		if err := store.ValidHotdeskID(arg); err != nil {
+			return err
+		}
+	}
+	d, err := openDB(*db, false)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	ctx := context.Background()
+	s := hotdesk.New(d, quietLog)
+	if *all {
+		var tenantID int64
+		if arg != "" {
+			t, err := d.TenantByDomain(ctx, arg)
+			if err != nil {
+				return err
+			}
+			tenantID = t.ID
+		}
+		n, err := s.ForceLogoutAll(ctx, tenantID, cliActor())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "logged out %d hot-desk %s\n", n, plural(n, "session", "sessions"))
+		return nil
+	}
+	sess, err := s.ForceLogout(ctx, arg, cliActor())
+	if err != nil {
+		return err
+	}
+	if sess == nil {
+		fmt.Fprintf(c.stdout, "hot-desk ID %s was not logged in\n", arg)
+		return nil
+	}
+	fmt.Fprintf(c.stdout, "logged out hot-desk ID %s (%s) from %s\n", arg, sess.Person, sess.Device)
+	return nil
+}
+
+func (c *cli) hotdeskUnlock(cmd *command, args []string) error {
+	fs := newFlagSet(cmd)
+	db := dbFlag(fs)
+	if err := c.parse(fs, cmd, args, 1, 1); err != nil {
+		return err
+	}
+	id := fs.Arg(0)
+	if err := store.ValidHotdeskID(id); err != nil {
+		return err
+	}
+	d, err := openDB(*db, false)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	was, err := hotdesk.New(d, quietLog).Unlock(context.Background(), id, cliActor())
+	if err != nil {
+		return err
+	}
+	if !was {
+		fmt.Fprintf(c.stdout, "hot-desk ID %s was not locked\n", id)
+		return nil
+	}
+	fmt.Fprintf(c.stdout, "unlocked hot-desk ID %s\n", id)
+	return nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

@@ -1,0 +1,47 @@
+package hotdesk
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"deskpbx/store"
+)
+
+// BenchmarkLogin is the server's share of "session live < 5 ms p99 after
+// the final '#'": checking the password and committing the move, each
+// login moving the person between two phones and replacing nobody. It
+// reports the p50 and p99 of single logins alongside ns/op.
+func BenchmarkLogin(b *testing.B) {
+	o := newOffice(b)
+	o.s.Now = time.Now // real time: lockout windows and session starts move on
+	o.hotdesker("1001", "5551001", "5937")
+	seats := []*store.Extension{o.ext("1003"), o.ext("1004")}
+	var lat []time.Duration
+	i := 0
+	for b.Loop() {
+		start := time.Now()
+		if _, err := o.s.Login(o.ctx, "5551001", "5937", seats[i%2], "192.0.2.10:5060"); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+		i++
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+}
+
+// BenchmarkPersonAt is what every call pays to learn who is seated at the
+// calling phone.
+func BenchmarkPersonAt(b *testing.B) {
+	o := newOffice(b)
+	o.hotdesker("1001", "5551001", "5937")
+	o.mustLogin("5551001", "5937", "1003")
+	seat := o.ext("1003")
+	for b.Loop() {
+		if _, ok := o.s.PersonAt(o.ctx, seat); !ok {
+			b.Fatal("nobody seated")
+		}
+	}
+}

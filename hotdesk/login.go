@@ -1,0 +1,316 @@
+package hotdesk
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"time"
+
+	"deskpbx/store"
+)
+
+// Seated is the outcome of a login.
+type Seated struct {
+	Person     *store.Extension
+	Seat       *store.Extension
+	MovedFrom  string // AOR of the phone the person left; "" if none
+	Replaced   string // AOR of the person who sat here before; "" if none
+	DialString string // where the person's calls now ring
+}
+
+// attempt is one try of an ID and password at a seat.
+type attempt struct {
+	what   string // "login" or "logout", for the audit detail
+	id     string
+	seat   *store.Extension
+	source string
+	at     time.Time
+}
+
+func (a *attempt) seatKey() string { return strconv.FormatInt(a.seat.ID, 10) }
+
+// Login seats the person with hot-desk ID id at seat (the phone's own
+// registered extension, never the identity it calls as) if pin is their
+// secret. In one transaction it frees the phone the person sat at
+// (move), unseats whoever sat at seat (replace), starts the session and
+// writes the audit rows. A refusal of any kind is ErrInvalid, or
+// ErrNotEnabled when the seat's tenant has *072 switched off.
+func (s *Service) Login(ctx context.Context, id, pin string, seat *store.Extension, source string) (*Seated, error) {
+	a := &attempt{what: "login", id: id, seat: seat, source: source, at: s.Now()}
+	var out *Seated
+	var refusal error
+	err := s.db.HotdeskTx(ctx, func(tx *store.HotdeskTx) error {
+		out, refusal = nil, nil
+		t, err := tx.Tenant(seat.TenantID)
+		if err != nil {
+			return err
+		}
+		if !t.HotdeskLogin {
+			refusal = ErrNotEnabled
+			return nil
+		}
+		entry, err := s.verify(tx, a, pin)
+		if errors.Is(err, ErrInvalid) {
+			// Commit: the failure must count and be audited.
+			refusal = err
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		out, err = s.seatPerson(tx, entry, seat, a.at, store.SeatedByCode, source, seat.AOR())
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if refusal != nil {
+		return nil, refusal
+	}
+	s.Log.Info("hot-desk login", "person", out.Person.AOR(), "seat", seat.AOR(), "moved_from", out.MovedFrom,
+		"replaced", out.Replaced, "source", source)
+	return out, nil
+}
+
+// SeatByAdmin seats the person with hot-desk ID id at seat without a
+// password, as an admin does from the admin page; switches and lockouts
+// do not apply to admins.
+func (s *Service) SeatByAdmin(ctx context.Context, id string, seat *store.Extension, actor string) (*Seated, error) {
+	var out *Seated
+	err := s.db.HotdeskTx(ctx, func(tx *store.HotdeskTx) error {
+		entry, err := tx.Entry(id)
+		if err != nil {
+			return err
+		}
+		out, err = s.seatPerson(tx, entry, seat, s.Now(), store.SeatedByAdmin, "", actor)
+		return err
+	})
+	return out, err
+}
+
+// Logout ends the session of the person with hot-desk ID id, wherever
+// they sit, if pin is their secret. It returns the ended session, or nil
+// if they were not seated. Refusals are as for Login, with *073's switch.
+func (s *Service) Logout(ctx context.Context, id, pin string, seat *store.Extension, source string) (*store.HotdeskSession, error) {
+	a := &attempt{what: "logout", id: id, seat: seat, source: source, at: s.Now()}
+	var out *store.HotdeskSession
+	var refusal error
+	err := s.db.HotdeskTx(ctx, func(tx *store.HotdeskTx) error {
+		out, refusal = nil, nil
+		t, err := tx.Tenant(seat.TenantID)
+		if err != nil {
+			return err
+		}
+		if !t.HotdeskLogout {
+			refusal = ErrNotEnabled
+			return nil
+		}
+		entry, err := s.verify(tx, a, pin)
+		if errors.Is(err, ErrInvalid) {
+			refusal = err
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		sess, err := tx.SessionOf(entry.Person.ID)
+		if err != nil {
+			return err
+		}
+		row := a.audit(entry, "logout", "ok")
+		if sess == nil {
+			row.Outcome, row.Detail = "not-seated", "*073: was not logged in"
+			return tx.Audit(row)
+		}
+		if _, err := tx.EndSession(entry.Person.ID); err != nil {
+			return err
+		}
+		out = sess
+		row.Detail = "*073: left " + sess.Device
+		return tx.Audit(row)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if refusal != nil {
+		return nil, refusal
+	}
+	if out != nil {
+		s.Log.Info("hot-desk logout", "person", out.Person, "seat", out.Device, "at", seat.AOR(), "source", source)
+	}
+	return out, nil
+}
+
+// seatPerson makes entry's person the one seated at seat. The order of
+// the deletes does not matter for correctness: the UNIQUE constraints on
+// the session table refuse any state with two of either.
+func (s *Service) seatPerson(tx *store.HotdeskTx, entry *store.HotdeskEntry, seat *store.Extension, now time.Time, how, source, actor string) (*Seated, error) {
+	person := entry.Person
+	prev, cur, err := tx.Seating(person.ID, seat.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := &Seated{Person: person, Seat: seat, DialString: seat.AOR()}
+	if entry.DialOverride != "" {
+		out.DialString = entry.DialOverride
+	}
+	detail := "calls ring " + out.DialString
+	if entry.DialOverride != "" {
+		detail += " (the admin's dial string override stays)"
+	}
+	action := "login"
+	if prev != nil {
+		if _, err := tx.EndSession(person.ID); err != nil {
+			return nil, err
+		}
+		if prev.DeviceID == seat.ID {
+			detail = "already seated here, session restarted; " + detail
+		} else {
+			out.MovedFrom = prev.Device
+			action = "move"
+			detail = "moved from " + prev.Device + "; " + detail
+		}
+	}
+	if cur != nil && cur.PersonID != person.ID {
+		if _, err := tx.EndSession(cur.PersonID); err != nil {
+			return nil, err
+		}
+		out.Replaced = cur.Person
+		if err := tx.Audit(store.AuditEntry{At: now, TenantID: cur.PersonTenantID, SeatTenantID: seat.TenantID,
+			Actor: actor, Action: "replace", Person: cur.Person, Seat: seat.AOR(), Source: source,
+			Outcome: "ok", Detail: "unseated by the login of " + person.AOR()}); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.StartSession(person.ID, seat.ID, now, how, source); err != nil {
+		return nil, err
+	}
+	if how == store.SeatedByAdmin {
+		detail = "seated by an admin; " + detail
+	}
+	return out, tx.Audit(store.AuditEntry{At: now, TenantID: person.TenantID, SeatTenantID: seat.TenantID,
+		Actor: actor, Action: action, Person: person.AOR(), Seat: seat.AOR(), Source: source,
+		IDTried: entry.HotdeskID, Outcome: "ok", Detail: detail})
+}
+
+// secretOf is what the person must key in: the company PIN of their
+// tenant if it has one, else their own hot-desk password, else their
+// voicemail PIN; "" means they cannot log in at all.
+func secretOf(e *store.HotdeskEntry) string {
+	switch {
+	case e.CompanyPINHash != "":
+		return e.CompanyPINHash
+	case e.PINHash != "":
+		return e.PINHash
+	}
+	return e.Person.PINHash
+}
+
+// decoyHash is checked against when there is no real secret to check,
+// so every refusal costs the same time as a wrong password.
+var decoyHash = sync.OnceValue(func() string { return store.HashPIN("decoy-never-matches") })
+
+// verify returns the entry if a.id and pin are right and neither the ID
+// nor the seat is locked out. Any refusal is counted, audited and
+// returned as ErrInvalid; the checks go from cheapest-to-abuse first, so
+// a locked seat learns nothing about IDs.
+func (s *Service) verify(tx *store.HotdeskTx, a *attempt, pin string) (*store.HotdeskEntry, error) {
+	until, err := tx.LockedUntil(store.LockSeat, a.seatKey())
+	if err != nil {
+		return nil, err
+	}
+	if until.After(a.at) {
+		store.CheckPIN(decoyHash(), pin)
+		return nil, s.refuse(tx, a, nil, "locked", "seat-locked", "this phone's *072/*073 is locked until "+clock(until), false, false)
+	}
+	entry, err := tx.Entry(a.id)
+	if store.ErrorCode(err) == store.ENOTFOUND {
+		store.CheckPIN(decoyHash(), pin)
+		return nil, s.refuse(tx, a, nil, "failed", "unknown-id", "no such hot-desk ID", true, false)
+	}
+	if err != nil {
+		return nil, err
+	}
+	until, err = tx.LockedUntil(store.LockID, entry.HotdeskID)
+	if err != nil {
+		return nil, err
+	}
+	if until.After(a.at) {
+		// Not even a right password gets through: that would let a
+		// guesser carry on during the lockout and learn from it.
+		store.CheckPIN(decoyHash(), pin)
+		return nil, s.refuse(tx, a, entry, "locked", "id-locked", "the ID is locked until "+clock(until), true, false)
+	}
+	secret := secretOf(entry)
+	if secret == "" {
+		store.CheckPIN(decoyHash(), pin)
+		return nil, s.refuse(tx, a, entry, "failed", "no-secret", "no company PIN, hot-desk password or voicemail PIN is set", true, true)
+	}
+	if !store.CheckPIN(secret, pin) {
+		return nil, s.refuse(tx, a, entry, "failed", "wrong-pin", "wrong password", true, true)
+	}
+	return entry, tx.ClearFailures(store.LockID, entry.HotdeskID)
+}
+
+// refuse audits a refused attempt, counts it against the seat and/or the
+// ID, locks either out when it reaches its limit, and returns ErrInvalid.
+func (s *Service) refuse(tx *store.HotdeskTx, a *attempt, entry *store.HotdeskEntry, action, outcome, detail string, countSeat, countID bool) error {
+	row := a.audit(entry, action, outcome)
+	row.Detail = a.what + " refused: " + detail
+	if err := tx.Audit(row); err != nil {
+		return err
+	}
+	if countSeat {
+		n, err := tx.AddFailure(store.LockSeat, a.seatKey(), a.at, LockWindow)
+		if err != nil {
+			return err
+		}
+		if n >= SeatAttempts {
+			if err := s.lock(tx, a, nil, store.LockSeat, a.seatKey(), n); err != nil {
+				return err
+			}
+		}
+	}
+	if countID && entry != nil {
+		n, err := tx.AddFailure(store.LockID, entry.HotdeskID, a.at, LockWindow)
+		if err != nil {
+			return err
+		}
+		if n >= IDAttempts {
+			if err := s.lock(tx, a, entry, store.LockID, entry.HotdeskID, n); err != nil {
+				return err
+			}
+		}
+	}
+	s.Log.Warn("hot-desk attempt refused", "what", a.what, "id", a.id, "seat", a.seat.AOR(), "source", a.source, "outcome", outcome)
+	return ErrInvalid
+}
+
+func (s *Service) lock(tx *store.HotdeskTx, a *attempt, entry *store.HotdeskEntry, kind, key string, failures int) error {
+	until := a.at.Add(LockFor)
+	if err := tx.Lock(kind, key, until); err != nil {
+		return err
+	}
+	row := a.audit(entry, "lockout", kind)
+	row.Actor = "system"
+	if kind == store.LockSeat {
+		row.Person, row.TenantID = "", a.seat.TenantID
+		row.Detail = strconv.Itoa(failures) + " failed attempts from this phone: its *072/*073 is locked until " + clock(until)
+	} else {
+		row.Detail = strconv.Itoa(failures) + " failed attempts on ID " + key + ": locked until " + clock(until)
+	}
+	s.Log.Warn("hot-desk lockout", "kind", kind, "key", key, "seat", a.seat.AOR(), "until", until)
+	return tx.Audit(row)
+}
+
+func (a *attempt) audit(entry *store.HotdeskEntry, action, outcome string) store.AuditEntry {
+	row := store.AuditEntry{At: a.at, TenantID: a.seat.TenantID, SeatTenantID: a.seat.TenantID, Actor: a.seat.AOR(),
+		Action: action, Seat: a.seat.AOR(), Source: a.source, IDTried: a.id, Outcome: outcome}
+	if entry != nil {
+		row.TenantID, row.Person = entry.Person.TenantID, entry.Person.AOR()
+	}
+	return row
+}
+
+func clock(t time.Time) string { return t.Format("15:04:05") }
