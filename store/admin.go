@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -48,7 +49,22 @@ var AdminPasswordCost = bcrypt.DefaultCost
 
 // dummyHash is compared against when a username does not exist, so a
 // failed login takes as long for an unknown name as for a wrong password.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("no such admin"), bcrypt.DefaultCost)
+// It is made at the current cost, the cost of the real hashes.
+func dummyHash() []byte {
+	dummyMu.Lock()
+	defer dummyMu.Unlock()
+	if h, ok := dummyHashes[AdminPasswordCost]; ok {
+		return h
+	}
+	h, _ := bcrypt.GenerateFromPassword([]byte("no such admin"), AdminPasswordCost)
+	dummyHashes[AdminPasswordCost] = h
+	return h
+}
+
+var (
+	dummyMu     sync.Mutex
+	dummyHashes = map[int][]byte{}
+)
 
 const adminCols = `a.id, a.username, coalesce(a.tenant_id, 0), coalesce(t.domain, ''), a.created_at`
 const adminFrom = ` FROM admins a LEFT JOIN tenants t ON t.id = a.tenant_id `
@@ -214,7 +230,7 @@ func (db *DB) AuthenticateAdmin(ctx context.Context, username, password string) 
 	var hash string
 	err := db.sql.QueryRowContext(ctx, `SELECT id, password_hash FROM admins WHERE username = ?`, username).Scan(&id, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
-		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
 		return nil, Errorf(EUNAUTHORIZED, "wrong username or password")
 	}
 	if err != nil {

@@ -2,14 +2,98 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
+	"time"
 
+	"deskpbx/admin"
 	"deskpbx/pbx"
 	"deskpbx/store"
 )
 
-// startAdmin starts the admin web page on cfg.httpAddr and returns its
-// shutdown. (Being written: the admin package.)
+// startAdmin starts the admin web page on cfg.httpAddr (HTTPS with
+// -tls-cert and -tls-key), creates the first admin account on the very
+// first start, and returns the page's graceful shutdown.
 func startAdmin(ctx context.Context, cfg *serveConfig, db *store.DB, srv *pbx.Server, log *slog.Logger) (func(context.Context) error, error) {
-	return func(context.Context) error { return nil }, nil
+	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
+		return nil, usagef("-tls-cert and -tls-key go together: give both for HTTPS, or neither")
+	}
+	var tlsConfig *tls.Config
+	if cfg.tlsCert != "" {
+		// Loaded here so a wrong path stops the start with its reason
+		// instead of surfacing later in a goroutine's log line.
+		cert, err := tls.LoadX509KeyPair(cfg.tlsCert, cfg.tlsKey)
+		if err != nil {
+			return nil, fmt.Errorf("admin TLS: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	page, err := admin.New(admin.Config{DB: db, PBX: srv, HotDesk: adminHotDesk(db, srv), Log: log})
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.httpAddr)
+	if err != nil {
+		page.Close()
+		return nil, fmt.Errorf("admin page: %w", err)
+	}
+	hs := &http.Server{
+		Handler:           page.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		TLSConfig:         tlsConfig,
+	}
+	go func() {
+		var err error
+		if tlsConfig != nil {
+			err = hs.ServeTLS(ln, "", "")
+		} else {
+			err = hs.Serve(ln)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("admin page stopped", "err", err)
+		}
+	}()
+	url := adminURL(ln.Addr(), tlsConfig != nil, srv.ContactIP())
+	user, password, created, err := admin.EnsureFirstAdmin(ctx, db)
+	if err != nil {
+		hs.Close()
+		page.Close()
+		return nil, fmt.Errorf("creating the first admin: %w", err)
+	}
+	if created {
+		// The only time this password exists in clear: it is not stored,
+		// and a restart does not print it again.
+		log.Warn("first start: created the admin account; log in and change this password, it is shown only this once",
+			"url", url, "user", user, "password", password)
+	}
+	log.Info("admin page listening", "url", url)
+	return func(ctx context.Context) error {
+		// Live streams end first, or Shutdown would wait for them.
+		page.Close()
+		return hs.Shutdown(ctx)
+	}, nil
 }
+
+// adminURL is the address an admin types in: the box's own address when
+// listening on all of them.
+func adminURL(addr net.Addr, https bool, boxIP string) string {
+	scheme := "http"
+	if https {
+		scheme = "https"
+	}
+	host, port, _ := net.SplitHostPort(addr.String())
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = boxIP
+	}
+	return scheme + "://" + net.JoinHostPort(host, port) + "/"
+}
+
+// adminHotDesk is the hot-desk service the page shows; nil until hot
+// desking is wired in.
+func adminHotDesk(db *store.DB, srv *pbx.Server) admin.HotDesk { return nil }
