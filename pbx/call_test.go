@@ -18,6 +18,8 @@ type office struct {
 	db  *store.DB
 	srv *Server
 	dir string
+	// wire runs on each new Server before it starts (hot-desk wiring).
+	wire func(*Server)
 }
 
 func testLogger() *slog.Logger {
@@ -67,6 +69,9 @@ func (o *office) start(tweak ...func(*Config)) {
 	srv, err := New(cfg)
 	if err != nil {
 		o.t.Fatal(err)
+	}
+	if o.wire != nil {
+		o.wire(srv)
 	}
 	if err := srv.Start(context.Background()); err != nil {
 		o.t.Fatal(err)

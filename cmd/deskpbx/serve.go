@@ -125,6 +125,7 @@ func runServe(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	wireHotDesk(ctx, db, srv, log)
 	if err := srv.Start(ctx); err != nil {
 		return err
 	}
