@@ -12,7 +12,7 @@ import (
 // returns the ended session, or nil if the person was not seated.
 func (s *Service) ForceLogout(ctx context.Context, id, actor string) (*store.HotdeskSession, error) {
 	var out *store.HotdeskSession
-	err := s.db.HotdeskTx(ctx, func(tx *store.HotdeskTx) error {
+	err := s.tx(ctx, func(tx *store.HotdeskTx) error {
 		entry, err := tx.Entry(id)
 		if err != nil {
 			return err
@@ -32,7 +32,7 @@ func (s *Service) ForceLogout(ctx context.Context, id, actor string) (*store.Hot
 // how many it ended.
 func (s *Service) ForceLogoutAll(ctx context.Context, tenantID int64, actor string) (int, error) {
 	n := 0
-	err := s.db.HotdeskTx(ctx, func(tx *store.HotdeskTx) error {
+	err := s.tx(ctx, func(tx *store.HotdeskTx) error {
 		n = 0
 		sessions, err := tx.Sessions(tenantID)
 		if err != nil {
@@ -64,7 +64,7 @@ func (s *Service) end(tx *store.HotdeskTx, sess *store.HotdeskSession, actor, ac
 // Unlock lifts the lockout of hot-desk ID id; false if it was not locked.
 func (s *Service) Unlock(ctx context.Context, id, actor string) (bool, error) {
 	var was bool
-	err := s.db.HotdeskTx(ctx, func(tx *store.HotdeskTx) error {
+	err := s.tx(ctx, func(tx *store.HotdeskTx) error {
 		entry, err := tx.Entry(id)
 		if err != nil {
 			return err
@@ -81,7 +81,7 @@ func (s *Service) Unlock(ctx context.Context, id, actor string) (bool, error) {
 // UnlockSeat lifts the lockout of seat's *072/*073; false if it was not locked.
 func (s *Service) UnlockSeat(ctx context.Context, seat *store.Extension, actor string) (bool, error) {
 	var was bool
-	err := s.db.HotdeskTx(ctx, func(tx *store.HotdeskTx) error {
+	err := s.tx(ctx, func(tx *store.HotdeskTx) error {
 		var err error
 		if was, err = tx.Unlock(store.LockSeat, strconv.FormatInt(seat.ID, 10), s.Now()); err != nil || !was {
 			return err
@@ -142,7 +142,7 @@ func (s *Service) AutoLogoutOnce(ctx context.Context, now time.Time) (int, error
 	if len(ending) > 0 {
 		// Decided outside the write lock, applied inside it only to
 		// sessions that are still the ones seen (EndSessionIf).
-		err = s.db.HotdeskTx(ctx, func(tx *store.HotdeskTx) error {
+		err = s.tx(ctx, func(tx *store.HotdeskTx) error {
 			n = 0
 			for _, d := range ending {
 				ended, err := tx.EndSessionIf(d.sess)

@@ -189,7 +189,7 @@ func wellFormedID(id string) bool {
 // abandoned audits a caller who keyed an ID and hung up before their
 // password was checked. It is not a failed attempt: no password was tried.
 func (f *flow) abandoned(ctx context.Context, id string) {
-	err := f.s.db.HotdeskTx(context.WithoutCancel(ctx), func(tx *store.HotdeskTx) error {
+	err := f.s.tx(context.WithoutCancel(ctx), func(tx *store.HotdeskTx) error {
 		return tx.Audit(store.AuditEntry{At: f.s.Now(), TenantID: f.seat.TenantID, SeatTenantID: f.seat.TenantID,
 			Actor: f.seat.AOR(), Action: "failed", Seat: f.seat.AOR(), Source: f.source, IDTried: id,
 			Outcome: "abandoned", Detail: f.what + ": hung up before the password was checked"})

@@ -52,6 +52,17 @@ type Service struct {
 	Log      *slog.Logger
 
 	latency latencyRecorder
+	// writing queues this process's hot-desk transactions in Go, which
+	// wakes the next one as soon as the lock is free, rather than in
+	// SQLite's busy handler, which retries after sleeps of 1 to 100 ms.
+	writing sync.Mutex
+}
+
+// tx runs fn in one hot-desk transaction, queued behind this process's others.
+func (s *Service) tx(ctx context.Context, fn func(*store.HotdeskTx) error) error {
+	s.writing.Lock()
+	defer s.writing.Unlock()
+	return s.db.HotdeskTx(ctx, fn)
 }
 
 // New returns a Service over db; log may be nil.

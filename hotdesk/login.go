@@ -26,6 +26,27 @@ type attempt struct {
 	seat   *store.Extension
 	source string
 	at     time.Time
+	pre    checked
+}
+
+// checked is the password checked before the transaction against the
+// secret as it was then. PBKDF2 is half of a login's work; doing it
+// outside the write lock halves how long other logins queue behind it.
+type checked struct {
+	secret string // the hash checked against; "" when there was none
+	ok     bool
+}
+
+// precheck always costs one PBKDF2, real or decoy, so neither an unknown
+// ID nor a lockout answers faster than a wrong password.
+func (s *Service) precheck(ctx context.Context, id, pin string) checked {
+	if e, err := s.db.HotdeskLoginEntry(ctx, id); err == nil {
+		if secret := secretOf(e); secret != "" {
+			return checked{secret: secret, ok: store.CheckPIN(secret, pin)}
+		}
+	}
+	store.CheckPIN(decoyHash(), pin)
+	return checked{}
 }
 
 func (a *attempt) seatKey() string { return strconv.FormatInt(a.seat.ID, 10) }
@@ -37,11 +58,11 @@ func (a *attempt) seatKey() string { return strconv.FormatInt(a.seat.ID, 10) }
 // writes the audit rows. A refusal of any kind is ErrInvalid, or
 // ErrNotEnabled when the seat's tenant has *072 switched off.
 func (s *Service) Login(ctx context.Context, id, pin string, seat *store.Extension, source string) (*Seated, error) {
-	a := &attempt{what: "login", id: id, seat: seat, source: source, at: s.Now()}
+	a := &attempt{what: "login", id: id, seat: seat, source: source, pre: s.precheck(ctx, id, pin)}
 	var out *Seated
 	var refusal error
-	err := s.db.HotdeskTx(ctx, func(tx *store.HotdeskTx) error {
-		out, refusal = nil, nil
+	err := s.tx(ctx, func(tx *store.HotdeskTx) error {
+		out, refusal, a.at = nil, nil, s.Now()
 		t, err := tx.Tenant(seat.TenantID)
 		if err != nil {
 			return err
@@ -78,7 +99,7 @@ func (s *Service) Login(ctx context.Context, id, pin string, seat *store.Extensi
 // do not apply to admins.
 func (s *Service) SeatByAdmin(ctx context.Context, id string, seat *store.Extension, actor string) (*Seated, error) {
 	var out *Seated
-	err := s.db.HotdeskTx(ctx, func(tx *store.HotdeskTx) error {
+	err := s.tx(ctx, func(tx *store.HotdeskTx) error {
 		entry, err := tx.Entry(id)
 		if err != nil {
 			return err
@@ -93,11 +114,11 @@ func (s *Service) SeatByAdmin(ctx context.Context, id string, seat *store.Extens
 // they sit, if pin is their secret. It returns the ended session, or nil
 // if they were not seated. Refusals are as for Login, with *073's switch.
 func (s *Service) Logout(ctx context.Context, id, pin string, seat *store.Extension, source string) (*store.HotdeskSession, error) {
-	a := &attempt{what: "logout", id: id, seat: seat, source: source, at: s.Now()}
+	a := &attempt{what: "logout", id: id, seat: seat, source: source, pre: s.precheck(ctx, id, pin)}
 	var out *store.HotdeskSession
 	var refusal error
-	err := s.db.HotdeskTx(ctx, func(tx *store.HotdeskTx) error {
-		out, refusal = nil, nil
+	err := s.tx(ctx, func(tx *store.HotdeskTx) error {
+		out, refusal, a.at = nil, nil, s.Now()
 		t, err := tx.Tenant(seat.TenantID)
 		if err != nil {
 			return err
@@ -207,8 +228,7 @@ func secretOf(e *store.HotdeskEntry) string {
 	return e.Person.PINHash
 }
 
-// decoyHash is checked against when there is no real secret to check,
-// so every refusal costs the same time as a wrong password.
+// decoyHash is checked against when there is no real secret to check.
 var decoyHash = sync.OnceValue(func() string { return store.HashPIN("decoy-never-matches") })
 
 // verify returns the entry if a.id and pin are right and neither the ID
@@ -221,12 +241,10 @@ func (s *Service) verify(tx *store.HotdeskTx, a *attempt, pin string) (*store.Ho
 		return nil, err
 	}
 	if until.After(a.at) {
-		store.CheckPIN(decoyHash(), pin)
 		return nil, s.refuse(tx, a, nil, "locked", "seat-locked", "this phone's *072/*073 is locked until "+clock(until), false, false)
 	}
 	entry, err := tx.Entry(a.id)
 	if store.ErrorCode(err) == store.ENOTFOUND {
-		store.CheckPIN(decoyHash(), pin)
 		return nil, s.refuse(tx, a, nil, "failed", "unknown-id", "no such hot-desk ID", true, false)
 	}
 	if err != nil {
@@ -239,15 +257,18 @@ func (s *Service) verify(tx *store.HotdeskTx, a *attempt, pin string) (*store.Ho
 	if until.After(a.at) {
 		// Not even a right password gets through: that would let a
 		// guesser carry on during the lockout and learn from it.
-		store.CheckPIN(decoyHash(), pin)
 		return nil, s.refuse(tx, a, entry, "locked", "id-locked", "the ID is locked until "+clock(until), true, false)
 	}
 	secret := secretOf(entry)
 	if secret == "" {
-		store.CheckPIN(decoyHash(), pin)
 		return nil, s.refuse(tx, a, entry, "failed", "no-secret", "no company PIN, hot-desk password or voicemail PIN is set", true, true)
 	}
-	if !store.CheckPIN(secret, pin) {
+	ok := a.pre.ok
+	if a.pre.secret != secret {
+		// Changed since the precheck (an admin was quicker): check again.
+		ok = store.CheckPIN(secret, pin)
+	}
+	if !ok {
 		return nil, s.refuse(tx, a, entry, "failed", "wrong-pin", "wrong password", true, true)
 	}
 	return entry, tx.ClearFailures(store.LockID, entry.HotdeskID)

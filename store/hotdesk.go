@@ -237,6 +237,12 @@ func (db *DB) HotdeskEntryByID(ctx context.Context, hotdeskID string) (*HotdeskE
 	return hotdeskEntryByID(ctx, db.sql, hotdeskID)
 }
 
+// HotdeskLoginEntry is HotdeskEntryByID without the live state: the
+// cheap read a login makes before its transaction.
+func (db *DB) HotdeskLoginEntry(ctx context.Context, hotdeskID string) (*HotdeskEntry, error) {
+	return hotdeskEntryWhere(ctx, db.sql, hotdeskLoginQuery, hotdeskID)
+}
+
 // HotdeskEntries lists the entries of a tenant (all tenants when tenantID is 0).
 func (db *DB) HotdeskEntries(ctx context.Context, tenantID int64) ([]*HotdeskEntry, error) {
 	rows, err := db.sql.QueryContext(ctx, hotdeskEntryQuery+`WHERE ? = 0 OR e.tenant_id = ?
