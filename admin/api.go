@@ -170,13 +170,13 @@ func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) {
 }
 
 type apiTenant struct {
-	ID            int64             `json:"id"`
-	Domain        string            `json:"domain"`
-	Default       bool              `json:"default"`
-	HasCompanyPIN bool              `json:"has_company_pin"`
-	Extensions    int               `json:"extensions"`
-	Created       time.Time         `json:"created_at"`
-	HotDesk       *apiTenantHotDesk `json:"hotdesk,omitempty"`
+	ID            int64            `json:"id"`
+	Domain        string           `json:"domain"`
+	Default       bool             `json:"default"`
+	HasCompanyPIN bool             `json:"has_company_pin"`
+	Extensions    int              `json:"extensions"`
+	Created       time.Time        `json:"created_at"`
+	HotDesk       apiTenantHotDesk `json:"hotdesk"`
 }
 
 type apiTenantHotDesk struct {
@@ -187,11 +187,9 @@ type apiTenantHotDesk struct {
 }
 
 func toAPITenant(row tenantRow) apiTenant {
-	t := apiTenant{ID: row.ID, Domain: row.Domain, Default: row.Default, HasCompanyPIN: row.HasCompanyPIN, Extensions: row.Extensions, Created: row.CreatedAt}
-	if row.HotDesk != nil {
-		t.HotDesk = &apiTenantHotDesk{Login: row.HotDesk.Login, Logout: row.HotDesk.Logout, AutoLogoutAt: row.HotDesk.AutoLogoutAt, AutoLogoutAfter: formatAfter(row.HotDesk.AutoLogoutAfter)}
-	}
-	return t
+	return apiTenant{ID: row.ID, Domain: row.Domain, Default: row.Default, HasCompanyPIN: row.HasCompanyPIN, Extensions: row.Extensions,
+		Created: row.CreatedAt, HotDesk: apiTenantHotDesk{Login: row.HotdeskLogin, Logout: row.HotdeskLogout,
+			AutoLogoutAt: row.AutologoutAt, AutoLogoutAfter: formatAfter(row.AutologoutAfter)}}
 }
 
 func (s *Server) apiTenants(w http.ResponseWriter, r *http.Request) {
@@ -271,9 +269,14 @@ func (s *Server) apiTenantUpdate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in struct {
-		CompanyPIN *string           `json:"company_pin"`
-		Default    bool              `json:"default"`
-		HotDesk    *apiTenantHotDesk `json:"hotdesk"`
+		CompanyPIN *string `json:"company_pin"`
+		Default    bool    `json:"default"`
+		HotDesk    *struct {
+			Login           *bool   `json:"login"`
+			Logout          *bool   `json:"logout"`
+			AutoLogoutAt    *string `json:"autologout_at"`
+			AutoLogoutAfter *string `json:"autologout_after"`
+		} `json:"hotdesk"`
 	}
 	if err := decode(r, &in); err != nil {
 		s.apiFail(w, r, err)
@@ -281,16 +284,12 @@ func (s *Server) apiTenantUpdate(w http.ResponseWriter, r *http.Request) {
 	}
 	ch := tenantChange{CompanyPIN: in.CompanyPIN, Default: in.Default}
 	if in.HotDesk != nil {
-		if s.hotdesk == nil {
-			s.apiFail(w, r, invalid{"hotdesk": "hot desking is not available"})
-			return
-		}
-		hd, bad := parseTenantHotDesk(in.HotDesk.Login, in.HotDesk.Logout, in.HotDesk.AutoLogoutAt, in.HotDesk.AutoLogoutAfter)
+		hd, bad := parseTenantHotdesk(in.HotDesk.Login, in.HotDesk.Logout, in.HotDesk.AutoLogoutAt, in.HotDesk.AutoLogoutAfter)
 		if len(bad) > 0 {
 			s.apiFail(w, r, bad)
 			return
 		}
-		ch.HotDesk = &hd
+		ch.Hotdesk = &hd
 	}
 	if _, err := s.updateTenant(r.Context(), me.admin, id, ch); err != nil {
 		s.apiFail(w, r, err)

@@ -21,6 +21,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"deskpbx/hotdesk"
 	"deskpbx/pbx"
 	"deskpbx/store"
 )
@@ -42,12 +43,13 @@ func testLogger() *slog.Logger {
 // each with an admin and extensions, a system admin over both, a real
 // PBX on 127.0.0.1 and the admin page on an httptest server.
 type office struct {
-	t    *testing.T
-	db   *store.DB
-	pbx  *pbx.Server
-	srv  *Server
-	http *httptest.Server
-	now  *clock
+	t       *testing.T
+	db      *store.DB
+	pbx     *pbx.Server
+	hotdesk *hotdesk.Service
+	srv     *Server
+	http    *httptest.Server
+	now     *clock
 
 	acme, beta         *store.Tenant
 	ada, grace, bob    *store.Extension // 1001, 1002 of acme; 2001 of beta
@@ -107,7 +109,9 @@ func newOffice(t *testing.T, tweak ...func(*Config)) *office {
 	o.pbx, err = pbx.New(pbx.Config{DB: db, Log: testLogger(), SIPAddr: "127.0.0.1:0", RTPPorts: [2]int{32000, 32999}})
 	must(err)
 	must(o.pbx.Start(ctx))
-	cfg := Config{DB: db, PBX: o.pbx, Log: testLogger(), LiveInterval: 100 * time.Millisecond}
+	o.hotdesk = hotdesk.New(db, testLogger())
+	o.hotdesk.Now = o.now.now
+	cfg := Config{DB: db, PBX: o.pbx, HotDesk: o.hotdesk, Log: testLogger(), LiveInterval: 100 * time.Millisecond}
 	for _, f := range tweak {
 		f(&cfg)
 	}

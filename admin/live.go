@@ -21,13 +21,16 @@ type liveView struct {
 	Calls         []pbx.CallInfo
 	Seats         []Seat
 	HotDesk       bool
+	Hotdesk       *hotdeskData // the Hot Desking table, when asked for
 }
 
 type counts struct {
 	Tenants, Extensions, Registrations, Calls, Seated int
 }
 
-func (s *Server) liveData(ctx context.Context, me *who) (*liveView, error) {
+// liveData gathers the live tables; hotdeskScope >= 0 adds the Hot
+// Desking table of that tenant (0: all the admin may see).
+func (s *Server) liveData(ctx context.Context, me *who, hotdeskScope int64) (*liveView, error) {
 	a := me.admin
 	v := &liveView{Admin: a, CSRF: me.csrf, HotDesk: s.hotdesk != nil}
 	var err error
@@ -38,6 +41,11 @@ func (s *Server) liveData(ctx context.Context, me *who) (*liveView, error) {
 	if s.hotdesk != nil {
 		if v.Seats, err = s.seats(ctx, a); err != nil {
 			return nil, err
+		}
+		if hotdeskScope >= 0 {
+			if v.Hotdesk, err = s.hotdeskView(ctx, me, hotdeskScope); err != nil {
+				return nil, err
+			}
 		}
 	}
 	ext, err := s.db.ExtensionCounts(ctx)
@@ -86,9 +94,18 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var topics []string
+	hotdeskScope := int64(-1)
 	for _, t := range strings.Split(r.URL.Query().Get("topics"), ",") {
 		if _, ok := liveTopics[t]; ok {
 			topics = append(topics, t)
+		}
+		if t == "hotdesk" && s.hotdesk != nil {
+			scope, err := s.scopeTenant(r.Context(), me.admin, tenantParam(r))
+			if err != nil {
+				s.failed(w, r, err)
+				return
+			}
+			hotdeskScope = scope
 		}
 	}
 	if len(topics) == 0 {
@@ -119,7 +136,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		v, err := s.liveData(r.Context(), me)
+		v, err := s.liveData(r.Context(), me, hotdeskScope)
 		if err != nil {
 			if r.Context().Err() == nil {
 				s.log.Warn("live update", "err", err)

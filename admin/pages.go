@@ -11,7 +11,7 @@ import (
 
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 	me := whoFrom(r.Context())
-	live, err := s.liveData(r.Context(), me)
+	live, err := s.liveData(r.Context(), me, -1)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -22,7 +22,6 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 type tenantRow struct {
 	*store.Tenant
 	Extensions int
-	HotDesk    *TenantHotDesk
 }
 
 type tenantsData struct {
@@ -42,13 +41,6 @@ func (s *Server) tenantRows(r *http.Request, a *store.Admin) ([]tenantRow, error
 	rows := make([]tenantRow, len(ts))
 	for i, t := range ts {
 		rows[i] = tenantRow{Tenant: t, Extensions: counts[t.ID]}
-		if s.hotdesk != nil {
-			hd, err := s.hotdesk.TenantSettings(r.Context(), t.ID)
-			if err != nil {
-				return nil, err
-			}
-			rows[i].HotDesk = &hd
-		}
 	}
 	return rows, nil
 }
@@ -114,20 +106,9 @@ func (s *Server) renderTenant(w http.ResponseWriter, r *http.Request, f *form, s
 		return
 	}
 	row := tenantRow{Tenant: t, Extensions: counts[t.ID]}
-	if s.hotdesk != nil {
-		hd, err := s.hotdesk.TenantSettings(r.Context(), t.ID)
-		if err != nil {
-			s.serverError(w, r, err)
-			return
-		}
-		row.HotDesk = &hd
-	}
 	if f == nil {
-		f = newForm(nil)
-		if row.HotDesk != nil {
-			f.set("hotdesk_login", boolValue(row.HotDesk.Login), "hotdesk_logout", boolValue(row.HotDesk.Logout),
-				"autologout_at", row.HotDesk.AutoLogoutAt, "autologout_after", formatAfter(row.HotDesk.AutoLogoutAfter))
-		}
+		f = newForm(nil).set("hotdesk_login", boolValue(t.HotdeskLogin), "hotdesk_logout", boolValue(t.HotdeskLogout),
+			"autologout_at", t.AutologoutAt, "autologout_after", formatAfter(t.AutologoutAfter))
 	}
 	s.render(w, r, status, "tenant", &page{Title: "Tenant " + t.Domain, Nav: "tenants", D: tenantData{Tenant: row, Form: f}})
 }
@@ -157,8 +138,10 @@ func (s *Server) tenantUpdate(w http.ResponseWriter, r *http.Request) {
 		ch.CompanyPIN = &pin
 	}
 	ch.Default = f.Values["default"] != ""
-	if s.hotdesk != nil && f.Values["hotdesk_settings"] != "" {
-		hd, bad := parseTenantHotDeskForm(f)
+	if f.Values["hotdesk_settings"] != "" {
+		login, logout := f.Values["hotdesk_login"] != "", f.Values["hotdesk_logout"] != ""
+		at, after := f.Values["autologout_at"], f.Values["autologout_after"]
+		hd, bad := parseTenantHotdesk(&login, &logout, &at, &after)
 		if len(bad) > 0 {
 			for k, v := range bad {
 				f.Errors[k] = v
@@ -167,7 +150,7 @@ func (s *Server) tenantUpdate(w http.ResponseWriter, r *http.Request) {
 			s.renderTenant(w, r, f, http.StatusUnprocessableEntity)
 			return
 		}
-		ch.HotDesk = &hd
+		ch.Hotdesk = &hd
 	}
 	t, err := s.updateTenant(r.Context(), me.admin, id, ch)
 	if err != nil {
@@ -416,7 +399,7 @@ func (s *Server) exportExtensions(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) registrationsPage(w http.ResponseWriter, r *http.Request) {
 	me := whoFrom(r.Context())
-	live, err := s.liveData(r.Context(), me)
+	live, err := s.liveData(r.Context(), me, -1)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -426,7 +409,7 @@ func (s *Server) registrationsPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) callsPage(w http.ResponseWriter, r *http.Request) {
 	me := whoFrom(r.Context())
-	live, err := s.liveData(r.Context(), me)
+	live, err := s.liveData(r.Context(), me, -1)
 	if err != nil {
 		s.serverError(w, r, err)
 		return

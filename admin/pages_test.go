@@ -17,7 +17,7 @@ func TestEveryPageAnswersBothRoles(t *testing.T) {
 	o := newOffice(t)
 	pages := []string{"/", "/tenants", "/tenants/" + id(o.acme.ID), "/extensions", "/extensions?tenant=" + id(o.acme.ID),
 		"/extensions/new", "/extensions/" + id(o.ada.ID), "/extensions/import", "/extensions/export.csv",
-		"/registrations", "/calls", "/admins", "/account"}
+		"/registrations", "/calls", "/admins", "/account", "/hotdesk", "/hotdesk/new", "/audit", "/audit?action=x&q=1001&from=2020-01-01"}
 	for _, user := range []string{"root", "acme-boss"} {
 		b := o.login(user)
 		for _, p := range pages {

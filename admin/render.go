@@ -71,7 +71,7 @@ var funcs = template.FuncMap{
 		return v
 	},
 	"ago":       ago,
-	"afterText": afterText,
+	"afterText": formatAfter,
 	"until":     until,
 	"when":      when,
 	"dict":      dict,

@@ -201,3 +201,66 @@ func TestDefaultTenantIsDeletedOnlyWhenLast(t *testing.T) {
 		t.Fatalf("deleting the last, default, tenant: %v", err)
 	}
 }
+
+func TestHotdeskIDChangesStayUniqueAndAreAudited(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	db.CreateTenant(ctx, "a.example", "", false)
+	db.CreateTenant(ctx, "b.example", "", false)
+	for _, n := range []NewExtension{
+		{Domain: "a.example", Number: "1001", Password: "first-secret", PIN: "4826"},
+		{Domain: "b.example", Number: "2001", Password: "first-secret"},
+	} {
+		if _, err := db.CreateExtension(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.CreateHotdeskEntry(ctx, NewHotdeskEntry{Domain: "a.example", Number: "1001", HotdeskID: "5001"}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	b, err := db.CreateHotdeskEntry(ctx, NewHotdeskEntry{Domain: "b.example", Number: "2001", HotdeskID: "6001", PIN: "7391"}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	taken := "5001"
+	_, err = db.UpdateHotdeskEntry(ctx, "6001", HotdeskEntryUpdate{HotdeskID: &taken}, "admin:x")
+	if ErrorCode(err) != ECONFLICT || strings.Contains(err.Error(), "a.example") {
+		t.Fatalf("taking another tenant's ID: %v", err)
+	}
+	own := "7391"
+	if _, err := db.UpdateHotdeskEntry(ctx, "6001", HotdeskEntryUpdate{HotdeskID: &own}, "admin:x"); ErrorCode(err) != EINVALID {
+		t.Fatalf("ID equal to the own password: %v", err)
+	}
+	vm := "4826"
+	if _, err := db.UpdateHotdeskEntry(ctx, "5001", HotdeskEntryUpdate{HotdeskID: &vm}, "admin:x"); ErrorCode(err) != EINVALID {
+		t.Fatalf("ID equal to the voicemail PIN: %v", err)
+	}
+	next, desc := "6002", "corner_desk 100%"
+	got, err := db.UpdateHotdeskEntry(ctx, "6001", HotdeskEntryUpdate{HotdeskID: &next, Description: &desc}, "admin:x")
+	if err != nil || got.HotdeskID != "6002" || got.Description != desc || got.Person.ID != b.Person.ID {
+		t.Fatalf("update: %+v %v", got, err)
+	}
+	if e, err := db.HotdeskEntryOf(ctx, b.Person.ID); err != nil || e.HotdeskID != "6002" {
+		t.Fatalf("entry of the extension: %+v %v", e, err)
+	}
+	// The audit log pages newest first and filters; LIKE wildcards typed
+	// into the search match only themselves.
+	entries, more, err := db.AuditLog(ctx, AuditFilter{TenantID: b.Person.TenantID}, 1)
+	if err != nil || len(entries) != 1 || !more || !strings.Contains(entries[0].Detail, "changed from 6001") {
+		t.Fatalf("first page: %+v more=%v %v", entries, more, err)
+	}
+	older, more, _ := db.AuditLog(ctx, AuditFilter{TenantID: b.Person.TenantID, Before: entries[0].ID}, 10)
+	if len(older) != 1 || more || older[0].ID >= entries[0].ID {
+		t.Fatalf("second page: %+v more=%v", older, more)
+	}
+	if found, _, _ := db.AuditLog(ctx, AuditFilter{Text: "%"}, 10); len(found) != 0 {
+		t.Fatalf("%% matched %d entries", len(found))
+	}
+	if found, _, _ := db.AuditLog(ctx, AuditFilter{Text: "6001", Action: "admin-change"}, 10); len(found) != 2 {
+		t.Fatalf("search 6001: %d entries, want 2", len(found))
+	}
+	actions, outcomes, err := db.AuditValues(ctx, 0)
+	if err != nil || len(actions) != 1 || actions[0] != "admin-change" || len(outcomes) != 1 {
+		t.Fatalf("values: %v %v %v", actions, outcomes, err)
+	}
+}

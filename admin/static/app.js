@@ -28,7 +28,12 @@
       topics.push(t);
     }
   });
-  var es = new EventSource("/events?topics=" + encodeURIComponent(topics.join(",")));
+  var url = "/events?topics=" + encodeURIComponent(topics.join(","));
+  var scoped = document.querySelector("[data-live-tenant]");
+  if (scoped) {
+    url += "&tenant=" + encodeURIComponent(scoped.getAttribute("data-live-tenant"));
+  }
+  var es = new EventSource(url);
   topics.forEach(function (t) {
     es.addEventListener(t, function (ev) {
       document.querySelectorAll('[data-live="' + t + '"]').forEach(function (el) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"deskpbx/admin"
+	"deskpbx/hotdesk"
 	"deskpbx/pbx"
 	"deskpbx/store"
 )
@@ -32,7 +33,7 @@ func startAdmin(ctx context.Context, cfg *serveConfig, db *store.DB, srv *pbx.Se
 		}
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
-	page, err := admin.New(admin.Config{DB: db, PBX: srv, HotDesk: adminHotDesk(db, srv), Log: log})
+	page, err := admin.New(admin.Config{DB: db, PBX: srv, HotDesk: adminHotDesk(db, log), Log: log})
 	if err != nil {
 		return nil, err
 	}
@@ -94,6 +95,7 @@ func adminURL(addr net.Addr, https bool, boxIP string) string {
 	return scheme + "://" + net.JoinHostPort(host, port) + "/"
 }
 
-// adminHotDesk is the hot-desk service the page shows; nil until hot
-// desking is wired in.
-func adminHotDesk(db *store.DB, srv *pbx.Server) admin.HotDesk { return nil }
+// adminHotDesk is the hot-desk service the page acts through. Its state
+// is all in the database, so this instance and the one answering *072
+// see the same sessions, lockouts and audit log.
+func adminHotDesk(db *store.DB, log *slog.Logger) admin.HotDesk { return hotdesk.New(db, log) }
