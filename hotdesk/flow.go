@@ -17,6 +17,9 @@ type Call interface {
 	// pressed while it plays stops it (barge-in) and is kept for the
 	// next Collect. It returns an error once the call has ended.
 	Play(ctx context.Context, prompts ...[]byte) error
+	// PlayNoBarge plays prompts to the end whatever is pressed: for the
+	// last words of a call, which keys typed ahead must not cut off.
+	PlayNoBarge(ctx context.Context, prompts ...[]byte) error
 	// Collect gathers up to max keys ('0'-'9', '*', ...) and stops early
 	// at terminator (which it does not return), or when firstDigit passes
 	// before the first key or interDigit between two keys; a timeout is
@@ -207,9 +210,10 @@ func (f *flow) play(ctx context.Context, prompts ...[]byte) bool {
 	return f.c.Play(ctx, prompts...) == nil
 }
 
-// finish plays the last prompts and hangs up, unless the caller already has.
+// finish plays the last prompts in full and hangs up, unless the caller
+// already has.
 func (f *flow) finish(ctx context.Context, prompts ...[]byte) {
-	if f.play(ctx, prompts...) {
+	if f.c.PlayNoBarge(ctx, prompts...) == nil {
 		f.c.Hangup()
 	}
 }

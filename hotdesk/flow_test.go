@@ -71,6 +71,10 @@ func (c *phoneCall) Play(ctx context.Context, prompts ...[]byte) error {
 	return nil
 }
 
+func (c *phoneCall) PlayNoBarge(ctx context.Context, prompts ...[]byte) error {
+	return c.Play(ctx, prompts...)
+}
+
 func (c *phoneCall) Collect(ctx context.Context, max int, terminator rune, firstDigit, interDigit time.Duration) (string, error) {
 	if max != MaxDigits+1 || terminator != '#' || firstDigit <= 0 || interDigit != 5*time.Second {
 		c.t.Errorf("Collect(%d, %q, %v, %v): want up to 16 keys ended by # with 5 s between keys", max, terminator, firstDigit, interDigit)

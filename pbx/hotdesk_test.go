@@ -2,6 +2,7 @@ package pbx
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -174,5 +175,171 @@ func TestHotDeskWrongPINThreeTimesLogsNobodyIn(t *testing.T) {
 	}
 	if sess, _ := o.db.HotdeskSessions(context.Background(), 0); len(sess) != 0 {
 		t.Fatalf("%d sessions after failed logins", len(sess))
+	}
+}
+
+// testClock is a clock tests move by hand; safe to read from the
+// server's goroutines.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+func seated(t *testing.T, o *office) int {
+	t.Helper()
+	sess, err := o.db.HotdeskSessions(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(sess)
+}
+
+func TestHotDeskMoveAndReplace(t *testing.T) {
+	o, _ := hotdeskOffice(t)
+	if _, err := o.db.CreateHotdeskEntry(context.Background(), store.NewHotdeskEntry{Domain: "acme.example", Number: "1002", HotdeskID: "5552222", PIN: "2718"}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.db.CreateExtension(context.Background(), store.NewExtension{Domain: "acme.example", Number: "1004", Password: "pw-1004-x"}); err != nil {
+		t.Fatal(err)
+	}
+	adaHome, grace, desk, caller := o.phone("1001"), o.phone("1002"), o.phone("1003"), o.phone("1004")
+	for _, p := range []*phone{adaHome, grace, desk, caller} {
+		p.register()
+	}
+
+	desk.keyIn(t, "*072", "5551234#4826#")
+	// Ada moves to Grace's phone: the first seat is freed.
+	grace.keyIn(t, "*072", "5551234#4826#")
+	if p, _, _ := rings(t, caller, "1001", adaHome, desk, grace); p != grace {
+		t.Fatalf("after moving, 1001 rang %s, want the new seat (1002's phone)", p.user)
+	}
+	if _, user, _ := rings(t, desk, "1001", grace); user != "1003" {
+		t.Fatalf("the old seat still calls out as %s, want its own 1003", user)
+	}
+	if n := seated(t, o); n != 1 {
+		t.Fatalf("%d sessions after a move, want 1", n)
+	}
+	// Grace logs in at her own phone: she replaces Ada there.
+	grace.keyIn(t, "*072", "5552222#2718#")
+	if p, _, _ := rings(t, caller, "1001", adaHome, desk, grace); p != adaHome {
+		t.Fatalf("after being replaced, 1001 rang %s, want Ada's own phone", p.user)
+	}
+	if n := seated(t, o); n != 1 {
+		t.Fatalf("%d sessions after a replace, want 1", n)
+	}
+}
+
+func TestHotDeskLockoutsAndTheirExpiry(t *testing.T) {
+	o, hd := hotdeskOffice(t)
+	clock := &testClock{now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
+	hd.Now = clock.Now
+	ctx := context.Background()
+	desk, other := o.phone("1003"), o.phone("1002")
+	desk.register()
+	other.register()
+	seatOther, _ := o.db.LookupExtension(ctx, "acme.example", "1002")
+	// Four wrong PINs for Ada's ID from another phone...
+	for i := 0; i < 4; i++ {
+		hd.Login(ctx, "5551234", "9999", seatOther, "127.0.0.1:1")
+	}
+	// ...and a fifth at the desk locks the ID: the right PIN then fails
+	// exactly like a wrong one.
+	desk.keyIn(t, "*072", "5551234#9999#5551234#4826#5551234#4826#")
+	if n := seated(t, o); n != 0 {
+		t.Fatal("a locked ID logged in with the right PIN")
+	}
+	clock.advance(16 * time.Minute)
+	desk.keyIn(t, "*072", "5551234#4826#")
+	if n := seated(t, o); n != 1 {
+		t.Fatal("the ID is still locked after 15 minutes")
+	}
+	desk.keyIn(t, "*073", "5551234#4826#")
+
+	// Ten failures from one seat lock that seat, whatever the ID.
+	seatDesk, _ := o.db.LookupExtension(ctx, "acme.example", "1003")
+	for i := 0; i < 9; i++ {
+		hd.Login(ctx, "4440000", "1357", seatDesk, "127.0.0.1:2")
+	}
+	desk.keyIn(t, "*072", "4440001#1357#5551234#4826#5551234#4826#")
+	if n := seated(t, o); n != 0 {
+		t.Fatal("a locked seat logged somebody in")
+	}
+	other.keyIn(t, "*072", "5551234#4826#")
+	if n := seated(t, o); n != 1 {
+		t.Fatal("the seat lock also locked another phone")
+	}
+}
+
+func TestHotDeskSwitchedOffAndCompanyPIN(t *testing.T) {
+	o, _ := hotdeskOffice(t)
+	ctx := context.Background()
+	desk, grace, adaHome := o.phone("1003"), o.phone("1002"), o.phone("1001")
+	for _, p := range []*phone{desk, grace, adaHome} {
+		p.register()
+	}
+	off, pin := false, "9173"
+	if _, err := o.db.SetTenantHotdesk(ctx, "acme.example", store.HotdeskSettings{Login: &off}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	desk.keyIn(t, "*072", "5551234#4826#")
+	if n := seated(t, o); n != 0 {
+		t.Fatal("*072 logged in with the feature switched off")
+	}
+	on := true
+	if _, err := o.db.SetTenantHotdesk(ctx, "acme.example", store.HotdeskSettings{Login: &on, CompanyPIN: &pin}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	// The company PIN replaces the person's own password.
+	desk.keyIn(t, "*072", "5551234#4826#5551234#9173#")
+	if p, _, _ := rings(t, grace, "1001", adaHome, desk); p != desk {
+		t.Fatal("login with the company PIN did not seat Ada")
+	}
+	if n := seated(t, o); n != 1 {
+		t.Fatalf("%d sessions, want 1", n)
+	}
+}
+
+func TestHotDeskAutoLogoutAndRestart(t *testing.T) {
+	o, hd := hotdeskOffice(t)
+	clock := &testClock{now: time.Now()}
+	hd.Now = clock.Now
+	ctx := context.Background()
+	desk, grace, adaHome := o.phone("1003"), o.phone("1002"), o.phone("1001")
+	for _, p := range []*phone{desk, grace, adaHome} {
+		p.register()
+	}
+	after := 8 * time.Hour
+	if _, err := o.db.SetTenantHotdesk(ctx, "acme.example", store.HotdeskSettings{AutologoutAfter: &after}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	desk.keyIn(t, "*072", "5551234#4826#")
+
+	// A restart keeps the session.
+	addr := o.srv.SIPAddr()
+	o.stop()
+	o.start(func(c *Config) { c.SIPAddr = addr })
+	if p, _, _ := rings(t, grace, "1001", adaHome, desk); p != desk {
+		t.Fatal("after a restart, 1001 no longer rings the seat")
+	}
+	if n, _ := hd.AutoLogoutOnce(ctx, clock.Now().Add(7*time.Hour)); n != 0 {
+		t.Fatalf("auto-logout after 7 h logged out %d, want 0", n)
+	}
+	if n, _ := hd.AutoLogoutOnce(ctx, clock.Now().Add(8*time.Hour+time.Minute)); n != 1 {
+		t.Fatalf("auto-logout after 8 h logged out %d, want 1", n)
+	}
+	if p, _, _ := rings(t, grace, "1001", adaHome, desk); p != adaHome {
+		t.Fatal("after auto-logout, 1001 does not ring Ada's own phone")
 	}
 }
