@@ -3,7 +3,7 @@
 # only those missing, so a second `make test` never touches apt.
 set -euo pipefail
 
-packages=(sip-tester baresip-core espeak-ng sox multimon-ng)
+packages=(sip-tester baresip-core espeak-ng sox multimon-ng chromium)
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
 	echo "test-deps: not a Debian system; install these yourself: ${packages[*]}" >&2
