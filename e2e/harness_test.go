@@ -72,6 +72,15 @@ func testMain(m *testing.M) int {
 	return m.Run()
 }
 
+// knownBug skips a test that shows a deskpbx bug not fixed yet, unless
+// DESKPBX_E2E_KNOWN_BUGS is set: the test is ready for whoever fixes it.
+func knownBug(t *testing.T, bug string) {
+	t.Helper()
+	if os.Getenv("DESKPBX_E2E_KNOWN_BUGS") == "" {
+		t.Skip("known deskpbx bug, not fixed yet: " + bug + " (DESKPBX_E2E_KNOWN_BUGS=1 runs this test)")
+	}
+}
+
 // requireSIPp skips the test when sipp is missing, or fails it when the
 // environment says peers must be there (DESKPBX_REQUIRE_PEERS, set in CI).
 func requireSIPp(t *testing.T) {
@@ -236,8 +245,23 @@ func (p *pbx) running() bool {
 	}
 }
 
-// start runs deskpbx serve and waits until deskpbx healthcheck passes.
+// start runs deskpbx serve and waits until it has started: its
+// healthcheck passes and it has logged that it is running.
+//
+// The second wait works around a deskpbx bug: serve answers SIP (so the
+// healthcheck passes) before it has finished starting (on a new database
+// it still creates the first admin, a slow bcrypt), and a SIGTERM in that
+// window makes it exit 1 with "creating the first admin: context
+// canceled". TestStopRightAfterHealthcheck shows it.
 func (p *pbx) start() {
+	p.t.Helper()
+	p.startHealthy()
+	p.waitLog(startTimeout, `msg="deskpbx running"`)
+}
+
+// startHealthy runs deskpbx serve and waits until deskpbx healthcheck
+// passes.
+func (p *pbx) startHealthy() {
 	p.t.Helper()
 	if p.running() {
 		p.t.Fatal("deskpbx is already running")

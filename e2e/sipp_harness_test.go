@@ -239,6 +239,42 @@ func (s *sipp) report() {
 	}
 }
 
+// receivedVia returns the top Via of the first method request sipp
+// received (from its -trace_msg file): where deskpbx says it sent from.
+func (s *sipp) receivedVia(method string) string {
+	s.t.Helper()
+	b, err := os.ReadFile(s.files["msg"])
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	in := false
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(line, method+" sip:"):
+			in = true
+		case in && (strings.HasPrefix(line, "Via:") || strings.HasPrefix(line, "v:")):
+			return line
+		case in && line == "":
+			in = false
+		}
+	}
+	s.t.Fatalf("sipp %s received no %s", s.name, method)
+	return ""
+}
+
+// checkSentFromSIPPort requires that deskpbx sent the calls' requests to
+// the callee from its own SIP address (design: NAT pinholes stay open).
+func checkSentFromSIPPort(t *testing.T, p *pbx, callee *sipp) {
+	t.Helper()
+	for _, m := range []string{"INVITE", "BYE"} {
+		via := callee.receivedVia(m)
+		if !strings.Contains(via, " "+p.sipAddr+";") && !strings.HasSuffix(via, " "+p.sipAddr) {
+			t.Errorf("deskpbx sent %s to the callee with %q: not from its SIP address %s", m, via, p.sipAddr)
+		}
+	}
+}
+
 // register runs one SIPp REGISTER with digest auth from 127.0.0.1:port
 // and requires a 200; the binding's Contact is that port.
 func register(t *testing.T, p *pbx, u user, port int) {
