@@ -162,11 +162,6 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(tx, req, 503, "Service Unavailable", sip.NewHeader("Retry-After", "30"))
 		return
 	}
-	if h := req.GetHeader("Require"); h != nil {
-		// We support no extensions (no 100rel: sipgo has no PRACK).
-		s.respond(tx, req, 420, "Bad Extension", sip.NewHeader("Unsupported", h.Value()))
-		return
-	}
 	if mf := req.MaxForwards(); mf != nil && mf.Val() == 0 {
 		s.respond(tx, req, 483, "Too Many Hops")
 		return

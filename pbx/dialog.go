@@ -28,12 +28,6 @@ func (s *Server) relayInDialog(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(tx, req, 491, "Request Pending")
 		return
 	}
-	if req.IsInvite() {
-		if h := req.GetHeader("Require"); h != nil {
-			s.respond(tx, req, 420, "Bad Extension", sip.NewHeader("Unsupported", h.Value()))
-			return
-		}
-	}
 	var other interface {
 		TransactionRequest(context.Context, *sip.Request) (sip.ClientTransaction, error)
 		WriteRequest(*sip.Request) error

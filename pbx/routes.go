@@ -1,35 +1,78 @@
 package pbx
 
 import (
+	"strings"
+
 	"github.com/emiago/sipgo/sip"
 )
 
 // routes registers one handler per SIP method; every request gets an
 // answer, including the ones we do not implement.
 func (s *Server) routes() {
-	s.sip.OnRegister(s.onRegister)
-	s.sip.OnInvite(s.onInvite)
-	s.sip.OnAck(s.onAck)
-	s.sip.OnBye(s.onBye)
-	s.sip.OnCancel(s.onCancel)
-	s.sip.OnOptions(s.onOptions)
-	s.sip.OnInfo(s.onInDialog)
-	s.sip.OnUpdate(s.onInDialog)
-	s.sip.OnRefer(func(req *sip.Request, tx sip.ServerTransaction) {
+	s.sip.OnRegister(s.vet(s.onRegister))
+	s.sip.OnInvite(s.vet(s.onInvite))
+	s.sip.OnAck(s.onAck) // never answered, so never vetted
+	s.sip.OnBye(s.vet(s.onBye))
+	s.sip.OnCancel(s.vet(s.onCancel))
+	s.sip.OnOptions(s.vet(s.onOptions))
+	s.sip.OnInfo(s.vet(s.onInDialog))
+	s.sip.OnUpdate(s.vet(s.onInDialog))
+	s.sip.OnRefer(s.vet(func(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(tx, req, 501, "Not Implemented")
-	})
-	s.sip.OnPrack(func(req *sip.Request, tx sip.ServerTransaction) {
+	}))
+	s.sip.OnPrack(s.vet(func(req *sip.Request, tx sip.ServerTransaction) {
 		// We never send reliable provisionals, so no PRACK can be ours.
 		s.respond(tx, req, 481, "Call/Transaction Does Not Exist")
-	})
+	}))
 	for _, m := range []sip.RequestMethod{sip.SUBSCRIBE, sip.NOTIFY, sip.PUBLISH, sip.MESSAGE} {
-		s.sip.OnRequest(m, func(req *sip.Request, tx sip.ServerTransaction) {
+		s.sip.OnRequest(m, s.vet(func(req *sip.Request, tx sip.ServerTransaction) {
 			s.respond(tx, req, 405, "Method Not Allowed", sip.NewHeader("Allow", allowedMethods))
-		})
+		}))
 	}
-	s.sip.OnNoRoute(func(req *sip.Request, tx sip.ServerTransaction) {
+	s.sip.OnNoRoute(s.vet(func(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(tx, req, 501, "Not Implemented", sip.NewHeader("Allow", allowedMethods))
-	})
+	}))
+}
+
+// singleHeaders may appear once in a request (RFC 3261 §7.3.1: they are
+// not lists); two copies mean a malformed or smuggled request.
+var singleHeaders = []string{"To", "From", "Call-ID", "CSeq", "Max-Forwards", "Content-Length", "Content-Type"}
+
+// vet answers what sipgo parsed but RFC 3261 §8.2 says a UAS must refuse
+// before looking further: a SIP version we do not speak, duplicated
+// single headers, a CSeq for another method, a Request-URI scheme we
+// cannot route, and extensions we do not support.
+func (s *Server) vet(h func(*sip.Request, sip.ServerTransaction)) func(*sip.Request, sip.ServerTransaction) {
+	return func(req *sip.Request, tx sip.ServerTransaction) {
+		if req.SipVersion != "SIP/2.0" {
+			res := sip.NewResponseFromRequest(req, 505, "Version Not Supported", nil)
+			res.SipVersion = "SIP/2.0"
+			tx.Respond(res)
+			return
+		}
+		for _, name := range singleHeaders {
+			if len(req.GetHeaders(name)) > 1 {
+				s.respond(tx, req, 400, "Duplicate "+name)
+				return
+			}
+		}
+		if cseq := req.CSeq(); cseq != nil && !strings.EqualFold(string(cseq.MethodName), string(req.Method)) {
+			s.respond(tx, req, 400, "CSeq Method Mismatch")
+			return
+		}
+		switch strings.ToLower(req.Recipient.Scheme) {
+		case "sip", "sips", "tel":
+		default:
+			s.respond(tx, req, 416, "Unsupported URI Scheme")
+			return
+		}
+		if h := req.GetHeader("Require"); h != nil && req.Method != sip.CANCEL {
+			// We support no extensions (no 100rel: sipgo has no PRACK).
+			s.respond(tx, req, 420, "Bad Extension", sip.NewHeader("Unsupported", h.Value()))
+			return
+		}
+		h(req, tx)
+	}
 }
 
 // onOptions answers keep-alives and capability queries (and healthcheck).

@@ -137,6 +137,10 @@ func init() {
 	// hundreds of thousands alive under load (1-2 GB of heap); 5 s still
 	// covers several retransmission intervals of a lost 200.
 	sip.Timer_J = 5 * time.Second
+	// A response over UDP goes over UDP whatever its size (RFC 3261
+	// §18.2.2); sipgo otherwise drops one above 1300 bytes, e.g. a 407
+	// echoing a long Via list. Set here: sipgo reads it unsynchronised.
+	sip.UDPMTUSize = 65535
 }
 
 // udpReadBuffer keeps bursts of REGISTERs from overflowing the kernel

@@ -614,18 +614,6 @@ var tortureKnown = map[string]tortureIssue{
 	"inv2543/UDP": {"400 Bad Request", "sipgo: sip/transaction.go makeServerTxKey needs a From tag for an RFC 2543 (no z9hG4bK branch) transaction key and has the transaction layer answer 400; RFC 3261 §8.1.1.3 lets RFC 2543 peers omit it: key on an empty tag"},
 	"novelsc/UDP": {"dropped", sipgoScheme},
 	"novelsc/TCP": {"dropped", sipgoScheme},
-	// In deskpbx.
-	"longreq/UDP":    {"dropped", "the 407 echoes 34 Vias (~3.5 kB) and sipgo's UDP transport refuses to send more than sip.UDPMTUSize-200 bytes (ErrUDPMTUCongestion, logged at debug only); RFC 3261 §18.2.2 sends responses over UDP regardless: pbx/server.go func init() { sip.UDPMTUSize = 65535 } (in init: sipgo reads it unsynchronised)"},
-	"badvers/UDP":    {"200 OK", pbxVet + ": SipVersion != SIP/2.0 -> 505 Version Not Supported (response SipVersion set back to SIP/2.0)"},
-	"mismatch01/UDP": {"200 OK", pbxVet + ": CSeq method != request method (EqualFold: sipgo upper-cases only the request line's) -> 400"},
-	"multi01/UDP":    {"407 Proxy Authentication Required", pbxVet + ": To, From, Call-ID, CSeq, Max-Forwards, Content-Length, Content-Type more than once -> 400"},
-	"mcl01/UDP":      {"200 OK", pbxVet + ": two Content-Length headers -> 400"},
-	"unkscm/UDP":     {"200 OK", pbxVet + ": Request-URI scheme not sip, sips or tel -> 416 Unsupported URI Scheme"},
-	"unkscm/TCP":     {"200 OK", pbxVet + ": Request-URI scheme not sip, sips or tel -> 416 Unsupported URI Scheme"},
-	"bext01/UDP":     {"200 OK", pbxVet + ": the Require check of onInvite, for every method but CANCEL -> 420 with Unsupported"},
-	"bext01/TCP":     {"200 OK", pbxVet + ": the Require check of onInvite, for every method but CANCEL -> 420 with Unsupported"},
-	"regaut01/UDP":   {"400 Malformed Authorization", pbxAuthScheme},
-	"regaut01/TCP":   {"400 Malformed Authorization", pbxAuthScheme},
 }
 
 type tortureIssue struct{ got, fix string }
@@ -633,8 +621,6 @@ type tortureIssue struct{ got, fix string }
 const (
 	sipgoParamLWS = "sipgo: the header parameter parser keeps LWS around '=' (From \";\\r\\n  tag = 98asjd8\" gives a param \"tag \"), so the From tag is lost, the branch is not z9hG4bK, and the transaction layer answers 400 itself; fix in sipgo's parameter parser (skip LWS around ';' and '=')"
 	sipgoScheme   = "sipgo: the URI parser rejects the scheme \"soap.beep\" (\"invalid uri scheme\"; RFC 3261 scheme = ALPHA *(ALPHA / DIGIT / \"+\" / \"-\" / \".\")), so the request is dropped unanswered; with that fixed, the pbx 416 check for unkscm answers it"
-	pbxVet        = "pbx/routes.go: wrap every handler but ACK's in a vet(h) that answers first"
-	pbxAuthScheme = "pbx/registrar.go authenticate: skip Authorization/Proxy-Authorization values whose scheme is not Digest (as if absent, so 401/407 challenge) instead of 400"
 )
 
 // tortureSend is one message over one transport.
