@@ -125,11 +125,13 @@ func runServe(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	wireHotDesk(ctx, db, srv, log)
+	// One hot-desk service for calls and the admin page: it serialises
+	// its own writes, which two instances could not do between them.
+	hd := wireHotDesk(ctx, db, srv, log)
 	if err := srv.Start(ctx); err != nil {
 		return err
 	}
-	stopAdmin, err := startAdmin(ctx, cfg, db, srv, log)
+	stopAdmin, err := startAdmin(ctx, cfg, db, srv, hd, log)
 	if err != nil {
 		srv.Shutdown(context.Background())
 		return err

@@ -19,7 +19,7 @@ import (
 // startAdmin starts the admin web page on cfg.httpAddr (HTTPS with
 // -tls-cert and -tls-key), creates the first admin account on the very
 // first start, and returns the page's graceful shutdown.
-func startAdmin(ctx context.Context, cfg *serveConfig, db *store.DB, srv *pbx.Server, log *slog.Logger) (func(context.Context) error, error) {
+func startAdmin(ctx context.Context, cfg *serveConfig, db *store.DB, srv *pbx.Server, hd *hotdesk.Service, log *slog.Logger) (func(context.Context) error, error) {
 	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
 		return nil, usagef("-tls-cert and -tls-key go together: give both for HTTPS, or neither")
 	}
@@ -33,7 +33,7 @@ func startAdmin(ctx context.Context, cfg *serveConfig, db *store.DB, srv *pbx.Se
 		}
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
-	page, err := admin.New(admin.Config{DB: db, PBX: srv, HotDesk: adminHotDesk(db, log), Log: log})
+	page, err := admin.New(admin.Config{DB: db, PBX: srv, HotDesk: hd, Log: log})
 	if err != nil {
 		return nil, err
 	}
@@ -94,8 +94,3 @@ func adminURL(addr net.Addr, https bool, boxIP string) string {
 	}
 	return scheme + "://" + net.JoinHostPort(host, port) + "/"
 }
-
-// adminHotDesk is the hot-desk service the page acts through. Its state
-// is all in the database, so this instance and the one answering *072
-// see the same sessions, lockouts and audit log.
-func adminHotDesk(db *store.DB, log *slog.Logger) admin.HotDesk { return hotdesk.New(db, log) }
