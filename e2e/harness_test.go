@@ -72,15 +72,6 @@ func testMain(m *testing.M) int {
 	return m.Run()
 }
 
-// knownBug skips a test that shows a deskpbx bug not fixed yet, unless
-// DESKPBX_E2E_KNOWN_BUGS is set: the test is ready for whoever fixes it.
-func knownBug(t *testing.T, bug string) {
-	t.Helper()
-	if os.Getenv("DESKPBX_E2E_KNOWN_BUGS") == "" {
-		t.Skip("known deskpbx bug, not fixed yet: " + bug + " (DESKPBX_E2E_KNOWN_BUGS=1 runs this test)")
-	}
-}
-
 // requireSIPp skips the test when sipp is missing, or fails it when the
 // environment says peers must be there (DESKPBX_REQUIRE_PEERS, set in CI).
 func requireSIPp(t *testing.T) {

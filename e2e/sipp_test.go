@@ -61,7 +61,6 @@ func TestRestartKeepsRegistrations(t *testing.T) {
 // only knows a phone's address once a request from it has arrived.
 func TestRestartCallsLeaveFromSIPPort(t *testing.T) {
 	requireSIPp(t)
-	knownBug(t, "after a restart, requests to restored bindings leave from an ephemeral 0.0.0.0 socket, not the SIP port")
 	p := newOffice(t)
 
 	port := freePort(t)
@@ -81,7 +80,6 @@ func TestRestartCallsLeaveFromSIPPort(t *testing.T) {
 // A SIGTERM as soon as the healthcheck passes, on a first start, must
 // still give a clean exit.
 func TestStopRightAfterHealthcheck(t *testing.T) {
-	knownBug(t, "serve answers the healthcheck before it has created the first admin; SIGTERM then exits 1 (creating the first admin: context canceled)")
 	p := newPBX(t, domain)
 	p.startHealthy()
 	p.stop() // requires exit status 0

@@ -294,6 +294,7 @@ func (c *call) ring(s *Server, req *sip.Request, bindings []store.Binding) (*sip
 		return nil
 	}
 	for _, bnd := range bindings {
+		s.sendFromListener(bnd)
 		leg, err := s.dua.WriteInvite(ringCtx, s.newCalleeInvite(req, c.identity, c.callee, bnd))
 		if err != nil {
 			c.log.Warn("INVITE to contact failed", "contact", bnd.Contact, "err", err)
@@ -454,4 +455,24 @@ func reasonPhrase(code int) string {
 		return "Decline"
 	}
 	return "Call Failed"
+}
+
+// sendFromListener makes requests to a phone registered over UDP leave
+// from our SIP port, as its NAT pinhole and its idea of who we are
+// expect. sipgo learns that pairing only from packets the phone sends us,
+// so after a restart (bindings restored from the database) it would
+// otherwise open a new socket on an ephemeral port.
+func (s *Server) sendFromListener(b store.Binding) {
+	if !strings.EqualFold(b.Transport, "udp") {
+		return
+	}
+	pool := s.ua.TransportLayer().Pool("udp")
+	if c := pool.Get(b.Source); c != nil {
+		c.Ref(-1)
+		return
+	}
+	if l := pool.Get(s.udp.LocalAddr().String()); l != nil {
+		l.Ref(-1)
+		pool.Add(b.Source, l)
+	}
 }

@@ -105,6 +105,11 @@ func runServe(args []string) error {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(300)
 	}
+	// ...but not without bound: under a registration storm the heap
+	// otherwise grew past 2 GB on a box that has other work to do.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(1 << 30)
+	}
 
 	db, err := store.Open(cfg.db)
 	if err != nil {

@@ -61,7 +61,9 @@ func startAdmin(ctx context.Context, cfg *serveConfig, db *store.DB, srv *pbx.Se
 		}
 	}()
 	url := adminURL(ln.Addr(), tlsConfig != nil, srv.ContactIP())
-	user, password, created, err := admin.EnsureFirstAdmin(ctx, db)
+	// Not cancelled by a SIGTERM during the first start: the account is
+	// made and its password printed, then the server stops cleanly.
+	user, password, created, err := admin.EnsureFirstAdmin(context.WithoutCancel(ctx), db)
 	if err != nil {
 		hs.Close()
 		page.Close()
