@@ -2,6 +2,7 @@ package pbx
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"strconv"
 	"strings"
@@ -29,7 +30,7 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.Serv
 		// oracle for which domains exist).
 		realm := strings.ToLower(domain)
 		if isIPHost(realm) {
-			if t, err := s.db.ResolveTenant(ctx, realm); err == nil {
+			if t, err := s.dir.defaultTenant(ctx); err == nil {
 				realm = t.Domain
 			}
 		}
@@ -57,7 +58,12 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.Serv
 		s.respond(tx, req, 400, "Malformed "+hdrName)
 		return nil
 	}
-	ext, err := s.db.LookupExtension(ctx, domain, cred.username)
+	ext, err := s.dir.lookup(ctx, domain, cred.username)
+	if err == nil && !verifyDigest(&cred, ext, string(req.Method)) {
+		// The password may have just changed: check the database itself
+		// before refusing (the cache catches up within directoryRefresh).
+		ext, err = s.dir.reload(ctx, domain, cred.username)
+	}
 	if err == nil && ext.Domain != cred.realm {
 		// Signed for another realm (a stale configuration): challenge
 		// with the right one.
@@ -203,7 +209,9 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 			}
 		}
 		current = cur
-		s.log.Debug("registered", "aor", ext.AOR(), "contacts", len(cur), "source", req.Source())
+		if s.log.Enabled(ctx, slog.LevelDebug) {
+			s.log.Debug("registered", "aor", ext.AOR(), "contacts", len(cur), "source", req.Source())
+		}
 	} else {
 		current = s.location.Lookup(ext.ID)
 	}

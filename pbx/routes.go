@@ -9,7 +9,7 @@ import (
 // routes registers one handler per SIP method; every request gets an
 // answer, including the ones we do not implement.
 func (s *Server) routes() {
-	s.sip.OnRegister(s.vet(s.onRegister))
+	s.sip.OnRegister(s.vet(s.queueRegister))
 	s.sip.OnInvite(s.vet(s.onInvite))
 	s.sip.OnAck(s.onAck) // never answered, so never vetted
 	s.sip.OnBye(s.vet(s.onBye))
@@ -36,7 +36,40 @@ func (s *Server) routes() {
 
 // singleHeaders may appear once in a request (RFC 3261 §7.3.1: they are
 // not lists); two copies mean a malformed or smuggled request.
-var singleHeaders = []string{"To", "From", "Call-ID", "CSeq", "Max-Forwards", "Content-Length", "Content-Type"}
+var singleHeaders = [...]string{"To", "From", "Call-ID", "CSeq", "Max-Forwards", "Content-Length", "Content-Type"}
+
+// duplicateSingleHeader names a single header the request carries twice,
+// in one pass over the headers (this runs on every request).
+func duplicateSingleHeader(req *sip.Request) string {
+	var seen [len(singleHeaders)]uint8
+	for _, h := range req.Headers() {
+		name := h.Name()
+		if len(name) == 1 {
+			// Compact forms (RFC 3261 §7.3.3) of the ones that have one.
+			switch name[0] | 0x20 {
+			case 't':
+				name = "To"
+			case 'f':
+				name = "From"
+			case 'i':
+				name = "Call-ID"
+			case 'l':
+				name = "Content-Length"
+			case 'c':
+				name = "Content-Type"
+			}
+		}
+		for i, single := range singleHeaders {
+			if len(name) == len(single) && strings.EqualFold(name, single) {
+				if seen[i]++; seen[i] > 1 {
+					return single
+				}
+				break
+			}
+		}
+	}
+	return ""
+}
 
 // vet answers what sipgo parsed but RFC 3261 §8.2 says a UAS must refuse
 // before looking further: a SIP version we do not speak, duplicated
@@ -50,11 +83,9 @@ func (s *Server) vet(h func(*sip.Request, sip.ServerTransaction)) func(*sip.Requ
 			tx.Respond(res)
 			return
 		}
-		for _, name := range singleHeaders {
-			if len(req.GetHeaders(name)) > 1 {
-				s.respond(tx, req, 400, "Duplicate "+name)
-				return
-			}
+		if name := duplicateSingleHeader(req); name != "" {
+			s.respond(tx, req, 400, "Duplicate "+name)
+			return
 		}
 		if cseq := req.CSeq(); cseq != nil && !strings.EqualFold(string(cseq.MethodName), string(req.Method)) {
 			s.respond(tx, req, 400, "CSeq Method Mismatch")

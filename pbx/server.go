@@ -85,12 +85,14 @@ type Server struct {
 	client *sipgo.Client
 	dua    *sipgo.DialogUA
 
-	nonces   *nonceStore
-	location *Location
-	writer   *store.BindingWriter
-	calls    *callTable
-	features map[string]Feature
-	seating  Seating
+	nonces       *nonceStore
+	dir          *directory
+	location     *Location
+	writer       *store.BindingWriter
+	calls        *callTable
+	features     map[string]Feature
+	registerJobs chan registerJob
+	seating      Seating
 
 	ports *media.PortAllocator
 	rtpIP netip.Addr // where feature calls bind RTP; SDP says contactIP
@@ -121,6 +123,7 @@ func New(cfg Config) (*Server, error) {
 		features: make(map[string]Feature),
 	}
 	s.location = newLocation(cfg.DB.Now)
+	s.dir = newDirectory(cfg.DB)
 	ports, err := media.NewPortAllocator(cfg.RTPPorts[0], cfg.RTPPorts[1])
 	if err != nil {
 		return nil, fmt.Errorf("rtp ports: %w", err)
@@ -173,6 +176,7 @@ func (s *Server) Start(ctx context.Context) error {
 		ContactHDR:     sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "deskpbx", Host: s.contactIP, Port: p}},
 		RewriteContact: true,
 	}
+	s.startRegisterWorkers()
 	s.routes()
 
 	saved, err := s.db.LoadBindings(ctx)
@@ -302,18 +306,29 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// sweep drops expired bindings from memory and from the database.
+// directoryRefresh bounds how long a password change or a removed
+// extension takes to reach authentication.
+const directoryRefresh = 250 * time.Millisecond
+
+// sweep drops expired bindings from memory and from the database, and
+// notices directory changes made elsewhere.
 func (s *Server) sweep() {
-	t := time.NewTicker(time.Second)
+	t := time.NewTicker(directoryRefresh)
 	defer t.Stop()
-	for i := 0; ; i++ {
+	for i := 1; ; i++ {
 		select {
 		case <-s.ctx.Done():
 			return
 		case <-t.C:
 		}
+		if err := s.dir.refresh(s.ctx); err != nil && s.ctx.Err() == nil {
+			s.log.Warn("checking for directory changes", "err", err)
+		}
+		if i%4 != 0 {
+			continue
+		}
 		s.location.sweep()
-		if i%30 == 0 {
+		if i%120 == 0 {
 			s.nonces.sweep()
 			if _, err := s.db.DeleteExpiredBindings(s.ctx); err != nil && s.ctx.Err() == nil {
 				s.log.Warn("sweeping expired bindings", "err", err)

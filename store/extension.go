@@ -211,3 +211,11 @@ func (db *DB) Extensions(ctx context.Context, tenantID int64) ([]*Extension, err
 	}
 	return out, rows.Err()
 }
+
+// DirectoryGeneration changes whenever a tenant or an extension is added,
+// changed or removed, by this process or any other on the same file.
+func (db *DB) DirectoryGeneration(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.sql.QueryRowContext(ctx, `SELECT n FROM directory_generation WHERE id = 1`).Scan(&n)
+	return n, err
+}

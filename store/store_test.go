@@ -164,3 +164,26 @@ func TestWeakPINsRefused(t *testing.T) {
 		}
 	}
 }
+
+func TestDirectoryGenerationMovesOnEveryDirectoryChange(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	g0, err := db.DirectoryGeneration(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.CreateTenant(ctx, "acme.example", "", false)
+	g1, _ := db.DirectoryGeneration(ctx)
+	db.CreateExtension(ctx, NewExtension{Domain: "acme.example", Number: "1001", Password: "s3cret!x"})
+	g2, _ := db.DirectoryGeneration(ctx)
+	w := db.NewBindingWriter(nil)
+	w.Put(Binding{ExtensionID: 1, Contact: "sip:a@127.0.0.1", Expires: time.Now().Add(time.Hour)})
+	w.Close()
+	g3, _ := db.DirectoryGeneration(ctx)
+	if !(g0 < g1 && g1 < g2) {
+		t.Fatalf("generation %d, %d, %d: want it to move on tenant and extension changes", g0, g1, g2)
+	}
+	if g3 != g2 {
+		t.Fatal("a registration moved the directory generation: caches would be flushed by traffic")
+	}
+}

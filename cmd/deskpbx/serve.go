@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -31,6 +34,7 @@ type serveConfig struct {
 	logLevel    string
 	tlsCert     string
 	tlsKey      string
+	pprofAddr   string
 }
 
 func envOr(name, def string) string {
@@ -55,6 +59,7 @@ func parseServeFlags(args []string) (*serveConfig, error) {
 	fs.DurationVar(&c.ringTimeout, "ring-timeout", ring, "unanswered calls end with 480 after this (DESKPBX_RING_TIMEOUT)")
 	fs.StringVar(&c.tlsCert, "tls-cert", envOr("DESKPBX_TLS_CERT", ""), "certificate file for the admin page; with -tls-key serves HTTPS (DESKPBX_TLS_CERT)")
 	fs.StringVar(&c.tlsKey, "tls-key", envOr("DESKPBX_TLS_KEY", ""), "private key file for -tls-cert (DESKPBX_TLS_KEY)")
+	fs.StringVar(&c.pprofAddr, "pprof-addr", envOr("DESKPBX_PPROF_ADDR", ""), "serve Go's pprof profiles on this address, for profiling; off when empty (DESKPBX_PPROF_ADDR)")
 	fs.StringVar(&c.logLevel, "log-level", envOr("DESKPBX_LOG_LEVEL", "info"), "debug, info, warn or error (DESKPBX_LOG_LEVEL)")
 	// Errors come back as one line from main; -h prints the flags.
 	fs.SetOutput(io.Discard)
@@ -109,6 +114,21 @@ func runServe(args []string) error {
 	// otherwise grew past 2 GB on a box that has other work to do.
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(1 << 30)
+	}
+
+	if cfg.pprofAddr != "" {
+		// Its own listener and mux: profiles never share the admin page.
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		ln, err := net.Listen("tcp", cfg.pprofAddr)
+		if err != nil {
+			return fmt.Errorf("pprof-addr: %w", err)
+		}
+		defer ln.Close()
+		go http.Serve(ln, mux)
+		log.Info("pprof listening", "addr", ln.Addr().String())
 	}
 
 	db, err := store.Open(cfg.db)
