@@ -8,6 +8,9 @@
 #                               from Debian if missing; skipped if it cannot be)
 #   scripts/bench.sh calls      call setups through deskpbx (407 auth, B2BUA)
 #   scripts/bench.sh go         go test -bench over the module
+#   scripts/bench.sh media      concurrent *44 DTMF-test calls: deskpbx CPU per
+#                               call, RTP pacing (tshark's dumpcap on lo), digits
+#   scripts/bench.sh logins     a storm of concurrent *072 hot-desk logins
 #   (parts combine: scripts/bench.sh reg kamailio)
 #
 # Sizing (environment):
@@ -18,6 +21,10 @@
 #   BENCH_CALL_INFLIGHT=100  calls in flight
 #   BENCH_TIMEOUT=300     seconds each SIPp run may take at most
 #   BENCH_GOTIME=200ms    -benchtime for the Go benchmarks
+#   BENCH_MEDIA_N="100 500 1000"  concurrent *44 calls, one media run per size
+#   BENCH_MEDIA_RATE=250  new *44 calls per second (SIPp -r)
+#   BENCH_LOGINS=200      concurrent *072 logins (seats and persons: 2x this
+#                         many of the BENCH_USERS extensions)
 #   BENCH_KEEP=1          keep the work directory (logs, SIPp statistics)
 #   BENCH_DESKPBX=PATH    use this deskpbx binary instead of building ./cmd/deskpbx
 #
@@ -34,11 +41,14 @@ BENCH_CALLS=${BENCH_CALLS:-$((BENCH_N / 20))}
 BENCH_CALL_INFLIGHT=${BENCH_CALL_INFLIGHT:-100}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-300}
 BENCH_GOTIME=${BENCH_GOTIME:-200ms}
+BENCH_MEDIA_N=${BENCH_MEDIA_N:-100 500 1000}
+BENCH_MEDIA_RATE=${BENCH_MEDIA_RATE:-250}
+BENCH_LOGINS=${BENCH_LOGINS:-200}
 DOMAIN=bench.example
 FIRST_EXT=10000
 KAM_CHILDREN=4
 
-for v in BENCH_N BENCH_USERS BENCH_INFLIGHT BENCH_CALLS BENCH_CALL_INFLIGHT BENCH_TIMEOUT; do
+for v in BENCH_N BENCH_USERS BENCH_INFLIGHT BENCH_CALLS BENCH_CALL_INFLIGHT BENCH_TIMEOUT BENCH_MEDIA_RATE BENCH_LOGINS; do
 	if ! [[ ${!v} =~ ^[1-9][0-9]*$ ]]; then
 		echo "bench: $v must be a positive integer, got '${!v}'" >&2
 		exit 2
@@ -48,16 +58,23 @@ if [ "$BENCH_USERS" -lt 2 ]; then
 	echo "bench: BENCH_USERS must be at least 2 (one callee, callers)" >&2
 	exit 2
 fi
+for n in $BENCH_MEDIA_N; do
+	# 2 RTP ports per call must fit in 26000-32767 (see free_range).
+	if ! [[ $n =~ ^[1-9][0-9]*$ ]] || [ "$n" -gt 3000 ]; then
+		echo "bench: BENCH_MEDIA_N must be sizes from 1 to 3000, got '$n'" >&2
+		exit 2
+	fi
+done
 
 parts=("$@")
 if [ ${#parts[@]} -eq 0 ] || [ "${parts[0]}" = all ]; then
-	parts=(reg kamailio calls go)
+	parts=(reg kamailio calls media logins go)
 fi
 for p in "${parts[@]}"; do
 	case $p in
-	reg | kamailio | calls | go) ;;
+	reg | kamailio | calls | media | logins | go) ;;
 	*)
-		echo "usage: scripts/bench.sh [all|reg|kamailio|calls|go]..." >&2
+		echo "usage: scripts/bench.sh [all|reg|kamailio|calls|media|logins|go]..." >&2
 		exit 2
 		;;
 	esac
@@ -116,12 +133,13 @@ port_free() { # port used-list
 	return 0
 }
 # free_port VAR [N]: VAR gets a port P such that P..P+N-1 are free (UDP and
-# TCP) on this machine, below the kernel's ephemeral range.
+# TCP) on this machine, below the kernel's ephemeral range, in 20000-25999
+# (free_range has the ports above, so the small ones never split them).
 free_port() {
 	local var=$1 n=${2:-1} used p i ok
 	used=$(used_ports)
 	for _ in $(seq 1000); do
-		p=$((20000 + RANDOM % 12000))
+		p=$((20000 + RANDOM % (6000 - n)))
 		ok=1
 		for ((i = 0; i < n; i++)); do
 			port_free $((p + i)) "$used" || { ok=0; break; }
@@ -135,6 +153,33 @@ free_port() {
 	echo "bench: no free port found" >&2
 	return 1
 }
+# free_range VAR N: a block of N free ports in 26000-32767 (deskpbx's RTP
+# ports for the media runs, too many for free_port's shell loop), kept in
+# RANGES until release_range.
+RANGES=" "
+free_range() {
+	local var=$1 n=$2 p
+	p=$( { used_ports | tr ' ' '\n' | awk 'NF { print "h", $1 }'; printf '%s\n' $RANGES | awk -F- 'NF { print "r", $1, $2 }'; } |
+		awk -v n="$n" -v seed="$RANDOM" '
+			function hex(s,   i, v) { v = 0; for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789ABCDEF", toupper(substr(s, i, 1))) - 1; return v }
+			$1 == "h" { used[hex($2)] = 1; next }
+			$1 == "r" { for (i = $2; i <= $3; i++) used[i] = 1 }
+			END {
+				srand(seed)
+				for (try = 0; try < 1000; try++) {
+					p = 26000 + int(rand() * (32768 - 26000 - n)); ok = 1
+					for (i = 0; i < n; i++) if ((p + i) in used) { ok = 0; break }
+					if (ok) { print p; exit }
+				}
+			}')
+	if [ -z "$p" ]; then
+		echo "bench: no $n free consecutive ports found in 26000-32767" >&2
+		return 1
+	fi
+	RANGES+="$p-$((p + n - 1)) "
+	printf -v "$var" '%s' "$p"
+}
+release_range() { RANGES=${RANGES/ $1-$2 / }; }
 # wait_bound PORT PID: wait until PID has bound UDP PORT.
 wait_bound() {
 	local hex
@@ -181,6 +226,10 @@ note_load() { # LABEL
 	if [ "$busy" -ge 15 ]; then
 		NOTES+=("$1: the machine was already ${busy}% busy (other processes) just before: figures are lower than on an idle box")
 	fi
+}
+# stat_ticks: "busy total" clock ticks of the whole machine so far (/proc/stat).
+stat_ticks() {
+	head -n 1 /proc/stat | awk '{ t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t }'
 }
 peak_rss_mb() {
 	awk '/^VmHWM:/ { printf "%.0f MB", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo "?"
@@ -241,20 +290,27 @@ make_users() {
 
 # ---- deskpbx ----------------------------------------------------------------
 
-PBX_PID= PBX_ADDR=
-# start_deskpbx NAME: a fresh database with the bench users, deskpbx serving it.
+PBX_PID= PBX_ADDR= PBX_DB= PBX_RTP_LO= PBX_RTP_HI=
+# start_deskpbx NAME [RTP_PORTS [LOG_LEVEL [SETUP]]]: a fresh database with
+# the bench users (SETUP, a function, may add to it before the start),
+# deskpbx serving it with that many RTP ports (default 100) and log level
+# (default warn).
 start_deskpbx() {
-	local name=$1 db=$WORK/$1.db port hport rtp
+	local name=$1 nrtp=${2:-100} level=${3:-warn} setup=${4:-} db=$WORK/$1.db port hport rtp
 	build_deskpbx
 	make_users
 	"$DESKPBX" tenant add -db "$db" "$DOMAIN" >/dev/null
 	"$DESKPBX" ext import -db "$db" "$WORK/users.csv" >/dev/null
+	PBX_DB=$db
+	if [ -n "$setup" ]; then
+		"$setup"
+	fi
 	free_port port
 	free_port hport
-	free_port rtp 100
-	PBX_ADDR=127.0.0.1:$port
+	if [ "$nrtp" -gt 200 ]; then free_range rtp "$nrtp"; else free_port rtp "$nrtp"; fi
+	PBX_ADDR=127.0.0.1:$port PBX_RTP_LO=$rtp PBX_RTP_HI=$((rtp + nrtp - 1))
 	"$DESKPBX" serve -db "$db" -sip-addr "$PBX_ADDR" -http-addr "127.0.0.1:$hport" \
-		-rtp-ports "$rtp-$((rtp + 99))" -log-level warn >"$WORK/$name.log" 2>&1 &
+		-rtp-ports "$rtp-$PBX_RTP_HI" -log-level "$level" >"$WORK/$name.log" 2>&1 &
 	PBX_PID=$!
 	STARTED+=("$PBX_PID")
 	wait_ready "$PBX_ADDR" "$PBX_PID" "deskpbx" "$WORK/$name.log"
@@ -298,14 +354,17 @@ stop_pid() {
 # ---- SIPp ---------------------------------------------------------------------
 
 # sipp_run NAME SCENARIO REMOTE ARGS...: one bounded SIPp run in the
-# foreground; sets SIPP_RC. Statistics in $WORK/NAME.stat.
+# foreground; sets SIPP_RC. Statistics in $WORK/NAME.stat. SCENARIO is a
+# file in test/sipp, or an absolute path; SIPP_LPORT=PORT and
+# SIPP_MPORT=PORT run it from these SIP and media ports instead of new ones.
 sipp_run() {
-	local name=$1 scen=$2 remote=$3 lport mport
+	local name=$1 scen=$2 remote=$3 lport=${SIPP_LPORT:-} mport=${SIPP_MPORT:-}
 	shift 3
-	free_port lport
-	free_port mport
+	[ -n "$lport" ] || free_port lport
+	[ -n "$mport" ] || free_port mport
+	[[ $scen == /* ]] || scen=$ROOT/test/sipp/$scen
 	SIPP_RC=0
-	timeout -k 10 $((BENCH_TIMEOUT + 60)) sipp -nostdin -sf "$ROOT/test/sipp/$scen" \
+	timeout -k 10 $((BENCH_TIMEOUT + 60)) sipp -nostdin -sf "$scen" \
 		-i 127.0.0.1 -p "$lport" -mp "$mport" -t u1 \
 		-timeout "${BENCH_TIMEOUT}s" -buff_size 1048576 \
 		-trace_stat -stf "$WORK/$name.stat" -fd 5 \
@@ -495,6 +554,262 @@ bench_calls() {
 	stop_pid "$PBX_PID" deskpbx
 }
 
+# ---- media: concurrent *44 calls -------------------------------------------------
+
+MEDIA_ROWS=()
+MEDIA_FMT='%6s %6s %6s %5s %8s %8s %9s %5s %9s %9s %7s %7s %11s %11s\n'
+MEDIA_DIGITS=2580
+MEDIA_LEAD=2s # silence before the first key: *44's "press keys" prompt plays whole
+
+TOOLS_BUILT=0
+build_tools() {
+	[ "$TOOLS_BUILT" = 1 ] && return 0
+	log "building mkpcap and rtpjitter"
+	go build -o "$WORK/mkpcap" ./internal/rtppcap/cmd/mkpcap
+	go build -o "$WORK/rtpjitter" ./e2e/cmd/rtpjitter
+	TOOLS_BUILT=1
+}
+
+# have_dumpcap: dumpcap (Debian tshark/wireshark-common) can capture on lo.
+have_dumpcap() {
+	if ! command -v dumpcap >/dev/null 2>&1; then
+		log "installing tshark (for dumpcap)"
+		apt_install tshark || return 1
+	fi
+	command -v dumpcap >/dev/null 2>&1
+}
+
+# log_seconds: HH:MM:SS.sss of a deskpbx log line's time= as seconds.
+MEDIA_AWK_TIME='function secs(line,   t, h) { if (!match(line, /time=[0-9-]+T[0-9:.]+/)) return -1; t = substr(line, RSTART + 16, RLENGTH - 16); split(t, h, ":"); return h[1] * 3600 + h[2] * 60 + h[3] }'
+
+media_run() {
+	local n=$1 name=media-$1 pcap=$WORK/media.pcap cap=$WORK/media-$1.pcap capdump= t0 t1 ok bad peak cpu
+	local jit packets late_pct p99 max digits exact recs callsecs capnote= b0 a0 b1 a1 busy
+	start_deskpbx "$name" $((2 * n + 64)) info
+	if [ "$HAVE_DUMPCAP" = 1 ]; then
+		# Only what deskpbx sends (from its RTP ports), RTP header enough.
+		dumpcap -q -i lo -P -s 64 -B 64 -f "udp src portrange $PBX_RTP_LO-$PBX_RTP_HI" -w "$cap" \
+			>"$WORK/$name.dumpcap.log" 2>&1 &
+		capdump=$!
+		STARTED+=("$capdump")
+		for _ in $(seq 100); do
+			[ -s "$cap" ] && break
+			kill -0 "$capdump" 2>/dev/null || break
+			sleep 0.1
+		done
+		if ! [ -s "$cap" ]; then
+			NOTES+=("media $n: dumpcap did not start capturing on lo: no pacing figures (see $WORK/$name.dumpcap.log)")
+			kill "$capdump" 2>/dev/null || true
+			capdump=
+		fi
+	fi
+	note_load "media $n"
+	log "media: $n calls to *44 at $BENCH_MEDIA_RATE/s, each keying $MEDIA_DIGITS# as RFC 4733 after $MEDIA_LEAD of audio"
+	t0=$(cpu_ticks "$PBX_PID")
+	read -r b0 a0 < <(stat_ticks)
+	sipp_run "$name" uac_auth_pcap.xml "$PBX_ADDR" -inf "$WORK/media.inf" -key dtmf "$pcap" -mi 127.0.0.1 \
+		-r "$BENCH_MEDIA_RATE" -rp 1000 -l "$n" -m "$n" -fd 1
+	t1=$(cpu_ticks "$PBX_PID")
+	read -r b1 a1 < <(stat_ticks)
+	busy=$(awk -v b=$((b1 - b0)) -v a=$((a1 - a0)) 'BEGIN { printf "%.0f%%", (a > 0 ? 100 * b / a : 0) }')
+	if [ -n "$capdump" ]; then
+		kill -INT "$capdump" 2>/dev/null || true
+		for _ in $(seq 100); do
+			kill -0 "$capdump" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$capdump" 2>/dev/null || true
+		wait "$capdump" 2>/dev/null || true
+		# "Packets received/dropped on interface 'Loopback: lo': 3/0 (...)"
+		capnote=$(sed -n 's|.*received/dropped on interface.*: [0-9]*/\([0-9]*\) .*|\1|p' "$WORK/$name.dumpcap.log" | awk '{ s += $1 } END { print s + 0 }')
+		[ "${capnote:-0}" != 0 ] && NOTES+=("media $n: dumpcap dropped $capnote packets: the pacing figures are from a partial capture")
+	fi
+	ok=$(num "$(sipp_stat "$WORK/$name.stat" 'SuccessfulCall(C)')")
+	bad=$(num "$(sipp_stat "$WORK/$name.stat" 'FailedCall(C)')")
+	peak=$(awk -F';' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "CurrentCall") c = i; next } c && $c > m { m = $c } END { print m + 0 }' "$WORK/$name.stat" 2>/dev/null)
+	if [ "$SIPP_RC" != 0 ]; then
+		NOTES+=("media $n: SIPp exit status $SIPP_RC ($WORK/$name.out)")
+	fi
+	stop_pid "$PBX_PID" deskpbx
+	release_range "$PBX_RTP_LO" "$PBX_RTP_HI"
+	# Digits: what deskpbx's *44 read back, against what every call keyed.
+	recs=$(grep -c 'msg="dtmf test"' "$WORK/$name.log" || true)
+	exact=$(awk -v want=" digits=$MEDIA_DIGITS " '/msg="dtmf test"/ && index($0, want) { n++ } END { print n + 0 }' "$WORK/$name.log")
+	digits=$(awk '/msg="dtmf test"/ && match($0, / digits=[^ ]*/) { s += RLENGTH - 8 } END { print s + 0 }' "$WORK/$name.log")
+	# Call time as deskpbx saw it: answered to ended, summed over calls.
+	callsecs=$(awk "$MEDIA_AWK_TIME"'
+		/msg="feature call answered"/ && match($0, /call_id=[^ ]+/) { a[substr($0, RSTART, RLENGTH)] = secs($0) }
+		/msg="feature call ended"/ && match($0, /call_id=[^ ]+/) { id = substr($0, RSTART, RLENGTH); if (id in a) { d = secs($0) - a[id]; if (d < 0) d += 86400; s += d } }
+		END { printf "%.1f", s }' "$WORK/$name.log")
+	packets=- late_pct=- p99=- max=-
+	if [ -s "$cap" ] && "$WORK/rtpjitter" -src-ports "$PBX_RTP_LO-$PBX_RTP_HI" "$cap" >"$WORK/$name.jitter" 2>&1; then
+		jit=$WORK/$name.jitter
+		packets=$(awk -F= '$1 == "packets" { print $2 }' "$jit")
+		late_pct=$(awk -F= '$1 == "late_pct" { printf "%.2f%%", $2 }' "$jit")
+		p99=$(awk -F= '$1 == "p99_ms" { print $2 }' "$jit")
+		max=$(awk -F= '$1 == "max_ms" { print $2 }' "$jit")
+	elif [ -s "$cap" ]; then
+		NOTES+=("media $n: rtpjitter failed: $(tail -n 1 "$WORK/$name.jitter")")
+	fi
+	[ "${BENCH_KEEP:-}" = 1 ] || rm -f "$cap" # tens of MB at 1,000 calls
+	MEDIA_ROWS+=("$(awk -v n="$n" -v ok="$ok" -v bad="$bad" -v peak="$peak" -v t="$((t1 - t0))" -v hz="$CLK_TCK" -v cs="$callsecs" \
+		-v pk="$packets" -v lp="$late_pct" -v p99="$p99" -v mx="$max" -v d="$digits" -v sent="$((n * ${#MEDIA_DIGITS}))" -v ex="$exact" -v recs="$recs" -v fmt="$MEDIA_FMT" -v busy="$busy" \
+		'BEGIN { cpu = t / hz; printf fmt, n, ok, bad, peak, sprintf("%.2fs", cpu), (ok > 0 ? sprintf("%.1f", cpu * 1000 / ok) : "-"),
+			(cs > 0 ? sprintf("%.3f%%", 100 * cpu / cs) : "-"), busy, pk, lp, p99, mx, d "/" sent, ex "/" n }')")
+	[ "$recs" != "$n" ] && NOTES+=("media $n: deskpbx logged $recs \"dtmf test\" records for $n calls")
+	return 0
+}
+
+bench_media() {
+	need_sipp
+	build_deskpbx
+	build_tools
+	make_users
+	HAVE_DUMPCAP=0
+	if [ "$(id -u)" = 0 ] && have_dumpcap; then
+		HAVE_DUMPCAP=1
+	else
+		NOTES+=("media: no packet capture (needs root and dumpcap from tshark): no pacing figures")
+	fi
+	# Every bench user calls *44 in turn.
+	{ echo SEQUENTIAL; sed -n '2,$p' "$WORK/users.inf" | sed 's/;[^;]*$/;*44/'; } >"$WORK/media.inf"
+	"$WORK/mkpcap" -mode rfc4733 -audio -lead "$MEDIA_LEAD" -digits "$MEDIA_DIGITS#" -o "$WORK/media.pcap"
+	local n
+	for n in $BENCH_MEDIA_N; do
+		media_run "$n"
+	done
+}
+
+# ---- logins: a storm of *072 ----------------------------------------------------
+
+LOGIN_ROWS=()
+LOGIN_FMT='%7s %8s %7s %6s %8s %8s %8s %8s %8s %8s\n'
+LOGIN_ID0=8800000 # hot-desk IDs LOGIN_ID0 + i
+LOGIN_PIN=4826
+
+# login_entries: the persons' hot-desk entries, one CLI command each, as an admin would.
+login_entries() {
+	local i
+	for ((i = 0; i < BENCH_LOGINS; i++)); do
+		"$DESKPBX" hotdesk add -db "$PBX_DB" -id $((LOGIN_ID0 + i)) -password "$LOGIN_PIN" "$DOMAIN" $((FIRST_EXT + BENCH_LOGINS + i)) >/dev/null
+	done
+}
+
+# login_scenario FIRST COUNT FILE: uac_auth_pcap.xml with its one pcap
+# replaced by a choice of one pcap per seat, FIRST to FIRST+COUNT-1, by the
+# call's field4. SIPp 3.6 cannot take a pcap file from a variable, so each
+# seat gets its own branch; and it refuses scenario files over 64 KiB, so
+# a SIPp process takes at most LOGIN_GROUP seats. FILE goes in
+# $WORK/login, next to the pcaps, where SIPp looks for them first.
+LOGIN_GROUP=200
+login_scenario() {
+	local first=$1 count=$2 out=$3 xml block dispatch i
+	xml=$(<"$ROOT/test/sipp/uac_auth_pcap.xml")
+	block='  <nop>
+    <action>
+      <exec play_pcap_audio="[dtmf]"/>
+    </action>
+  </nop>'
+	if [[ $xml != *"$block"* ]]; then
+		echo "bench: test/sipp/uac_auth_pcap.xml no longer has the play_pcap_audio block the logins part replaces" >&2
+		return 1
+	fi
+	dispatch='  <nop><action><assignstr assign_to="seat" value="[field4]"/><todouble assign_to="k" variable="seat"/></action></nop>
+'
+	for ((i = first; i < first + count; i++)); do
+		dispatch+="<nop><action><test assign_to=\"hit\" variable=\"k\" compare=\"equal\" value=\"$i\"/></action></nop><nop next=\"s$i\" test=\"hit\"/>
+"
+	done
+	dispatch+='  <nop next="played"/>
+'
+	for ((i = first; i < first + count; i++)); do
+		dispatch+="<label id=\"s$i\"/><nop><action><exec play_pcap_audio=\"$i.pcap\"/></action></nop><nop next=\"played\"/>
+"
+	done
+	dispatch+='  <label id="played"/>'
+	printf '%s\n' "${xml/"$block"/"$dispatch"}" >"$out"
+	if [ "$(wc -c <"$out")" -gt 65000 ]; then
+		echo "bench: $out is over SIPp's 64 KiB scenario limit: lower LOGIN_GROUP" >&2
+		return 1
+	fi
+}
+
+bench_logins() {
+	need_sipp
+	build_deskpbx
+	build_tools
+	if [ "$BENCH_USERS" -lt $((2 * BENCH_LOGINS)) ]; then
+		NOTES+=("logins: BENCH_USERS ($BENCH_USERS) must be at least 2 x BENCH_LOGINS ($BENCH_LOGINS): skipped")
+		return 0
+	fi
+	make_users
+	local i g first count seat t0 t1 ok=0 bad=0 reg=0 rc live refused failed lat p50 p99 max groups pids=()
+	local -a lport mport seats
+	mkdir -p "$WORK/login"
+	for ((i = 0; i < BENCH_LOGINS; i++)); do
+		"$WORK/mkpcap" -mode rfc4733 -audio -lead 500ms -digits "$((LOGIN_ID0 + i))#$LOGIN_PIN#" -o "$WORK/login/$i.pcap"
+	done
+	# Seats are the first BENCH_LOGINS users, the persons the next ones;
+	# group g of seats is one SIPp process, its seats registered from the
+	# port their *072 calls then come from.
+	groups=$(((BENCH_LOGINS + LOGIN_GROUP - 1) / LOGIN_GROUP))
+	for ((g = 0; g < groups; g++)); do
+		first=$((g * LOGIN_GROUP))
+		count=$((BENCH_LOGINS - first < LOGIN_GROUP ? BENCH_LOGINS - first : LOGIN_GROUP))
+		{ echo SEQUENTIAL; sed -n "$((first + 2)),$((first + count + 1))p" "$WORK/users.inf"; } >"$WORK/seats-$g.inf"
+		{
+			echo SEQUENTIAL
+			for ((i = first; i < first + count; i++)); do
+				seat=$((FIRST_EXT + i))
+				echo "$seat;$DOMAIN;[authentication username=$seat password=bench-pw-$seat];*072;$i"
+			done
+		} >"$WORK/logins-$g.inf"
+		login_scenario "$first" "$count" "$WORK/login/logins-$g.xml"
+		seats[g]=$count
+		free_port "lport[$g]"
+		free_port "mport[$g]"
+	done
+	log "logins: $BENCH_LOGINS hot-desk entries (deskpbx hotdesk add)"
+	start_deskpbx logins $((2 * BENCH_LOGINS + 64)) info login_entries
+	for ((g = 0; g < groups; g++)); do
+		SIPP_LPORT=${lport[$g]} sipp_run "logins-register-$g" register.xml "$PBX_ADDR" -inf "$WORK/seats-$g.inf" \
+			-r 1000 -rp 1000 -l "${seats[$g]}" -m "${seats[$g]}"
+		reg=$((reg + $(num "$(sipp_stat "$WORK/logins-register-$g.stat" 'SuccessfulCall(C)')")))
+	done
+	[ "$reg" != "$BENCH_LOGINS" ] && NOTES+=("logins: only $reg of $BENCH_LOGINS seats registered")
+	note_load logins
+	log "logins: $BENCH_LOGINS seats dial *072 at once ($groups SIPp), each keying its own ID#PIN# (RFC 4733)"
+	t0=$(cpu_ticks "$PBX_PID")
+	for ((g = 0; g < groups; g++)); do
+		(
+			SIPP_LPORT=${lport[$g]} SIPP_MPORT=${mport[$g]} sipp_run "logins-$g" "$WORK/login/logins-$g.xml" "$PBX_ADDR" \
+				-inf "$WORK/logins-$g.inf" -mi 127.0.0.1 -r 1000 -rp 1000 -l "${seats[$g]}" -m "${seats[$g]}" -fd 1
+			echo "$SIPP_RC" >"$WORK/logins-$g.rc"
+		) &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do wait "$i" || true; done
+	t1=$(cpu_ticks "$PBX_PID")
+	for ((g = 0; g < groups; g++)); do
+		ok=$((ok + $(num "$(sipp_stat "$WORK/logins-$g.stat" 'SuccessfulCall(C)')")))
+		bad=$((bad + $(num "$(sipp_stat "$WORK/logins-$g.stat" 'FailedCall(C)')")))
+		rc=$(cat "$WORK/logins-$g.rc" 2>/dev/null || echo '?')
+		[ "$rc" != 0 ] && NOTES+=("logins: SIPp $g exit status $rc ($WORK/logins-$g.out)")
+	done
+	stop_pid "$PBX_PID" deskpbx
+	release_range "$PBX_RTP_LO" "$PBX_RTP_HI"
+	live=$(grep -c 'msg="hot-desk session live"' "$WORK/logins.log" || true)
+	refused=$(grep -c 'msg="hot-desk attempt refused"' "$WORK/logins.log" || true)
+	failed=$(grep -c 'msg="hot-desk flow failed"' "$WORK/logins.log" || true)
+	lat=$(awk '/msg="hot-desk session live"/ && match($0, /after_final_key_us=[0-9]+/) { print substr($0, RSTART + 19, RLENGTH - 19) }' "$WORK/logins.log" | sort -n |
+		awk '{ v[NR - 1] = $1 } END { if (NR == 0) { print "- - -"; exit }
+			i50 = int(0.5 * NR); i99 = int(0.99 * NR); if (i99 > NR - 1) i99 = NR - 1
+			printf "%.1f %.1f %.1f", v[i50] / 1000, v[i99] / 1000, v[NR - 1] / 1000 }')
+	read -r p50 p99 max <<<"$lat"
+	LOGIN_ROWS+=("$(printf "$LOGIN_FMT" "$BENCH_LOGINS" "$ok" "$bad" "$live" "$refused" "$failed" "$p50" "$p99" "$max" \
+		"$(awk -v t="$((t1 - t0))" -v hz="$CLK_TCK" 'BEGIN { printf "%.2fs", t / hz }')")")
+}
+
 # ---- Go benchmarks ----------------------------------------------------------------
 
 bench_go() {
@@ -512,6 +827,8 @@ for p in "${parts[@]}"; do
 	reg) bench_reg ;;
 	kamailio) bench_kamailio ;;
 	calls) bench_calls ;;
+	media) bench_media ;;
+	logins) bench_logins ;;
 	go) bench_go ;;
 	esac
 done
@@ -527,6 +844,23 @@ if [ ${#CALL_ROWS[@]} -gt 0 ]; then
 	echo "Call setups: INVITE, 407, INVITE with credentials, B2BUA to a SIPp UAS, 200, ACK, BYE; $BENCH_CALLS calls, $BENCH_CALL_INFLIGHT in flight"
 	printf "$CALL_FMT" server "calls/s" ok failed retrans elapsed CPU "CPU µs/call" "peak RSS"
 	printf '%s\n' "${CALL_ROWS[@]}"
+	echo
+fi
+if [ ${#MEDIA_ROWS[@]} -gt 0 ]; then
+	echo "Media: calls to *44 (DTMF test), at most all in flight, $BENCH_MEDIA_RATE new/s; each sends $MEDIA_LEAD of PCMU then $MEDIA_DIGITS# as RFC 4733"
+	echo "(SIPp pcap) and hears deskpbx's prompt and read-back. CPU: deskpbx's, per call and as a share of one core per call in progress."
+	echo "box: the whole machine's busy share during the run (SIPp, dumpcap and others included: 2 cores)."
+	echo "late: deskpbx's RTP packets sent more than 5 ms after their 20 ms slot (capture on lo, e2e/cmd/rtpjitter, lateness"
+	echo "within each talkspurt); digits: read back by *44 / keyed; exact: calls whose read-back was exactly $MEDIA_DIGITS."
+	printf "$MEDIA_FMT" calls ok failed peak CPU "ms/call" "core/call" box "RTP pkts" "late>5ms" "p99 ms" "max ms" digits exact
+	printf '%s\n' "${MEDIA_ROWS[@]}"
+	echo
+fi
+if [ ${#LOGIN_ROWS[@]} -gt 0 ]; then
+	echo "Login storm: $BENCH_LOGINS registered seats dial *072 (SIPp at 1,000 calls/s, $LOGIN_GROUP seats per SIPp), each keying its own ID#PIN# as RFC 4733 (a pcap per seat)."
+	echo "live: \"hot-desk session live\" log records; latency: after_final_key_us (final # to committed session) from deskpbx's log"
+	printf "$LOGIN_FMT" logins "SIPp ok" failed live refused "flow err" "p50 ms" "p99 ms" "max ms" CPU
+	printf '%s\n' "${LOGIN_ROWS[@]}"
 	echo
 fi
 if [ ${#NOTES[@]} -gt 0 ]; then
