@@ -73,6 +73,7 @@ type baresip struct {
 	consMu   sync.Mutex
 	consLog  bytes.Buffer // what the console answered
 	consDone chan struct{}
+	stopOnce sync.Once
 }
 
 // startBaresip runs baresip registered as u at p (the outbound proxy is
@@ -230,8 +231,11 @@ func (b *baresip) recordings() []string {
 }
 
 // stop quits baresip (console "/quit", then SIGKILL after 10 s) and shows
-// its output and console replies if the test failed.
-func (b *baresip) stop() {
+// its output and console replies if the test failed. Stop it before the
+// PBX: it unregisters on its way out, and waits for the answer.
+func (b *baresip) stop() { b.stopOnce.Do(b.doStop) }
+
+func (b *baresip) doStop() {
 	select {
 	case <-b.done:
 	default:

@@ -23,6 +23,14 @@
 #   BENCH_GOTIME=200ms    -benchtime for the Go benchmarks
 #   BENCH_MEDIA_N="100 500 1000"  concurrent *44 calls, one media run per size
 #   BENCH_MEDIA_RATE=250  new *44 calls per second (SIPp -r)
+#   BENCH_MEDIA_NICE=19   nice level of that SIPp: its play_pcap_audio is a
+#                         thread per call, and at 1,000 calls it takes both
+#                         cores for seconds and starves deskpbx's pacing;
+#                         BENCH_MEDIA_NICE=0 shows that
+#   BENCH_MEDIA_LEAD=2s   PCMU audio each call sends before its first key
+#   BENCH_MEDIA_PIN=1     media runs with deskpbx alone on CPU 0, SIPp and
+#                         dumpcap on the others (taskset): deskpbx's pacing
+#                         without the load generator's interference
 #   BENCH_LOGINS=200      concurrent *072 logins (seats and persons: 2x this
 #                         many of the BENCH_USERS extensions)
 #   BENCH_KEEP=1          keep the work directory (logs, SIPp statistics)
@@ -43,6 +51,8 @@ BENCH_TIMEOUT=${BENCH_TIMEOUT:-300}
 BENCH_GOTIME=${BENCH_GOTIME:-200ms}
 BENCH_MEDIA_N=${BENCH_MEDIA_N:-100 500 1000}
 BENCH_MEDIA_RATE=${BENCH_MEDIA_RATE:-250}
+BENCH_MEDIA_NICE=${BENCH_MEDIA_NICE:-19}
+BENCH_MEDIA_PIN=${BENCH_MEDIA_PIN:-0}
 BENCH_LOGINS=${BENCH_LOGINS:-200}
 DOMAIN=bench.example
 FIRST_EXT=10000
@@ -290,7 +300,7 @@ make_users() {
 
 # ---- deskpbx ----------------------------------------------------------------
 
-PBX_PID= PBX_ADDR= PBX_DB= PBX_RTP_LO= PBX_RTP_HI=
+PBX_PID= PBX_ADDR= PBX_DB= PBX_RTP_LO= PBX_RTP_HI= PBX_CPUS= LOAD_CPUS= PBX_PIN_NOTE=
 # start_deskpbx NAME [RTP_PORTS [LOG_LEVEL [SETUP]]]: a fresh database with
 # the bench users (SETUP, a function, may add to it before the start),
 # deskpbx serving it with that many RTP ports (default 100) and log level
@@ -309,7 +319,7 @@ start_deskpbx() {
 	free_port hport
 	if [ "$nrtp" -gt 200 ]; then free_range rtp "$nrtp"; else free_port rtp "$nrtp"; fi
 	PBX_ADDR=127.0.0.1:$port PBX_RTP_LO=$rtp PBX_RTP_HI=$((rtp + nrtp - 1))
-	"$DESKPBX" serve -db "$db" -sip-addr "$PBX_ADDR" -http-addr "127.0.0.1:$hport" \
+	${PBX_CPUS:+taskset -c "$PBX_CPUS"} "$DESKPBX" serve -db "$db" -sip-addr "$PBX_ADDR" -http-addr "127.0.0.1:$hport" \
 		-rtp-ports "$rtp-$PBX_RTP_HI" -log-level "$level" >"$WORK/$name.log" 2>&1 &
 	PBX_PID=$!
 	STARTED+=("$PBX_PID")
@@ -356,7 +366,8 @@ stop_pid() {
 # sipp_run NAME SCENARIO REMOTE ARGS...: one bounded SIPp run in the
 # foreground; sets SIPP_RC. Statistics in $WORK/NAME.stat. SCENARIO is a
 # file in test/sipp, or an absolute path; SIPP_LPORT=PORT and
-# SIPP_MPORT=PORT run it from these SIP and media ports instead of new ones.
+# SIPP_MPORT=PORT run it from these SIP and media ports instead of new ones;
+# SIPP_NICE=N runs it at that nice level, LOAD_CPUS=LIST on those CPUs.
 sipp_run() {
 	local name=$1 scen=$2 remote=$3 lport=${SIPP_LPORT:-} mport=${SIPP_MPORT:-}
 	shift 3
@@ -364,7 +375,7 @@ sipp_run() {
 	[ -n "$mport" ] || free_port mport
 	[[ $scen == /* ]] || scen=$ROOT/test/sipp/$scen
 	SIPP_RC=0
-	timeout -k 10 $((BENCH_TIMEOUT + 60)) sipp -nostdin -sf "$scen" \
+	timeout -k 10 $((BENCH_TIMEOUT + 60)) ${LOAD_CPUS:+taskset -c "$LOAD_CPUS"} nice -n "${SIPP_NICE:-0}" sipp -nostdin -sf "$scen" \
 		-i 127.0.0.1 -p "$lport" -mp "$mport" -t u1 \
 		-timeout "${BENCH_TIMEOUT}s" -buff_size 1048576 \
 		-trace_stat -stf "$WORK/$name.stat" -fd 5 \
@@ -559,7 +570,7 @@ bench_calls() {
 MEDIA_ROWS=()
 MEDIA_FMT='%6s %6s %6s %5s %8s %8s %9s %5s %9s %9s %7s %7s %11s %11s\n'
 MEDIA_DIGITS=2580
-MEDIA_LEAD=2s # silence before the first key: *44's "press keys" prompt plays whole
+MEDIA_LEAD=${BENCH_MEDIA_LEAD:-2s} # audio before the first key: *44's "press keys" prompt plays whole
 
 TOOLS_BUILT=0
 build_tools() {
@@ -588,7 +599,7 @@ media_run() {
 	start_deskpbx "$name" $((2 * n + 64)) info
 	if [ "$HAVE_DUMPCAP" = 1 ]; then
 		# Only what deskpbx sends (from its RTP ports), RTP header enough.
-		dumpcap -q -i lo -P -s 64 -B 64 -f "udp src portrange $PBX_RTP_LO-$PBX_RTP_HI" -w "$cap" \
+		${LOAD_CPUS:+taskset -c "$LOAD_CPUS"} dumpcap -q -i lo -P -s 64 -B 64 -f "udp src portrange $PBX_RTP_LO-$PBX_RTP_HI" -w "$cap" \
 			>"$WORK/$name.dumpcap.log" 2>&1 &
 		capdump=$!
 		STARTED+=("$capdump")
@@ -607,7 +618,7 @@ media_run() {
 	log "media: $n calls to *44 at $BENCH_MEDIA_RATE/s, each keying $MEDIA_DIGITS# as RFC 4733 after $MEDIA_LEAD of audio"
 	t0=$(cpu_ticks "$PBX_PID")
 	read -r b0 a0 < <(stat_ticks)
-	sipp_run "$name" uac_auth_pcap.xml "$PBX_ADDR" -inf "$WORK/media.inf" -key dtmf "$pcap" -mi 127.0.0.1 \
+	SIPP_NICE=$BENCH_MEDIA_NICE sipp_run "$name" uac_auth_pcap.xml "$PBX_ADDR" -inf "$WORK/media.inf" -key dtmf "$pcap" -mi 127.0.0.1 \
 		-r "$BENCH_MEDIA_RATE" -rp 1000 -l "$n" -m "$n" -fd 1
 	t1=$(cpu_ticks "$PBX_PID")
 	read -r b1 a1 < <(stat_ticks)
@@ -675,9 +686,18 @@ bench_media() {
 	{ echo SEQUENTIAL; sed -n '2,$p' "$WORK/users.inf" | sed 's/;[^;]*$/;*44/'; } >"$WORK/media.inf"
 	"$WORK/mkpcap" -mode rfc4733 -audio -lead "$MEDIA_LEAD" -digits "$MEDIA_DIGITS#" -o "$WORK/media.pcap"
 	local n
+	if [ "$BENCH_MEDIA_PIN" = 1 ]; then
+		if [ "$(nproc)" -lt 2 ] || ! command -v taskset >/dev/null 2>&1; then
+			NOTES+=("media: BENCH_MEDIA_PIN=1 needs 2 CPUs and taskset: not pinned")
+		else
+			PBX_CPUS=0 LOAD_CPUS=1-$(($(nproc) - 1))
+			PBX_PIN_NOTE="pinned: deskpbx alone on CPU 0, SIPp and dumpcap on CPUs $LOAD_CPUS (BENCH_MEDIA_PIN=1)."
+		fi
+	fi
 	for n in $BENCH_MEDIA_N; do
 		media_run "$n"
 	done
+	PBX_CPUS= LOAD_CPUS=
 }
 
 # ---- logins: a storm of *072 ----------------------------------------------------
@@ -849,7 +869,8 @@ fi
 if [ ${#MEDIA_ROWS[@]} -gt 0 ]; then
 	echo "Media: calls to *44 (DTMF test), at most all in flight, $BENCH_MEDIA_RATE new/s; each sends $MEDIA_LEAD of PCMU then $MEDIA_DIGITS# as RFC 4733"
 	echo "(SIPp pcap) and hears deskpbx's prompt and read-back. CPU: deskpbx's, per call and as a share of one core per call in progress."
-	echo "box: the whole machine's busy share during the run (SIPp, dumpcap and others included: 2 cores)."
+	echo "box: the whole machine's busy share during the run (SIPp at nice $BENCH_MEDIA_NICE, dumpcap and others included: $(nproc) cores)."
+	[ -n "$PBX_PIN_NOTE" ] && echo "$PBX_PIN_NOTE"
 	echo "late: deskpbx's RTP packets sent more than 5 ms after their 20 ms slot (capture on lo, e2e/cmd/rtpjitter, lateness"
 	echo "within each talkspurt); digits: read back by *44 / keyed; exact: calls whose read-back was exactly $MEDIA_DIGITS."
 	printf "$MEDIA_FMT" calls ok failed peak CPU "ms/call" "core/call" box "RTP pkts" "late>5ms" "p99 ms" "max ms" digits exact
