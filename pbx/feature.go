@@ -116,7 +116,11 @@ func (s *Server) runFeature(req *sip.Request, tx sip.ServerTransaction, code str
 	log.Info("feature call answered", "feature", code)
 	f(ctx, &FeatureCall{Caller: caller, Identity: identity, Source: req.Source(), Log: log, media: sess, call: c})
 	c.hangup(context.Background())
-	log.Info("feature call ended", "feature", code)
+	st := sess.Stats()
+	// Late counts prompt frames sent more than 5 ms after their slot: the
+	// first sign of an overloaded box, visible without a packet capture.
+	log.Info("feature call ended", "feature", code, "rtp_sent", st.Sent, "rtp_received", st.Received,
+		"rtp_late", st.Late, "rtp_ignored", st.Ignored, "latched", st.Latched.String())
 }
 
 // answerFeatureInDialog handles requests within a feature call: DTMF by
