@@ -40,6 +40,10 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.Serv
 		}
 		tx.Respond(res)
 	}
+	if s.guard.blocked(req.Source()) {
+		s.respond(tx, req, 403, "Forbidden")
+		return nil
+	}
 	// Credentials of another scheme (Basic, say) are not ours to check:
 	// as if absent, they earn a challenge.
 	var hdr sip.Header
@@ -78,6 +82,9 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.Serv
 			return nil
 		}
 		s.log.Info("authentication failed", "user", cred.username, "domain", domain, "source", req.Source(), "method", req.Method)
+		if s.guard.failed(req.Source()) {
+			s.log.Warn("too many failed authentications: source blocked", "source", hostOf(req.Source()), "for", authFailWindow)
+		}
 		s.respond(tx, req, 403, "Forbidden")
 		return nil
 	}

@@ -87,6 +87,7 @@ type Server struct {
 
 	nonces       *nonceStore
 	dir          *directory
+	guard        *authGuard
 	location     *Location
 	writer       *store.BindingWriter
 	calls        *callTable
@@ -124,6 +125,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.location = newLocation(cfg.DB.Now)
 	s.dir = newDirectory(cfg.DB)
+	s.guard = newAuthGuard(cfg.DB.Now)
 	ports, err := media.NewPortAllocator(cfg.RTPPorts[0], cfg.RTPPorts[1])
 	if err != nil {
 		return nil, fmt.Errorf("rtp ports: %w", err)
@@ -330,6 +332,7 @@ func (s *Server) sweep() {
 		s.location.sweep()
 		if i%120 == 0 {
 			s.nonces.sweep()
+			s.guard.sweep()
 			if _, err := s.db.DeleteExpiredBindings(s.ctx); err != nil && s.ctx.Err() == nil {
 				s.log.Warn("sweeping expired bindings", "err", err)
 			}
