@@ -172,7 +172,7 @@ func TestBrowserAdminSetsUpAnOfficeAndWatchesItLive(t *testing.T) {
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.__notReloaded = true`)); err != nil {
 		t.Fatal(err)
 	}
-	o.phone(hedy, "Frequency-Hop-42").register()
+	o.phone(hedy, "Frequency-Hop-42").Register()
 	waitFor(t, ctx, "the registration to appear", textOf(`[data-live="registrations"]`)+`.includes("3001@gamma.example")`)
 	waitFor(t, ctx, "the count to change", textOf(`[data-live="counts"]`)+`.includes("1 registrations")`)
 	if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.__notReloaded === true`)); err != nil || !ok {
@@ -182,15 +182,15 @@ func TestBrowserAdminSetsUpAnOfficeAndWatchesItLive(t *testing.T) {
 	// Seat someone and keep a call up, so the pages show what they are for.
 	ada := o.phone(o.ada, "Ada-Secret-77")
 	grace := o.phone(o.grace, "Grace-Secret-77")
-	ada.register()
-	grace.register()
+	ada.Register()
+	grace.Register()
 	if _, err := o.hotdesk.Login(context.Background(), "730001", "4826", o.grace, "127.0.0.1:5060"); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, ctx, "the seat to appear", textOf(`[data-live="seats"]`)+`.includes("3001@gamma.example")`)
 	callCtx, callCancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer callCancel()
-	if _, err := ada.dial(callCtx, "1002"); err != nil {
+	if _, err := ada.Dial(callCtx, "1002"); err != nil {
 		t.Fatalf("call for the screenshots: %v", err)
 	}
 	waitFor(t, ctx, "the call to appear", textOf(`[data-live="calls"]`)+`.includes("1002@acme.example")`)

@@ -22,6 +22,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"deskpbx/hotdesk"
+	"deskpbx/internal/testphone"
 	"deskpbx/pbx"
 	"deskpbx/store"
 )
@@ -269,8 +270,9 @@ func (o *office) api(token, method, path string, in any, out any) int {
 
 func id(n int64) string { return strconv.FormatInt(n, 10) }
 
-func (o *office) phone(e *store.Extension, password string) *phone {
-	return newPhone(o.t, o.pbx.SIPAddr(), e.Number, e.Domain, password)
+// phone is a phone of extension e, not yet registered.
+func (o *office) phone(e *store.Extension, password string) *testphone.Phone {
+	return testphone.New(o.t, o.pbx.SIPAddr(), e.Number, e.Domain, password)
 }
 
 func waitUntil(t *testing.T, what string, cond func() bool) {

@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"deskpbx/hotdesk"
+	"deskpbx/internal/testphone"
 	"deskpbx/pbx"
 	"deskpbx/store"
 )
@@ -129,12 +130,12 @@ func TestBrowserHotDeskLoginShowsLiveAndForceLogoutMovesCallsBack(t *testing.T) 
 	}
 	adaHome := o.phone(o.ada, "Ada-Secret-77")
 	grace := o.phone(o.grace, "Grace-Secret-77")
-	desk := newPhone(t, o.pbx.SIPAddr(), "1003", "acme.example", "Desk-Secret-77")
-	for _, p := range []*phone{adaHome, grace, desk} {
-		p.register()
+	desk := testphone.New(t, o.pbx.SIPAddr(), "1003", "acme.example", "Desk-Secret-77")
+	for _, p := range []*testphone.Phone{adaHome, grace, desk} {
+		p.Register()
 	}
 	if p := whoRings(t, grace, "1001", adaHome, desk); p != adaHome {
-		t.Fatalf("before any login, a call to 1001 rang %s, want Ada's own phone", p.user)
+		t.Fatalf("before any login, a call to 1001 rang %s, want Ada's own phone", p.User)
 	}
 
 	ctx := newChromium(t)
@@ -159,7 +160,7 @@ func TestBrowserHotDeskLoginShowsLiveAndForceLogoutMovesCallsBack(t *testing.T) 
 	shoot(t, ctx, "hotdesk-login-before")
 
 	// Ada sits down at the front desk: *072, her ID and PIN as RTP events.
-	desk.keyIn(t, "*072", hid+"#"+pin+"#")
+	desk.KeyIn(t, "*072", hid+"#"+pin+"#")
 
 	waitFor(t, ctx, "the page to show Ada seated at the desk", seatOf(hid)+` === "1003@acme.example"`)
 	if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.__notReloaded === true`)); err != nil || !ok {
@@ -170,7 +171,7 @@ func TestBrowserHotDeskLoginShowsLiveAndForceLogoutMovesCallsBack(t *testing.T) 
 	}
 	shoot(t, ctx, "hotdesk-login-seated")
 	if p := whoRings(t, grace, "1001", adaHome, desk); p != desk {
-		t.Fatalf("while seated, a call to 1001 rang %s, want the desk phone 1003", p.user)
+		t.Fatalf("while seated, a call to 1001 rang %s, want the desk phone 1003", p.User)
 	}
 
 	// The admin forces her out with the row's button: a real click, the
@@ -189,7 +190,7 @@ func TestBrowserHotDeskLoginShowsLiveAndForceLogoutMovesCallsBack(t *testing.T) 
 
 	// Her next call rings her own phone, not the desk.
 	if p := whoRings(t, grace, "1001", adaHome, desk); p != adaHome {
-		t.Fatalf("after the forced logout, a call to 1001 rang %s, want Ada's own phone", p.user)
+		t.Fatalf("after the forced logout, a call to 1001 rang %s, want Ada's own phone", p.User)
 	}
 }
 
@@ -241,4 +242,42 @@ func forceLogout(t *testing.T, ctx context.Context, hid string, personID int64) 
 		chromedp.WaitVisible(chromedp.CSS(".flash")),
 		chromedp.WaitVisible(chromedp.CSS(`[data-live="hotdesk"] table`)),
 	)
+}
+
+// whoRings places a call from caller to number, says which of phones
+// answered it, and hangs up. Every test phone answers at once, so the
+// phone that answered is the one the PBX rang.
+func whoRings(t *testing.T, caller *testphone.Phone, number string, phones ...*testphone.Phone) *testphone.Phone {
+	t.Helper()
+	before := make([]int, len(phones))
+	for i, p := range phones {
+		before[i] = p.Calls()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	call, err := caller.Dial(ctx, number)
+	if err != nil {
+		t.Fatalf("%s calls %s: %v", caller.User, number, err)
+	}
+	var rang *testphone.Phone
+	for i, p := range phones {
+		if p.Calls() > before[i] {
+			if rang != nil {
+				t.Fatalf("a call to %s was answered by both %s and %s", number, rang.User, p.User)
+			}
+			rang = p
+		}
+	}
+	if rang == nil {
+		t.Fatalf("a call from %s to %s was answered by none of the phones watched", caller.User, number)
+	}
+	if err := call.Bye(ctx); err != nil {
+		t.Fatalf("hang up %s: %v", number, err)
+	}
+	select {
+	case <-rang.Byes:
+	case <-ctx.Done():
+		t.Fatalf("no BYE at %s, the phone that rang for %s", rang.User, number)
+	}
+	return rang
 }

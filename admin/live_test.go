@@ -79,8 +79,8 @@ func TestRegistrationsShowLiveAndOnlyToTheirTenant(t *testing.T) {
 	rootEvents := root.openEvents(ctx, "registrations")
 	waitEvent(t, bossEvents, "registrations", "No phone is registered")
 
-	o.phone(o.ada, "Ada-Secret-77").register()
-	o.phone(o.bob, "Bob-Secret-77").register()
+	o.phone(o.ada, "Ada-Secret-77").Register()
+	o.phone(o.bob, "Bob-Secret-77").Register()
 
 	ev := waitEvent(t, bossEvents, "registrations", "1001@acme.example")
 	if strings.Contains(ev.data, "2001@beta.example") {
@@ -133,8 +133,8 @@ func TestAnAdminHangsUpACallOfItsTenant(t *testing.T) {
 	defer cancel()
 	ada := o.phone(o.ada, "Ada-Secret-77")
 	grace := o.phone(o.grace, "Grace-Secret-77")
-	ada.register()
-	grace.register()
+	ada.Register()
+	grace.Register()
 	boss := o.login("acme-boss")
 	betaBoss := o.login("beta-boss")
 	events := boss.openEvents(ctx, "calls")
@@ -142,7 +142,7 @@ func TestAnAdminHangsUpACallOfItsTenant(t *testing.T) {
 
 	dctx, dcancel := context.WithTimeout(ctx, 10*time.Second)
 	defer dcancel()
-	if _, err := ada.dial(dctx, "1002"); err != nil {
+	if _, err := ada.Dial(dctx, "1002"); err != nil {
 		t.Fatalf("1001 calling 1002: %v", err)
 	}
 	ev := waitEvent(t, events, "calls", "1002@acme.example")
@@ -172,6 +172,6 @@ func TestAnAdminHangsUpACallOfItsTenant(t *testing.T) {
 	if res.status != http.StatusSeeOther {
 		t.Fatalf("hang up: %d", res.status)
 	}
-	waitUntil(t, "both phones to get BYE", func() bool { return len(ada.byes) > 0 && len(grace.byes) > 0 })
+	waitUntil(t, "both phones to get BYE", func() bool { return len(ada.Byes) > 0 && len(grace.Byes) > 0 })
 	waitEvent(t, events, "calls", "No call in progress")
 }

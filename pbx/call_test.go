@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"deskpbx/internal/testphone"
 	"deskpbx/store"
 )
 
@@ -89,75 +90,88 @@ func (o *office) stop() {
 	o.srv = nil
 }
 
-func (o *office) phone(user string) *phone {
-	return newPhone(o.t, o.srv.SIPAddr(), user, "acme.example", "pw-"+user+"-x")
+// phone is a phone of extension user of acme.example, not yet registered.
+func (o *office) phone(user string) *testphone.Phone {
+	return testphone.New(o.t, o.srv.SIPAddr(), user, "acme.example", "pw-"+user+"-x")
+}
+
+func waitFor[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+	}
+	var zero T
+	return zero
 }
 
 func TestCallRingsAnswersAndHangsUpFromCaller(t *testing.T) {
 	o := newOffice(t)
 	ada, grace := o.phone("1001"), o.phone("1002")
-	ada.register()
-	grace.register()
+	ada.Register()
+	grace.Register()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	call, err := ada.dial(ctx, "1002")
+	call, err := ada.Dial(ctx, "1002")
 	if err != nil {
 		t.Fatalf("call 1001 -> 1002: %v", err)
 	}
-	in := waitFor(t, grace.incoming, "INVITE at 1002")
-	from := in.req.From()
+	in := waitFor(t, grace.Incoming, "INVITE at 1002")
+	from := in.Req.From()
 	if from.DisplayName != "Ada Lovelace" || from.Address.User != "1001" {
 		t.Fatalf("callee sees From %q <%s>, want the stored identity Ada Lovelace <1001>", from.DisplayName, from.Address.User)
 	}
 	if !strings.Contains(string(call.InviteResponse.Body()), "m=audio 4002 ") {
 		t.Fatalf("caller got answer SDP %q, want the callee's SDP unchanged", call.InviteResponse.Body())
 	}
-	if !strings.Contains(string(in.req.Body()), "m=audio 4000 ") {
-		t.Fatalf("callee got offer %q, want the caller's SDP unchanged", in.req.Body())
+	if !strings.Contains(string(in.Req.Body()), "m=audio 4000 ") {
+		t.Fatalf("callee got offer %q, want the caller's SDP unchanged", in.Req.Body())
 	}
 	if err := call.Bye(ctx); err != nil {
 		t.Fatalf("caller hangs up: %v", err)
 	}
-	waitFor(t, grace.byes, "BYE at callee")
+	waitFor(t, grace.Byes, "BYE at callee")
 }
 
 func TestCalleeHangsUp(t *testing.T) {
 	o := newOffice(t)
 	ada, grace := o.phone("1001"), o.phone("1002")
-	ada.register()
-	grace.register()
+	ada.Register()
+	grace.Register()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	if _, err := ada.dial(ctx, "1002"); err != nil {
+	if _, err := ada.Dial(ctx, "1002"); err != nil {
 		t.Fatal(err)
 	}
-	in := waitFor(t, grace.incoming, "INVITE at 1002")
+	in := waitFor(t, grace.Incoming, "INVITE at 1002")
 	// Wait for the PBX's ACK before hanging up, as a real phone would.
 	deadline := time.Now().Add(5 * time.Second)
-	for in.dialog.LoadState() < 2 && time.Now().Before(deadline) {
+	for in.Dialog.LoadState() < 2 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	if err := in.dialog.Bye(ctx); err != nil {
+	if err := in.Dialog.Bye(ctx); err != nil {
 		t.Fatalf("callee hangs up: %v", err)
 	}
-	waitFor(t, ada.byes, "BYE at caller")
+	waitFor(t, ada.Byes, "BYE at caller")
 }
 
 func TestBusyUnknownAndUnregistered(t *testing.T) {
 	o := newOffice(t)
 	ada, grace := o.phone("1001"), o.phone("1002")
-	ada.register()
-	grace.register()
-	grace.setAnswer(486)
+	ada.Register()
+	grace.Register()
+	grace.SetAnswer(486)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	for _, c := range []struct {
 		number string
 		want   int
 	}{{"1002", 486}, {"1999", 404}, {"1003", 480}} {
-		_, err := ada.dial(ctx, c.number)
-		if got := statusOf(err); got != c.want {
+		_, err := ada.Dial(ctx, c.number)
+		if got := testphone.StatusOf(err); got != c.want {
 			t.Errorf("call to %s: got %d (%v), want %d", c.number, got, err, c.want)
 		}
 	}
@@ -166,117 +180,117 @@ func TestBusyUnknownAndUnregistered(t *testing.T) {
 func TestCallerCancelsWhileRinging(t *testing.T) {
 	o := newOffice(t)
 	ada, grace := o.phone("1001"), o.phone("1002")
-	ada.register()
-	grace.register()
-	grace.setAnswer(0)
+	ada.Register()
+	grace.Register()
+	grace.SetAnswer(testphone.RingForever)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { _, err := ada.dial(ctx, "1002"); done <- err }()
-	in := waitFor(t, grace.incoming, "INVITE at 1002")
+	go func() { _, err := ada.Dial(ctx, "1002"); done <- err }()
+	in := waitFor(t, grace.Incoming, "INVITE at 1002")
 	time.Sleep(200 * time.Millisecond) // let the 180 reach the caller
 	cancel()
-	waitFor(t, in.cancelled, "CANCEL at callee")
+	waitFor(t, in.Cancelled, "CANCEL at callee")
 	waitFor(t, done, "caller's INVITE to end")
 }
 
 func TestNoAnswerTimesOutWith480(t *testing.T) {
 	o := newOffice(t, func(c *Config) { c.RingTimeout = time.Second })
 	ada, grace := o.phone("1001"), o.phone("1002")
-	ada.register()
-	grace.register()
-	grace.setAnswer(0)
+	ada.Register()
+	grace.Register()
+	grace.SetAnswer(testphone.RingForever)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	_, err := ada.dial(ctx, "1002")
-	if got := statusOf(err); got != 480 {
+	_, err := ada.Dial(ctx, "1002")
+	if got := testphone.StatusOf(err); got != 480 {
 		t.Fatalf("unanswered call: %d (%v), want 480", got, err)
 	}
-	in := waitFor(t, grace.incoming, "INVITE at 1002")
-	waitFor(t, in.cancelled, "CANCEL at callee after ring timeout")
+	in := waitFor(t, grace.Incoming, "INVITE at 1002")
+	waitFor(t, in.Cancelled, "CANCEL at callee after ring timeout")
 }
 
 func TestAllPhonesOfAnExtensionRingAndLosersAreCancelled(t *testing.T) {
 	o := newOffice(t)
 	ada := o.phone("1001")
 	desk, mobile := o.phone("1002"), o.phone("1002")
-	ada.register()
-	desk.register()
-	mobile.register()
-	mobile.setAnswer(0)
+	ada.Register()
+	desk.Register()
+	mobile.Register()
+	mobile.SetAnswer(testphone.RingForever)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	// The desk phone answers a little after both ring.
-	desk.setAnswer(200)
-	call, err := ada.dial(ctx, "1002")
+	desk.SetAnswer(200)
+	call, err := ada.Dial(ctx, "1002")
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, desk.incoming, "INVITE at desk phone")
-	in := waitFor(t, mobile.incoming, "INVITE at mobile")
-	waitFor(t, in.cancelled, "CANCEL at the phone that lost")
+	waitFor(t, desk.Incoming, "INVITE at desk phone")
+	in := waitFor(t, mobile.Incoming, "INVITE at mobile")
+	waitFor(t, in.Cancelled, "CANCEL at the phone that lost")
 	call.Bye(ctx)
-	waitFor(t, desk.byes, "BYE at the phone that answered")
+	waitFor(t, desk.Byes, "BYE at the phone that answered")
 }
 
 func TestHoldAndResumeReachTheOtherPhone(t *testing.T) {
 	o := newOffice(t)
 	ada, grace := o.phone("1001"), o.phone("1002")
-	ada.register()
-	grace.register()
+	ada.Register()
+	grace.Register()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	call, err := ada.dial(ctx, "1002")
+	call, err := ada.Dial(ctx, "1002")
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, grace.incoming, "INVITE at 1002")
+	waitFor(t, grace.Incoming, "INVITE at 1002")
 	for _, step := range []struct{ offer, answer string }{{"sendonly", "recvonly"}, {"sendrecv", "sendrecv"}} {
-		res, err := reinvite(ctx, call, sdp(4000, step.offer))
+		res, err := testphone.Reinvite(ctx, call, testphone.SDP(4000, step.offer))
 		if err != nil {
 			t.Fatalf("re-INVITE %s: %v", step.offer, err)
 		}
-		got := waitFor(t, grace.reinvite, "re-INVITE at callee")
-		if !containsLine(got.Body(), "a="+step.offer) {
+		got := waitFor(t, grace.Reinvites, "re-INVITE at callee")
+		if !testphone.HasLine(got.Body(), "a="+step.offer) {
 			t.Fatalf("callee got re-INVITE body %q, want a=%s", got.Body(), step.offer)
 		}
-		if res.StatusCode != 200 || !containsLine(res.Body(), "a="+step.answer) {
+		if res.StatusCode != 200 || !testphone.HasLine(res.Body(), "a="+step.answer) {
 			t.Fatalf("caller got %d %q, want 200 with a=%s", res.StatusCode, res.Body(), step.answer)
 		}
 	}
 	call.Bye(ctx)
-	waitFor(t, grace.byes, "BYE at callee")
+	waitFor(t, grace.Byes, "BYE at callee")
 }
 
 func TestShutdownEndsCallsWithBye(t *testing.T) {
 	o := newOffice(t)
 	ada, grace := o.phone("1001"), o.phone("1002")
-	ada.register()
-	grace.register()
+	ada.Register()
+	grace.Register()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	if _, err := ada.dial(ctx, "1002"); err != nil {
+	if _, err := ada.Dial(ctx, "1002"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, grace.incoming, "INVITE at 1002")
+	waitFor(t, grace.Incoming, "INVITE at 1002")
 	if n := len(o.srv.ActiveCalls()); n != 1 {
 		t.Fatalf("%d active calls, want 1", n)
 	}
 	o.stop()
-	waitFor(t, ada.byes, "BYE at caller on shutdown")
-	waitFor(t, grace.byes, "BYE at callee on shutdown")
+	waitFor(t, ada.Byes, "BYE at caller on shutdown")
+	waitFor(t, grace.Byes, "BYE at callee on shutdown")
 }
 
 func TestAdminHangupWhileRingingTellsCaller(t *testing.T) {
 	o := newOffice(t)
 	ada, grace := o.phone("1001"), o.phone("1002")
-	ada.register()
-	grace.register()
-	grace.setAnswer(0)
+	ada.Register()
+	grace.Register()
+	grace.SetAnswer(testphone.RingForever)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { _, err := ada.dial(ctx, "1002"); done <- err }()
-	in := waitFor(t, grace.incoming, "INVITE at 1002")
+	go func() { _, err := ada.Dial(ctx, "1002"); done <- err }()
+	in := waitFor(t, grace.Incoming, "INVITE at 1002")
 	calls := o.srv.ActiveCalls()
 	if len(calls) != 1 || calls[0].Caller != "1001@acme.example" || calls[0].Callee != "1002@acme.example" || !calls[0].Answered.IsZero() {
 		t.Fatalf("active calls = %+v, want one ringing 1001 -> 1002", calls)
@@ -284,8 +298,8 @@ func TestAdminHangupWhileRingingTellsCaller(t *testing.T) {
 	if !o.srv.Hangup(ctx, calls[0].ID) {
 		t.Fatal("Hangup found no call")
 	}
-	waitFor(t, in.cancelled, "CANCEL at callee")
-	if got := statusOf(waitFor(t, done, "caller's final response")); got != 480 {
+	waitFor(t, in.Cancelled, "CANCEL at callee")
+	if got := testphone.StatusOf(waitFor(t, done, "caller's final response")); got != 480 {
 		t.Fatalf("caller got %d, want 480", got)
 	}
 }

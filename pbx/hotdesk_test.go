@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"deskpbx/hotdesk"
-	"deskpbx/internal/rtppcap"
+	"deskpbx/internal/testphone"
 	"deskpbx/store"
 )
 
@@ -48,83 +48,48 @@ func hotdeskOffice(t *testing.T) (*office, *hotdesk.Service) {
 	return o, hd
 }
 
-// keyIn dials a feature code at p, types keys as RFC 4733 events and
-// waits until the PBX hangs up.
-func (p *phone) keyIn(t *testing.T, code, keys string) {
-	t.Helper()
-	m := newRTPPhone(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	call, err := p.dialFeature(ctx, code, m)
-	if err != nil {
-		t.Fatalf("%s dials %s: %v", p.user, code, err)
-	}
-	m.answered(t, call.InviteResponse.Body())
-	pkts, err := rtppcap.RFC4733Digits(keys, 101, rtppcap.WithAudio(rtppcap.PCMU))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.play(pkts)
-	waitForLong(t, p.byes, "the PBX to hang up after "+code)
-	if rms, n := m.audioRMS(); n < 25 || rms < 0.01 {
-		t.Fatalf("%s heard %d packets at RMS %.4f during %s: want spoken prompts", p.user, n, rms, code)
-	}
-}
-
-func waitForLong[T any](t *testing.T, ch <-chan T, what string) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(40 * time.Second):
-		t.Fatalf("timed out waiting for %s", what)
-	}
-	var zero T
-	return zero
-}
-
 // rings places a call from caller to number and says which of phones
 // answered it and what caller ID it was shown; then hangs up.
-func rings(t *testing.T, caller *phone, number string, phones ...*phone) (rang *phone, fromUser, fromName string) {
+func rings(t *testing.T, caller *testphone.Phone, number string, phones ...*testphone.Phone) (rang *testphone.Phone, fromUser, fromName string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	call, err := caller.dial(ctx, number)
+	call, err := caller.Dial(ctx, number)
 	if err != nil {
-		t.Fatalf("%s calls %s: %v", caller.user, number, err)
+		t.Fatalf("%s calls %s: %v", caller.User, number, err)
 	}
 	// The answering phone queued the INVITE before it sent 200.
 	for _, p := range phones {
 		select {
-		case in := <-p.incoming:
-			rang, fromUser, fromName = p, in.req.From().Address.User, in.req.From().DisplayName
+		case in := <-p.Incoming:
+			rang, fromUser, fromName = p, in.Req.From().Address.User, in.Req.From().DisplayName
 		default:
 		}
 	}
 	if rang == nil {
-		t.Fatalf("call from %s to %s was answered by none of the phones watched", caller.user, number)
+		t.Fatalf("call from %s to %s was answered by none of the phones watched", caller.User, number)
 	}
 	if err := call.Bye(ctx); err != nil {
 		t.Fatalf("hang up: %v", err)
 	}
-	waitFor(t, rang.byes, "BYE at the phone that rang")
+	waitFor(t, rang.Byes, "BYE at the phone that rang")
 	return rang, fromUser, fromName
 }
 
 func TestHotDeskLoginMovesCallsAndCallerIDAtOnce(t *testing.T) {
 	o, hd := hotdeskOffice(t)
 	adaHome, grace, desk := o.phone("1001"), o.phone("1002"), o.phone("1003")
-	for _, p := range []*phone{adaHome, grace, desk} {
-		p.register()
+	for _, p := range []*testphone.Phone{adaHome, grace, desk} {
+		p.Register()
 	}
 	if p, _, _ := rings(t, grace, "1001", adaHome, desk); p != adaHome {
 		t.Fatal("before login, 1001 did not ring Ada's own phone")
 	}
 
-	desk.keyIn(t, "*072", "5551234#4826#")
+	desk.KeyIn(t, "*072", "5551234#4826#")
 
 	if p, _, _ := rings(t, grace, "1001", adaHome, desk); p != desk {
-		t.Fatalf("after login, a call to 1001 rang %s, want the seat 1003", p.user)
+		t.Fatalf("after login, a call to 1001 rang %s, want the seat 1003", p.User)
 	}
 	if _, user, name := rings(t, desk, "1002", grace); user != "1001" || name != "Ada Lovelace" {
 		t.Fatalf("after login, the seat calls out as %q <%s>, want Ada Lovelace <1001> (no re-register)", name, user)
@@ -136,7 +101,7 @@ func TestHotDeskLoginMovesCallsAndCallerIDAtOnce(t *testing.T) {
 		t.Fatalf("latency stats count %d, want 1 login", st.Count)
 	}
 
-	desk.keyIn(t, "*073", "5551234#4826#")
+	desk.KeyIn(t, "*073", "5551234#4826#")
 
 	if p, _, _ := rings(t, grace, "1001", adaHome, desk); p != adaHome {
 		t.Fatal("after logout, 1001 does not ring Ada's own phone again")
@@ -149,11 +114,11 @@ func TestHotDeskLoginMovesCallsAndCallerIDAtOnce(t *testing.T) {
 func TestHotDeskAcrossTenants(t *testing.T) {
 	o, _ := hotdeskOffice(t)
 	desk := o.phone("1003") // a phone of acme.example
-	bob := newPhone(t, o.srv.SIPAddr(), "2002", "beta.example", "pw-2002-x")
-	desk.register()
-	bob.register()
+	bob := testphone.New(t, o.srv.SIPAddr(), "2002", "beta.example", "pw-2002-x")
+	desk.Register()
+	bob.Register()
 
-	desk.keyIn(t, "*072", "7770001#3141#")
+	desk.KeyIn(t, "*072", "7770001#3141#")
 
 	if _, user, name := rings(t, desk, "2002", bob); user != "2001" || name != "Bea Beta" {
 		t.Fatalf("beta's person at an acme phone dials 2002: shown as %q <%s>, want Bea Beta <2001>", name, user)
@@ -166,10 +131,10 @@ func TestHotDeskAcrossTenants(t *testing.T) {
 func TestHotDeskWrongPINThreeTimesLogsNobodyIn(t *testing.T) {
 	o, _ := hotdeskOffice(t)
 	adaHome, grace, desk := o.phone("1001"), o.phone("1002"), o.phone("1003")
-	for _, p := range []*phone{adaHome, grace, desk} {
-		p.register()
+	for _, p := range []*testphone.Phone{adaHome, grace, desk} {
+		p.Register()
 	}
-	desk.keyIn(t, "*072", "5551234#1111#5551234#2222#5551234#3333#")
+	desk.KeyIn(t, "*072", "5551234#1111#5551234#2222#5551234#3333#")
 	if p, _, _ := rings(t, grace, "1001", adaHome, desk); p != adaHome {
 		t.Fatal("three wrong PINs logged somebody in")
 	}
@@ -215,15 +180,15 @@ func TestHotDeskMoveAndReplace(t *testing.T) {
 		t.Fatal(err)
 	}
 	adaHome, grace, desk, caller := o.phone("1001"), o.phone("1002"), o.phone("1003"), o.phone("1004")
-	for _, p := range []*phone{adaHome, grace, desk, caller} {
-		p.register()
+	for _, p := range []*testphone.Phone{adaHome, grace, desk, caller} {
+		p.Register()
 	}
 
-	desk.keyIn(t, "*072", "5551234#4826#")
+	desk.KeyIn(t, "*072", "5551234#4826#")
 	// Ada moves to Grace's phone: the first seat is freed.
-	grace.keyIn(t, "*072", "5551234#4826#")
+	grace.KeyIn(t, "*072", "5551234#4826#")
 	if p, _, _ := rings(t, caller, "1001", adaHome, desk, grace); p != grace {
-		t.Fatalf("after moving, 1001 rang %s, want the new seat (1002's phone)", p.user)
+		t.Fatalf("after moving, 1001 rang %s, want the new seat (1002's phone)", p.User)
 	}
 	if _, user, _ := rings(t, desk, "1001", grace); user != "1003" {
 		t.Fatalf("the old seat still calls out as %s, want its own 1003", user)
@@ -232,9 +197,9 @@ func TestHotDeskMoveAndReplace(t *testing.T) {
 		t.Fatalf("%d sessions after a move, want 1", n)
 	}
 	// Grace logs in at her own phone: she replaces Ada there.
-	grace.keyIn(t, "*072", "5552222#2718#")
+	grace.KeyIn(t, "*072", "5552222#2718#")
 	if p, _, _ := rings(t, caller, "1001", adaHome, desk, grace); p != adaHome {
-		t.Fatalf("after being replaced, 1001 rang %s, want Ada's own phone", p.user)
+		t.Fatalf("after being replaced, 1001 rang %s, want Ada's own phone", p.User)
 	}
 	if n := seated(t, o); n != 1 {
 		t.Fatalf("%d sessions after a replace, want 1", n)
@@ -247,8 +212,8 @@ func TestHotDeskLockoutsAndTheirExpiry(t *testing.T) {
 	hd.Now = clock.Now
 	ctx := context.Background()
 	desk, other := o.phone("1003"), o.phone("1002")
-	desk.register()
-	other.register()
+	desk.Register()
+	other.Register()
 	seatOther, _ := o.db.LookupExtension(ctx, "acme.example", "1002")
 	// Four wrong PINs for Ada's ID from another phone...
 	for i := 0; i < 4; i++ {
@@ -256,27 +221,27 @@ func TestHotDeskLockoutsAndTheirExpiry(t *testing.T) {
 	}
 	// ...and a fifth at the desk locks the ID: the right PIN then fails
 	// exactly like a wrong one.
-	desk.keyIn(t, "*072", "5551234#9999#5551234#4826#5551234#4826#")
+	desk.KeyIn(t, "*072", "5551234#9999#5551234#4826#5551234#4826#")
 	if n := seated(t, o); n != 0 {
 		t.Fatal("a locked ID logged in with the right PIN")
 	}
 	clock.advance(16 * time.Minute)
-	desk.keyIn(t, "*072", "5551234#4826#")
+	desk.KeyIn(t, "*072", "5551234#4826#")
 	if n := seated(t, o); n != 1 {
 		t.Fatal("the ID is still locked after 15 minutes")
 	}
-	desk.keyIn(t, "*073", "5551234#4826#")
+	desk.KeyIn(t, "*073", "5551234#4826#")
 
 	// Ten failures from one seat lock that seat, whatever the ID.
 	seatDesk, _ := o.db.LookupExtension(ctx, "acme.example", "1003")
 	for i := 0; i < 9; i++ {
 		hd.Login(ctx, "4440000", "1357", seatDesk, "127.0.0.1:2")
 	}
-	desk.keyIn(t, "*072", "4440001#1357#5551234#4826#5551234#4826#")
+	desk.KeyIn(t, "*072", "4440001#1357#5551234#4826#5551234#4826#")
 	if n := seated(t, o); n != 0 {
 		t.Fatal("a locked seat logged somebody in")
 	}
-	other.keyIn(t, "*072", "5551234#4826#")
+	other.KeyIn(t, "*072", "5551234#4826#")
 	if n := seated(t, o); n != 1 {
 		t.Fatal("the seat lock also locked another phone")
 	}
@@ -286,14 +251,14 @@ func TestHotDeskSwitchedOffAndCompanyPIN(t *testing.T) {
 	o, _ := hotdeskOffice(t)
 	ctx := context.Background()
 	desk, grace, adaHome := o.phone("1003"), o.phone("1002"), o.phone("1001")
-	for _, p := range []*phone{desk, grace, adaHome} {
-		p.register()
+	for _, p := range []*testphone.Phone{desk, grace, adaHome} {
+		p.Register()
 	}
 	off, pin := false, "9173"
 	if _, err := o.db.SetTenantHotdesk(ctx, "acme.example", store.HotdeskSettings{Login: &off}, "test"); err != nil {
 		t.Fatal(err)
 	}
-	desk.keyIn(t, "*072", "5551234#4826#")
+	desk.KeyIn(t, "*072", "5551234#4826#")
 	if n := seated(t, o); n != 0 {
 		t.Fatal("*072 logged in with the feature switched off")
 	}
@@ -302,7 +267,7 @@ func TestHotDeskSwitchedOffAndCompanyPIN(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The company PIN replaces the person's own password.
-	desk.keyIn(t, "*072", "5551234#4826#5551234#9173#")
+	desk.KeyIn(t, "*072", "5551234#4826#5551234#9173#")
 	if p, _, _ := rings(t, grace, "1001", adaHome, desk); p != desk {
 		t.Fatal("login with the company PIN did not seat Ada")
 	}
@@ -317,14 +282,14 @@ func TestHotDeskAutoLogoutAndRestart(t *testing.T) {
 	hd.Now = clock.Now
 	ctx := context.Background()
 	desk, grace, adaHome := o.phone("1003"), o.phone("1002"), o.phone("1001")
-	for _, p := range []*phone{desk, grace, adaHome} {
-		p.register()
+	for _, p := range []*testphone.Phone{desk, grace, adaHome} {
+		p.Register()
 	}
 	after := 8 * time.Hour
 	if _, err := o.db.SetTenantHotdesk(ctx, "acme.example", store.HotdeskSettings{AutologoutAfter: &after}, "test"); err != nil {
 		t.Fatal(err)
 	}
-	desk.keyIn(t, "*072", "5551234#4826#")
+	desk.KeyIn(t, "*072", "5551234#4826#")
 
 	// A restart keeps the session.
 	addr := o.srv.SIPAddr()

@@ -7,36 +7,27 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
-)
 
-func (p *phone) do(req *sip.Request) *sip.Response {
-	p.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	res, err := p.client.Do(ctx, req)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	return res
-}
+	"deskpbx/internal/testphone"
+)
 
 func TestWrongPasswordAndUnknownUserAreRefusedAlike(t *testing.T) {
 	o := newOffice(t)
 	ada := o.phone("1001")
-	res, err := ada.doAuth(ada.registerReq("<sip:1001@"+ada.addr+">", 600), "wrong-password")
+	res, err := ada.DoAuth(ada.RegisterRequest("<sip:1001@"+ada.Addr+">", 600), "wrong-password")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.StatusCode != 403 {
 		t.Fatalf("wrong password: %d, want 403", res.StatusCode)
 	}
-	ghost := newPhone(t, o.srv.SIPAddr(), "1999", "acme.example", "whatever1")
-	res, _ = ghost.doAuth(ghost.registerReq("<sip:1999@"+ghost.addr+">", 600), "whatever1")
+	ghost := testphone.New(t, o.srv.SIPAddr(), "1999", "acme.example", "whatever1")
+	res, _ = ghost.DoAuth(ghost.RegisterRequest("<sip:1999@"+ghost.Addr+">", 600), "whatever1")
 	if res.StatusCode != 403 {
 		t.Fatalf("unknown user: %d, want 403", res.StatusCode)
 	}
-	other := newPhone(t, o.srv.SIPAddr(), "1001", "nowhere.example", "pw-1001-x")
-	res, _ = other.doAuth(other.registerReq("<sip:1001@"+other.addr+">", 600), "pw-1001-x")
+	other := testphone.New(t, o.srv.SIPAddr(), "1001", "nowhere.example", "pw-1001-x")
+	res, _ = other.DoAuth(other.RegisterRequest("<sip:1001@"+other.Addr+">", 600), "pw-1001-x")
 	if res.StatusCode == 200 {
 		t.Fatal("registration for an unknown domain with another tenant's password succeeded")
 	}
@@ -44,8 +35,8 @@ func TestWrongPasswordAndUnknownUserAreRefusedAlike(t *testing.T) {
 		t.Fatalf("%d bindings after refused registrations", n)
 	}
 	// Registering someone else's AOR with one's own credentials fails.
-	res, _ = ada.doAuth(func() *sip.Request {
-		r := ada.registerReq("<sip:1002@"+ada.addr+">", 600)
+	res, _ = ada.DoAuth(func() *sip.Request {
+		r := ada.RegisterRequest("<sip:1002@"+ada.Addr+">", 600)
 		to := r.To()
 		to.Address.User = "1002"
 		return r
@@ -53,7 +44,7 @@ func TestWrongPasswordAndUnknownUserAreRefusedAlike(t *testing.T) {
 	if res.StatusCode != 403 {
 		t.Fatalf("registering 1002 as 1001: %d, want 403", res.StatusCode)
 	}
-	ada.register()
+	ada.Register()
 }
 
 func TestRegistrationLifecycle(t *testing.T) {
@@ -61,12 +52,12 @@ func TestRegistrationLifecycle(t *testing.T) {
 	ada := o.phone("1001")
 	second := "<sip:1001@127.0.0.1:5999>"
 
-	res, _ := ada.doAuth(ada.registerReq("<sip:1001@"+ada.addr+">", 30), ada.password)
+	res, _ := ada.DoAuth(ada.RegisterRequest("<sip:1001@"+ada.Addr+">", 30), ada.Password)
 	if res.StatusCode != 423 || res.GetHeader("Min-Expires") == nil {
 		t.Fatalf("expires 30: %d, want 423 with Min-Expires", res.StatusCode)
 	}
-	ada.register()
-	res, _ = ada.doAuth(ada.registerReq(second+";expires=120", -1), ada.password)
+	ada.Register()
+	res, _ = ada.DoAuth(ada.RegisterRequest(second+";expires=120", -1), ada.Password)
 	if res.StatusCode != 200 || len(res.GetHeaders("Contact")) != 2 {
 		t.Fatalf("second contact: %d with %d contacts, want 200 with 2", res.StatusCode, len(res.GetHeaders("Contact")))
 	}
@@ -78,21 +69,21 @@ func TestRegistrationLifecycle(t *testing.T) {
 		}
 	}
 	// A REGISTER without Contact lists the bindings and changes nothing.
-	res, _ = ada.doAuth(ada.registerReq("", -1), ada.password)
+	res, _ = ada.DoAuth(ada.RegisterRequest("", -1), ada.Password)
 	if res.StatusCode != 200 || len(res.GetHeaders("Contact")) != 2 {
 		t.Fatalf("query: %d with %d contacts, want 200 with 2", res.StatusCode, len(res.GetHeaders("Contact")))
 	}
-	res, _ = ada.doAuth(ada.registerReq(second, 0), ada.password)
+	res, _ = ada.DoAuth(ada.RegisterRequest(second, 0), ada.Password)
 	if res.StatusCode != 200 || len(res.GetHeaders("Contact")) != 1 {
 		t.Fatalf("unregister one: %d with %d contacts, want 200 with 1", res.StatusCode, len(res.GetHeaders("Contact")))
 	}
-	res, _ = ada.doAuth(ada.registerReq("<sip:1001@"+ada.addr+">", 0), ada.password)
-	res, _ = ada.doAuth(ada.registerReq("*", 5), ada.password)
+	res, _ = ada.DoAuth(ada.RegisterRequest("<sip:1001@"+ada.Addr+">", 0), ada.Password)
+	res, _ = ada.DoAuth(ada.RegisterRequest("*", 5), ada.Password)
 	if res.StatusCode != 400 {
 		t.Fatalf("Contact * with Expires 5: %d, want 400", res.StatusCode)
 	}
-	ada.register()
-	res, _ = ada.doAuth(ada.registerReq("*", 0), ada.password)
+	ada.Register()
+	res, _ = ada.DoAuth(ada.RegisterRequest("*", 0), ada.Password)
 	if res.StatusCode != 200 || len(res.GetHeaders("Contact")) != 0 {
 		t.Fatalf("Contact *: %d with %d contacts, want 200 with none", res.StatusCode, len(res.GetHeaders("Contact")))
 	}
@@ -109,7 +100,7 @@ func TestBindingsExpireOnTime(t *testing.T) {
 	o.stop()
 	o.start()
 	ada := o.phone("1001")
-	res, _ := ada.doAuth(ada.registerReq("<sip:1001@"+ada.addr+">", 60), ada.password)
+	res, _ := ada.DoAuth(ada.RegisterRequest("<sip:1001@"+ada.Addr+">", 60), ada.Password)
 	if res.StatusCode != 200 {
 		t.Fatalf("register: %d", res.StatusCode)
 	}
@@ -134,8 +125,8 @@ func mustExt(t *testing.T, o *office, number string) int64 {
 func TestReplayedAuthorizationIsRefused(t *testing.T) {
 	o := newOffice(t)
 	ada := o.phone("1001")
-	req := ada.registerReq("<sip:1001@"+ada.addr+">", 600)
-	res, err := ada.doAuth(req, ada.password)
+	req := ada.RegisterRequest("<sip:1001@"+ada.Addr+">", 600)
+	res, err := ada.DoAuth(req, ada.Password)
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("register: %v %v", res, err)
 	}
@@ -145,7 +136,7 @@ func TestReplayedAuthorizationIsRefused(t *testing.T) {
 	replay.RemoveHeader("Via")
 	cseq := replay.CSeq()
 	cseq.SeqNo++
-	res = ada.do(replay)
+	res = ada.Send(replay)
 	if res.StatusCode == 200 {
 		t.Fatal("replayed Authorization accepted")
 	}
@@ -157,15 +148,15 @@ func TestReplayedAuthorizationIsRefused(t *testing.T) {
 func TestExpiredNonceIsStale(t *testing.T) {
 	o := newOffice(t, func(c *Config) { c.NonceTTL = 50 * time.Millisecond })
 	ada := o.phone("1001")
-	req := ada.registerReq("<sip:1001@"+ada.addr+">", 600)
-	res := ada.do(req)
+	req := ada.RegisterRequest("<sip:1001@"+ada.Addr+">", 600)
+	res := ada.Send(req)
 	if res.StatusCode != 401 {
 		t.Fatalf("first REGISTER: %d, want 401", res.StatusCode)
 	}
 	time.Sleep(100 * time.Millisecond)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	res2, err := ada.client.DoDigestAuth(ctx, req, res, digestFor(ada))
+	res2, err := ada.Client.DoDigestAuth(ctx, req, res, ada.Digest())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,18 +168,18 @@ func TestExpiredNonceIsStale(t *testing.T) {
 func TestRegistrationsSurviveRestart(t *testing.T) {
 	o := newOffice(t)
 	ada, grace := o.phone("1001"), o.phone("1002")
-	grace.register()
+	grace.Register()
 	addr := o.srv.SIPAddr()
 	o.stop()
 	o.start(func(c *Config) { c.SIPAddr = addr })
-	ada.pbx = o.srv.SIPAddr()
+	ada.PBX = o.srv.SIPAddr()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	call, err := ada.dial(ctx, "1002")
+	call, err := ada.Dial(ctx, "1002")
 	if err != nil {
 		t.Fatalf("call after restart without re-registering: %v", err)
 	}
-	waitFor(t, grace.incoming, "INVITE at 1002 after restart")
+	waitFor(t, grace.Incoming, "INVITE at 1002 after restart")
 	call.Bye(ctx)
 }
 
@@ -199,22 +190,22 @@ func TestGarbageAndOddRequestsGetAnswers(t *testing.T) {
 		method sip.RequestMethod
 		want   int
 	}{{sip.REFER, 501}, {sip.MESSAGE, 405}, {sip.OPTIONS, 200}, {"FROB", 501}} {
-		req := sip.NewRequest(m.method, ada.pbxURI("1002"))
-		if res := ada.do(req); res.StatusCode != m.want {
+		req := sip.NewRequest(m.method, ada.URI("1002"))
+		if res := ada.Send(req); res.StatusCode != m.want {
 			t.Errorf("%s: %d, want %d", m.method, res.StatusCode, m.want)
 		}
 	}
-	bye := sip.NewRequest(sip.BYE, ada.pbxURI("1002"))
+	bye := sip.NewRequest(sip.BYE, ada.URI("1002"))
 	to := &sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: "1002", Host: "acme.example"}, Params: sip.NewParams()}
 	to.Params.Add("tag", "nosuchdialog")
 	bye.AppendHeader(to)
-	if res := ada.do(bye); res.StatusCode != 481 {
+	if res := ada.Send(bye); res.StatusCode != 481 {
 		t.Errorf("BYE outside a dialog: %d, want 481", res.StatusCode)
 	}
-	inv := sip.NewRequest(sip.INVITE, ada.pbxURI("1002"))
+	inv := sip.NewRequest(sip.INVITE, ada.URI("1002"))
 	inv.AppendHeader(sip.NewHeader("Require", "100rel"))
-	inv.AppendHeader(&ada.dua.ContactHDR)
-	if res := ada.do(inv); res.StatusCode != 420 {
+	inv.AppendHeader(&ada.DUA.ContactHDR)
+	if res := ada.Send(inv); res.StatusCode != 420 {
 		t.Errorf("INVITE requiring 100rel: %d, want 420", res.StatusCode)
 	}
 }
