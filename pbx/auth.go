@@ -9,7 +9,6 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
-	"hash"
 	"strconv"
 	"strings"
 	"sync"
@@ -242,36 +241,50 @@ func challenge(realm, nonce string, stale, sha256 bool) []string {
 }
 
 // verifyDigest checks c against the extension's stored HA1 for method.
+// It hashes into stack buffers: it runs for every authenticated request.
 func verifyDigest(c *credentials, ext *store.Extension, method string) bool {
-	var h func() hash.Hash
 	var ha1 string
+	sha := false
 	switch strings.ToUpper(c.algorithm) {
 	case "", "MD5":
-		h, ha1 = md5.New, ext.HA1MD5
+		ha1 = ext.HA1MD5
 	case "SHA-256":
-		h, ha1 = sha256.New, ext.HA1SHA256
+		ha1, sha = ext.HA1SHA256, true
 	default:
 		return false
 	}
-	hexsum := func(parts ...string) string {
-		d := h()
-		for i, p := range parts {
-			if i > 0 {
-				d.Write([]byte{':'})
-			}
-			d.Write([]byte(p))
+	hashHex := func(dst *[64]byte, b []byte) int {
+		if sha {
+			h := sha256.Sum256(b)
+			return hex.Encode(dst[:], h[:])
 		}
-		return hex.EncodeToString(d.Sum(nil))
+		h := md5.Sum(b)
+		return hex.Encode(dst[:], h[:])
 	}
-	ha2 := hexsum(method, c.uri)
-	var want string
+	var buf [512]byte
+	var ha2 [64]byte
+	b := append(append(append(buf[:0], method...), ':'), c.uri...)
+	n := hashHex(&ha2, b)
+	b = append(append(buf[:0], ha1...), ':')
+	b = append(append(b, c.nonce...), ':')
 	switch c.qop {
 	case "auth":
-		want = hexsum(ha1, c.nonce, c.nc, c.cnonce, c.qop, ha2)
+		b = append(append(b, c.nc...), ':')
+		b = append(append(b, c.cnonce...), ':')
+		b = append(append(b, c.qop...), ':')
 	case "":
-		want = hexsum(ha1, c.nonce, ha2)
 	default:
 		return false
 	}
-	return subtle.ConstantTimeCompare([]byte(strings.ToLower(c.response)), []byte(want)) == 1
+	b = append(b, ha2[:n]...)
+	var want [64]byte
+	n = hashHex(&want, b)
+	if len(c.response) != n {
+		return false
+	}
+	var got [64]byte
+	for i := 0; i < n; i++ {
+		got[i] = c.response[i] | 0x20 // hex digits compare case-insensitively
+	}
+	return subtle.ConstantTimeCompare(got[:n], want[:n]) == 1
 }
