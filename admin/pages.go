@@ -350,7 +350,7 @@ type importData struct {
 }
 
 func (s *Server) importPage(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "import", &page{Title: "Import extensions", Nav: "extensions", D: importData{Form: newForm(nil), Header: csvHeaderText}})
+	s.render(w, r, http.StatusOK, "import", &page{Title: "Import extensions", Nav: "extensions", D: importData{Form: newForm(nil), Header: store.ExtensionsCSVHeader}})
 }
 
 func (s *Server) importExtensions(w http.ResponseWriter, r *http.Request) {
@@ -374,7 +374,7 @@ func (s *Server) afterImport(w http.ResponseWriter, r *http.Request, f *form, n 
 				// The message is about the pasted text too.
 				f.Errors["csv"] = msg
 			}
-			s.render(w, r, http.StatusUnprocessableEntity, "import", &page{Title: "Import extensions", Nav: "extensions", D: importData{Form: f, Header: csvHeaderText}})
+			s.render(w, r, http.StatusUnprocessableEntity, "import", &page{Title: "Import extensions", Nav: "extensions", D: importData{Form: f, Header: store.ExtensionsCSVHeader}})
 			return
 		}
 		s.failed(w, r, err)

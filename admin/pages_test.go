@@ -463,6 +463,25 @@ func TestCSVImportIsAllOrNothingAndStaysInTheTenant(t *testing.T) {
 	}
 }
 
+// TestCSVImportSaysWhatIsWrongWithTheFile: a file that is not in the
+// import format is explained in sentences, with the line to fix.
+func TestCSVImportSaysWhatIsWrongWithTheFile(t *testing.T) {
+	o := newOffice(t)
+	boss := o.login("acme-boss")
+	for in, want := range map[string]string{
+		"":                     "The file is empty: it needs the header line domain,number,password,pin,name; nothing was imported",
+		"domain,number,name\n": "Line 1: the header is &#34;domain,number,name&#34;, it should be domain,number,password,pin,name",
+		"domain,number,password,pin,name\n\nacme.example,1101\n":                      "Line 3: 2 columns, it should have 5 (domain,number,password,pin,name)",
+		"domain,number,password,pin,name\nacme.example,1101,Kettle-Orbit-11,,\"Ann\n": "Line 2: extraneous or missing &#34; in quoted-field",
+		"domain,number,password,pin,name\n":                                           "The file has a header but no extensions",
+	} {
+		res := boss.post("/extensions/import", url.Values{"csv": {in}})
+		if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, want) {
+			t.Errorf("import of %q: %d, want %q in\n%s", in, res.status, want, res.body)
+		}
+	}
+}
+
 func TestAdminsAndAccountPages(t *testing.T) {
 	o := newOffice(t)
 	ctx := context.Background()

@@ -43,7 +43,7 @@ var commands = []*command{
 	{name: "tenant set", args: "[-db PATH] [-pin N | -no-pin] [-hotdesk-login on|off] [-hotdesk-logout on|off] [-autologout-at HH:MM|off] [-autologout-after DURATION|off] DOMAIN", summary: "change a tenant's hot-desk settings: company PIN, *072/*073 on or off, auto-logout", run: (*cli).tenantSet},
 	{name: "ext add", args: "[-db PATH] -password P [-pin N] [-name NAME] DOMAIN NUMBER", summary: "add an extension to a tenant", run: (*cli).extAdd},
 	{name: "ext list", args: "[-db PATH] [DOMAIN]", summary: "list extensions, of one tenant or of all", run: (*cli).extList},
-	{name: "ext import", args: "[-db PATH] FILE.csv", summary: "add extensions from CSV (" + csvHeaderText + "), all or none; - reads stdin", run: (*cli).extImport},
+	{name: "ext import", args: "[-db PATH] FILE.csv", summary: "add extensions from CSV (" + store.ExtensionsCSVHeader + "), all or none; - reads stdin", run: (*cli).extImport},
 	{name: "hotdesk add", args: "[-db PATH] -id UNIQUEID [-password N] [-description TEXT] DOMAIN NUMBER", summary: "let an extension hot-desk: log in at any phone with *072 and its ID, unique across all tenants", run: (*cli).hotdeskAdd},
 	{name: "hotdesk list", args: "[-db PATH] [DOMAIN]", summary: "list hot-desk IDs: who sits where since when, where their calls ring, lockouts", run: (*cli).hotdeskList},
 	{name: "hotdesk logout", args: "[-db PATH] (-all [DOMAIN] | UNIQUEID)", summary: "end the hot-desk session of one ID, or everyone's (of one tenant)", run: (*cli).hotdeskLogout},
