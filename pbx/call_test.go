@@ -2,6 +2,7 @@ package pbx
 
 import (
 	"context"
+	"github.com/emiago/sipgo/sip"
 	"io"
 	"log/slog"
 	"os"
@@ -256,6 +257,40 @@ func TestHoldAndResumeReachTheOtherPhone(t *testing.T) {
 		if res.StatusCode != 200 || !testphone.HasLine(res.Body(), "a="+step.answer) {
 			t.Fatalf("caller got %d %q, want 200 with a=%s", res.StatusCode, res.Body(), step.answer)
 		}
+	}
+	call.Bye(ctx)
+	waitFor(t, grace.Byes, "BYE at callee")
+}
+
+func TestInfoAndUpdateReachTheOtherPhone(t *testing.T) {
+	o := newOffice(t)
+	ada, grace := o.phone("1001"), o.phone("1002")
+	ada.Register()
+	grace.Register()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	call, err := ada.Dial(ctx, "1002")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, grace.Incoming, "INVITE at 1002")
+	info := sip.NewRequest(sip.INFO, call.InviteResponse.Contact().Address)
+	info.AppendHeader(sip.NewHeader("Content-Type", "application/dtmf-relay"))
+	info.SetBody([]byte("Signal=7\r\nDuration=160\r\n"))
+	res, err := call.Do(ctx, info)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("INFO: %v %v", res, err)
+	}
+	got := waitFor(t, grace.InDialog, "INFO at callee")
+	if got.Method != sip.INFO || !strings.Contains(string(got.Body()), "Signal=7") {
+		t.Fatalf("callee got %s %q, want the caller's INFO body", got.Method, got.Body())
+	}
+	upd := sip.NewRequest(sip.UPDATE, call.InviteResponse.Contact().Address)
+	if res, err := call.Do(ctx, upd); err != nil || res.StatusCode != 200 {
+		t.Fatalf("UPDATE: %v %v", res, err)
+	}
+	if got := waitFor(t, grace.InDialog, "UPDATE at callee"); got.Method != sip.UPDATE {
+		t.Fatalf("callee got %s, want UPDATE", got.Method)
 	}
 	call.Bye(ctx)
 	waitFor(t, grace.Byes, "BYE at callee")

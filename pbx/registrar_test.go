@@ -2,6 +2,7 @@ package pbx
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -207,5 +208,28 @@ func TestGarbageAndOddRequestsGetAnswers(t *testing.T) {
 	inv.AppendHeader(&ada.DUA.ContactHDR)
 	if res := ada.Send(inv); res.StatusCode != 420 {
 		t.Errorf("INVITE requiring 100rel: %d, want 420", res.StatusCode)
+	}
+}
+
+func TestPasswordGuessingBlocksTheSourceAddress(t *testing.T) {
+	o := newOffice(t)
+	guesser := o.phone("1001")
+	for i := 0; i < authFailLimit; i++ {
+		res, err := guesser.DoAuth(guesser.RegisterRequest("<sip:1001@"+guesser.Addr+">", 600), fmt.Sprintf("guess-%04d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.StatusCode != 403 {
+			t.Fatalf("guess %d: %d, want 403", i, res.StatusCode)
+		}
+	}
+	// Now even the right password is refused from that address, before
+	// any challenge: the guesser learns nothing more.
+	res := guesser.Send(guesser.RegisterRequest("<sip:1001@"+guesser.Addr+">", 600))
+	if res.StatusCode != 403 {
+		t.Fatalf("blocked address, no credentials: %d, want 403", res.StatusCode)
+	}
+	if n := o.srv.Location().Count(); n != 0 {
+		t.Fatalf("%d bindings after guessing", n)
 	}
 }

@@ -38,6 +38,8 @@ type Phone struct {
 	Incoming  chan *IncomingCall
 	Reinvites chan *sip.Request
 	Byes      chan *sip.Request
+	// InDialog gets each INFO and UPDATE of a call; they are answered 200.
+	InDialog chan *sip.Request
 
 	t      testing.TB
 	ua     *sipgo.UserAgent
@@ -77,7 +79,8 @@ func New(t testing.TB, pbxAddr, user, domain, password string) *Phone {
 	p := &Phone{t: t, User: user, Domain: domain, Password: password, PBX: pbxAddr,
 		Addr: "127.0.0.1:" + strconv.Itoa(port), answer: 200,
 		Incoming: make(chan *IncomingCall, 32), Reinvites: make(chan *sip.Request, 8), Byes: make(chan *sip.Request, 8),
-		inCalls: make(map[string]*sipgo.DialogServerSession), outCalls: make(map[string]*sipgo.DialogClientSession)}
+		InDialog: make(chan *sip.Request, 8),
+		inCalls:  make(map[string]*sipgo.DialogServerSession), outCalls: make(map[string]*sipgo.DialogClientSession)}
 	p.ua, err = sipgo.NewUA(sipgo.WithUserAgent("testphone-"+user), sipgo.WithUserAgentHostname("127.0.0.1"))
 	if err != nil {
 		t.Fatal(err)
@@ -95,6 +98,15 @@ func New(t testing.TB, pbxAddr, user, domain, password string) *Phone {
 		}
 	})
 	p.srv.OnBye(p.onBye)
+	inDialog := func(req *sip.Request, tx sip.ServerTransaction) {
+		select {
+		case p.InDialog <- req:
+		default:
+		}
+		tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+	}
+	p.srv.OnInfo(inDialog)
+	p.srv.OnUpdate(inDialog)
 	p.srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
 		tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
 	})
