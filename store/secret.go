@@ -29,7 +29,7 @@ func HA1SHA256(user, realm, password string) string {
 // that no hash makes a stolen database safe; the hash only keeps PINs from
 // being read at a glance, and the real defence is the online lockout. A
 // costlier hash would add milliseconds to every hot-desk login.
-const pinIterations = 2000
+const pinIterations = 1000
 
 // HashPIN returns a salted PBKDF2-SHA256 hash of pin.
 func HashPIN(pin string) string {
