@@ -54,13 +54,9 @@ func (c *cli) extList(cmd *command, args []string) error {
 	}
 	defer d.Close()
 	ctx := context.Background()
-	var tenantID int64
-	if fs.NArg() == 1 {
-		t, err := d.TenantByDomain(ctx, fs.Arg(0))
-		if err != nil {
-			return err
-		}
-		tenantID = t.ID
+	tenantID, err := tenantArg(ctx, d, fs)
+	if err != nil {
+		return err
 	}
 	exts, err := d.Extensions(ctx, tenantID)
 	if err != nil {

@@ -81,13 +81,9 @@ func (c *cli) hotdeskList(cmd *command, args []string) error {
 	}
 	defer d.Close()
 	ctx := context.Background()
-	var tenantID int64
-	if fs.NArg() == 1 {
-		t, err := d.TenantByDomain(ctx, fs.Arg(0))
-		if err != nil {
-			return err
-		}
-		tenantID = t.ID
+	tenantID, err := tenantArg(ctx, d, fs)
+	if err != nil {
+		return err
 	}
 	entries, err := d.HotdeskEntries(ctx, tenantID)
 	if err != nil {

@@ -4,6 +4,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -243,4 +244,17 @@ func openDB(path string, create bool) (*store.DB, error) {
 		}
 	}
 	return store.Open(path)
+}
+
+// tenantArg is the tenant named by a list command's optional DOMAIN
+// argument: its ID, or 0 (every tenant) when none is given.
+func tenantArg(ctx context.Context, d *store.DB, fs *flag.FlagSet) (int64, error) {
+	if fs.NArg() == 0 {
+		return 0, nil
+	}
+	t, err := d.TenantByDomain(ctx, fs.Arg(0))
+	if err != nil {
+		return 0, err
+	}
+	return t.ID, nil
 }
