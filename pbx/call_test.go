@@ -338,3 +338,35 @@ func TestAdminHangupWhileRingingTellsCaller(t *testing.T) {
 		t.Fatalf("caller got %d, want 480", got)
 	}
 }
+
+func TestPhoneRegisteredOverTCPIsCalledOnItsConnection(t *testing.T) {
+	o := newOffice(t)
+	ada, grace := o.phone("1001"), o.phone("1002")
+	ada.Register()
+	// Grace's phone registers over TCP: deskpbx must call it back on
+	// that same connection (the phone may sit behind NAT).
+	req := grace.RegisterRequest("<sip:1002@"+grace.Addr+";transport=tcp>", 600)
+	req.SetTransport("TCP")
+	res, err := grace.DoAuth(req, grace.Password)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("register over TCP: %v %v", res, err)
+	}
+	bs := o.srv.Location().Lookup(mustExt(t, o, "1002"))
+	if len(bs) != 1 || bs[0].Transport != "tcp" {
+		t.Fatalf("bindings %+v, want one over tcp", bs)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	call, err := ada.Dial(ctx, "1002")
+	if err != nil {
+		t.Fatalf("call to the TCP phone: %v", err)
+	}
+	in := waitFor(t, grace.Incoming, "INVITE at the TCP phone")
+	// The phone listens on UDP only: a TCP INVITE can only have come over
+	// the connection it opened to register.
+	if in.Req.Transport() != "TCP" {
+		t.Fatalf("INVITE came over %s, want TCP", in.Req.Transport())
+	}
+	call.Bye(ctx)
+	waitFor(t, grace.Byes, "BYE at the TCP phone")
+}
