@@ -48,6 +48,11 @@ func (s *Server) importCSV(ctx context.Context, a *store.Admin, in io.Reader) (i
 		return 0, err
 	}
 	s.log.Info("extensions imported", "admin", a.Username, "count", len(rows))
+	for i, row := range rows {
+		if t := domains[strings.ToLower(strings.TrimSpace(row.Domain))]; t != nil {
+			s.record(ctx, a, t.ID, "extension added", fmt.Sprintf("%s@%s (CSV import, line %d)", strings.TrimSpace(row.Number), t.Domain, lines[i]))
+		}
+	}
 	return len(rows), nil
 }
 

@@ -87,7 +87,20 @@ func (s *Server) createTenant(ctx context.Context, a *store.Admin, in tenantInpu
 	if store.ErrorCode(err) == store.ECONFLICT {
 		return nil, invalid{"domain": "A tenant " + in.Domain + " already exists"}
 	}
+	if err == nil {
+		s.record(ctx, a, t.ID, "tenant added", t.Domain)
+	}
 	return t, err
+}
+
+// record puts an admin's change in the audit log once it is committed.
+// Secrets are never written: only that they changed.
+func (s *Server) record(ctx context.Context, a *store.Admin, tenantID int64, what, detail string) {
+	err := s.db.RecordAudit(context.WithoutCancel(ctx), store.AuditEntry{
+		TenantID: tenantID, Actor: actor(a), Action: "admin-change", Outcome: what, Detail: detail})
+	if err != nil {
+		s.log.Error("writing the audit log", "err", err, "change", what, "detail", detail)
+	}
 }
 
 type tenantChange struct {
@@ -154,7 +167,11 @@ func (s *Server) updateTenant(ctx context.Context, a *store.Admin, id int64, ch 
 		}
 	}
 	if ch.Default && !t.Default {
-		return s.db.UpdateTenant(ctx, id, store.TenantUpdate{MakeDefault: true})
+		t2, err := s.db.UpdateTenant(ctx, id, store.TenantUpdate{MakeDefault: true})
+		if err == nil {
+			s.record(ctx, a, id, "default tenant", t.Domain+" is now the default tenant")
+		}
+		return t2, err
 	}
 	return s.db.TenantByID(ctx, id)
 }
@@ -166,7 +183,14 @@ func (s *Server) deleteTenant(ctx context.Context, a *store.Admin, id int64) err
 	if !a.System() {
 		return store.Errorf(EFORBIDDEN, "only a system admin can delete a tenant")
 	}
-	return s.db.DeleteTenant(ctx, id)
+	t, _ := s.db.TenantByID(ctx, id)
+	if err := s.db.DeleteTenant(ctx, id); err != nil {
+		return err
+	}
+	if t != nil {
+		s.record(ctx, a, 0, "tenant deleted", t.Domain+", with its extensions")
+	}
+	return nil
 }
 
 type extensionInput struct {
@@ -220,6 +244,9 @@ func (s *Server) createExtension(ctx context.Context, a *store.Admin, in extensi
 	if store.ErrorCode(err) == store.ECONFLICT {
 		return nil, invalid{"number": "Extension " + strings.TrimSpace(in.Number) + " already exists"}
 	}
+	if err == nil {
+		s.record(ctx, a, e.TenantID, "extension added", e.AOR())
+	}
 	return e, err
 }
 
@@ -249,14 +276,35 @@ func (s *Server) updateExtension(ctx context.Context, a *store.Admin, id int64, 
 	if err := bad.err(); err != nil {
 		return nil, err
 	}
-	return s.db.UpdateExtension(ctx, id, store.ExtensionUpdate{Name: ch.Name, Password: ch.Password, PIN: ch.PIN, ClearPIN: ch.ClearPIN})
+	e2, err := s.db.UpdateExtension(ctx, id, store.ExtensionUpdate{Name: ch.Name, Password: ch.Password, PIN: ch.PIN, ClearPIN: ch.ClearPIN})
+	if err == nil {
+		var changed []string
+		if ch.Name != nil && *ch.Name != e.DisplayName {
+			changed = append(changed, "name")
+		}
+		if ch.Password != "" {
+			changed = append(changed, "SIP password")
+		}
+		if ch.PIN != "" || ch.ClearPIN {
+			changed = append(changed, "voicemail PIN")
+		}
+		if len(changed) > 0 {
+			s.record(ctx, a, e.TenantID, "extension changed", e.AOR()+": "+strings.Join(changed, ", "))
+		}
+	}
+	return e2, err
 }
 
 func (s *Server) deleteExtension(ctx context.Context, a *store.Admin, id int64) error {
-	if _, err := s.extensionFor(ctx, a, id); err != nil {
+	e, err := s.extensionFor(ctx, a, id)
+	if err != nil {
 		return err
 	}
-	return s.db.DeleteExtension(ctx, id)
+	if err := s.db.DeleteExtension(ctx, id); err != nil {
+		return err
+	}
+	s.record(ctx, a, e.TenantID, "extension deleted", e.AOR())
+	return nil
 }
 
 // registration is one live binding, labelled with its extension.
@@ -333,6 +381,7 @@ func (s *Server) hangup(ctx context.Context, a *store.Admin, id string) error {
 				return notFound("call")
 			}
 			s.log.Info("admin hung up a call", "admin", a.Username, "call_id", id)
+			s.record(ctx, a, a.TenantID, "call hung up", c.Caller+" to "+c.Callee)
 			return nil
 		}
 	}
@@ -367,6 +416,7 @@ func (s *Server) createAdmin(ctx context.Context, a *store.Admin, in adminInput)
 	}
 	if err == nil {
 		s.log.Info("admin account created", "by", a.Username, "user", na.Username, "role", na.Role(), "tenant", na.Domain)
+		s.record(ctx, a, na.TenantID, "admin added", na.Username+" ("+na.Role()+")")
 	}
 	return na, err
 }
@@ -394,5 +444,6 @@ func (s *Server) deleteAdmin(ctx context.Context, a *store.Admin, id int64) erro
 		return err
 	}
 	s.log.Info("admin account deleted", "by", a.Username, "user", other.Username)
+	s.record(ctx, a, other.TenantID, "admin deleted", other.Username)
 	return nil
 }
