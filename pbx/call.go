@@ -366,14 +366,12 @@ func (c *call) ring(s *Server, req *sip.Request, bindings []store.Binding) (*sip
 	return nil, final
 }
 
-// legStatus maps how a leg failed to the status it contributes.
+// legStatus maps how a leg failed to the status it contributes: the
+// phone's own answer, else (timeout, cancel, transport error) no answer.
 func legStatus(err error) int {
 	var de *sipgo.ErrDialogResponse
 	if errors.As(err, &de) {
 		return de.Res.StatusCode
-	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return 480
 	}
 	return 480
 }

@@ -73,7 +73,7 @@ func (d *directory) defaultTenant(ctx context.Context) (*store.Tenant, error) {
 	if t != nil {
 		return t, nil
 	}
-	t, err := d.db.ResolveTenant(ctx, "127.0.0.1")
+	t, err := d.db.DefaultTenant(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package pbx
 import (
 	"context"
 	"log/slog"
-	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -29,7 +28,7 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.Serv
 		// challenge looks the same and the credentials fail later (no
 		// oracle for which domains exist).
 		realm := strings.ToLower(domain)
-		if isIPHost(realm) {
+		if store.IsIPHost(realm) {
 			if t, err := s.dir.defaultTenant(ctx); err == nil {
 				realm = t.Domain
 			}
@@ -63,10 +62,13 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.Serv
 		return nil
 	}
 	ext, err := s.dir.lookup(ctx, domain, cred.username)
-	if err == nil && !verifyDigest(&cred, ext, string(req.Method)) {
+	ok = err == nil && verifyDigest(&cred, ext, string(req.Method))
+	if err == nil && !ok {
 		// The password may have just changed: check the database itself
 		// before refusing (the cache catches up within directoryRefresh).
-		ext, err = s.dir.reload(ctx, domain, cred.username)
+		if ext, err = s.dir.reload(ctx, domain, cred.username); err == nil {
+			ok = verifyDigest(&cred, ext, string(req.Method))
+		}
 	}
 	if err == nil && ext.Domain != cred.realm {
 		// Signed for another realm (a stale configuration): challenge
@@ -74,7 +76,7 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.Serv
 		sendChallenge(false)
 		return nil
 	}
-	if err != nil || !verifyDigest(&cred, ext, string(req.Method)) {
+	if !ok {
 		// One answer for unknown user and wrong password: no oracle.
 		if err != nil && store.ErrorCode(err) != store.ENOTFOUND {
 			s.log.Error("looking up extension", "err", err)
@@ -238,8 +240,4 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	if err := tx.Respond(res); err != nil {
 		s.log.Debug("respond to REGISTER", "err", err)
 	}
-}
-
-func isIPHost(host string) bool {
-	return net.ParseIP(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")) != nil
 }

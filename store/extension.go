@@ -180,7 +180,7 @@ func (db *DB) ExtensionByNumber(ctx context.Context, tenantID int64, number stri
 func (db *DB) LookupExtension(ctx context.Context, domain, number string) (*Extension, error) {
 	domain = strings.ToLower(domain)
 	cond := `t.domain = ?`
-	if isIPHost(domain) {
+	if IsIPHost(domain) {
 		cond = `t.is_default = 1 AND ? <> ''`
 	}
 	e, err := scanExtension(db.sql.QueryRowContext(ctx, `SELECT `+extensionCols+`

@@ -121,18 +121,28 @@ func (db *DB) TenantByDomain(ctx context.Context, domain string) (*Tenant, error
 // tenant's is not found: it is somebody else's domain.
 func (db *DB) ResolveTenant(ctx context.Context, domain string) (*Tenant, error) {
 	domain = strings.ToLower(domain)
-	q := `SELECT ` + tenantCols + ` FROM tenants WHERE domain = ?`
-	if isIPHost(domain) {
-		q = `SELECT ` + tenantCols + ` FROM tenants WHERE is_default = 1`
+	if IsIPHost(domain) {
+		return db.DefaultTenant(ctx)
 	}
-	t, err := scanTenant(db.sql.QueryRowContext(ctx, q, domain))
+	t, err := scanTenant(db.sql.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM tenants WHERE domain = ?`, domain))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, Errorf(ENOTFOUND, "no tenant for %s", domain)
 	}
 	return t, err
 }
 
-func isIPHost(host string) bool {
+// DefaultTenant is the tenant of requests addressed to an IP address.
+func (db *DB) DefaultTenant(ctx context.Context) (*Tenant, error) {
+	t, err := scanTenant(db.sql.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM tenants WHERE is_default = 1`))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, Errorf(ENOTFOUND, "no default tenant")
+	}
+	return t, err
+}
+
+// IsIPHost reports whether a SIP host is an IP address (bracketed IPv6
+// included) rather than a domain name.
+func IsIPHost(host string) bool {
 	return net.ParseIP(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")) != nil
 }
 
