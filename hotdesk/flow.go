@@ -42,48 +42,40 @@ const (
 // they are logged in as. The seat's tenant decides whether *072 works here.
 func (s *Service) LoginFlow(ctx context.Context, c Call, seat *store.Extension, source string) {
 	f := s.newFlow(c, seat, source, "login")
-	if !f.enabled(ctx, func(t *store.Tenant) bool { return t.HotdeskLogin }) {
-		return
-	}
-	for try := 1; try <= MaxTries; try++ {
-		cr, ok := f.credentials(ctx)
-		if !ok {
-			return
+	f.run(ctx, func(t *store.Tenant) bool { return t.HotdeskLogin }, func(ctx context.Context, cr credentials) ([][]byte, error) {
+		res, err := s.Login(ctx, cr.id, cr.pin, seat, source)
+		if err != nil {
+			return nil, err
 		}
-		if cr.malformed {
-			if !f.play(ctx, sounds.Ulaw(sounds.Invalid)) {
-				return
-			}
-			continue
-		}
-		// The caller may hang up right after '#': the login still
-		// completes and is audited, it just is not announced.
-		res, err := s.Login(context.WithoutCancel(ctx), cr.id, cr.pin, seat, source)
-		switch {
-		case err == nil:
-			live := time.Since(cr.entered)
-			s.latency.add(live)
-			// Server-side figure the login-storm benchmark reads.
-			f.log.Info("hot-desk session live", "person", res.Person.AOR(), "after_final_key_us", live.Microseconds())
-			f.finish(ctx, append([][]byte{sounds.Ulaw(sounds.LoggedInAs)}, spoken(res.Person.Number)...)...)
-			return
-		case errors.Is(err, ErrInvalid):
-			if !f.play(ctx, sounds.Ulaw(sounds.Invalid)) {
-				return
-			}
-		default:
-			f.failed(ctx, err)
-			return
-		}
-	}
-	f.finish(ctx, sounds.Ulaw(sounds.TooMany))
+		live := time.Since(cr.entered)
+		s.latency.add(live)
+		// Server-side figure the login-storm benchmark reads.
+		f.log.Info("hot-desk session live", "person", res.Person.AOR(), "after_final_key_us", live.Microseconds())
+		return append([][]byte{sounds.Ulaw(sounds.LoggedInAs)}, spoken(res.Person.Number)...), nil
+	})
 }
 
 // LogoutFlow is *073 at the phone registered as seat: the same ID and
 // password dialogue, then the person's session ends wherever it is.
 func (s *Service) LogoutFlow(ctx context.Context, c Call, seat *store.Extension, source string) {
 	f := s.newFlow(c, seat, source, "logout")
-	if !f.enabled(ctx, func(t *store.Tenant) bool { return t.HotdeskLogout }) {
+	f.run(ctx, func(t *store.Tenant) bool { return t.HotdeskLogout }, func(ctx context.Context, cr credentials) ([][]byte, error) {
+		// Also when the person was not seated: the outcome they asked
+		// for holds either way.
+		if _, err := s.Logout(ctx, cr.id, cr.pin, seat, source); err != nil {
+			return nil, err
+		}
+		return [][]byte{sounds.Ulaw(sounds.LoggedOut)}, nil
+	})
+}
+
+// run is the dialogue both codes share: the feature switch of the seat's
+// tenant, then up to MaxTries of ID and password, each checked by act,
+// which returns the confirmation to play. act runs even if the caller
+// hangs up right after '#': the change completes and is audited, it just
+// is not announced.
+func (f *flow) run(ctx context.Context, on func(*store.Tenant) bool, act func(context.Context, credentials) ([][]byte, error)) {
+	if !f.enabled(ctx, on) {
 		return
 	}
 	for try := 1; try <= MaxTries; try++ {
@@ -97,12 +89,10 @@ func (s *Service) LogoutFlow(ctx context.Context, c Call, seat *store.Extension,
 			}
 			continue
 		}
-		_, err := s.Logout(context.WithoutCancel(ctx), cr.id, cr.pin, seat, source)
+		confirm, err := act(context.WithoutCancel(ctx), cr)
 		switch {
 		case err == nil:
-			// Also when the person was not seated: the outcome they
-			// asked for holds either way.
-			f.finish(ctx, sounds.Ulaw(sounds.LoggedOut))
+			f.finish(ctx, confirm...)
 			return
 		case errors.Is(err, ErrInvalid):
 			if !f.play(ctx, sounds.Ulaw(sounds.Invalid)) {
