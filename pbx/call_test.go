@@ -108,14 +108,27 @@ func waitFor[T any](t *testing.T, ch <-chan T, what string) T {
 	return zero
 }
 
-func TestCallRingsAnswersAndHangsUpFromCaller(t *testing.T) {
-	o := newOffice(t)
+// adaAndGrace is an office with Ada (1001) and Grace (1002) registered,
+// the two phones most call stories need.
+func adaAndGrace(t *testing.T, tweak ...func(*Config)) (*office, *testphone.Phone, *testphone.Phone) {
+	t.Helper()
+	o := newOffice(t, tweak...)
 	ada, grace := o.phone("1001"), o.phone("1002")
 	ada.Register()
 	grace.Register()
+	return o, ada, grace
+}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
+// callCtx bounds the calls of one test.
+func callCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestCallRingsAnswersAndHangsUpFromCaller(t *testing.T) {
+	_, ada, grace := adaAndGrace(t)
+	ctx := callCtx(t)
 	call, err := ada.Dial(ctx, "1002")
 	if err != nil {
 		t.Fatalf("call 1001 -> 1002: %v", err)
@@ -138,12 +151,8 @@ func TestCallRingsAnswersAndHangsUpFromCaller(t *testing.T) {
 }
 
 func TestCalleeHangsUp(t *testing.T) {
-	o := newOffice(t)
-	ada, grace := o.phone("1001"), o.phone("1002")
-	ada.Register()
-	grace.Register()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
+	_, ada, grace := adaAndGrace(t)
+	ctx := callCtx(t)
 	if _, err := ada.Dial(ctx, "1002"); err != nil {
 		t.Fatal(err)
 	}
@@ -160,13 +169,9 @@ func TestCalleeHangsUp(t *testing.T) {
 }
 
 func TestBusyUnknownAndUnregistered(t *testing.T) {
-	o := newOffice(t)
-	ada, grace := o.phone("1001"), o.phone("1002")
-	ada.Register()
-	grace.Register()
+	_, ada, grace := adaAndGrace(t)
 	grace.SetAnswer(486)
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
+	ctx := callCtx(t)
 	for _, c := range []struct {
 		number string
 		want   int
@@ -179,10 +184,7 @@ func TestBusyUnknownAndUnregistered(t *testing.T) {
 }
 
 func TestCallerCancelsWhileRinging(t *testing.T) {
-	o := newOffice(t)
-	ada, grace := o.phone("1001"), o.phone("1002")
-	ada.Register()
-	grace.Register()
+	_, ada, grace := adaAndGrace(t)
 	grace.SetAnswer(testphone.RingForever)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -195,13 +197,9 @@ func TestCallerCancelsWhileRinging(t *testing.T) {
 }
 
 func TestNoAnswerTimesOutWith480(t *testing.T) {
-	o := newOffice(t, func(c *Config) { c.RingTimeout = time.Second })
-	ada, grace := o.phone("1001"), o.phone("1002")
-	ada.Register()
-	grace.Register()
+	_, ada, grace := adaAndGrace(t, func(c *Config) { c.RingTimeout = time.Second })
 	grace.SetAnswer(testphone.RingForever)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
+	ctx := callCtx(t)
 	_, err := ada.Dial(ctx, "1002")
 	if got := testphone.StatusOf(err); got != 480 {
 		t.Fatalf("unanswered call: %d (%v), want 480", got, err)
@@ -218,8 +216,7 @@ func TestAllPhonesOfAnExtensionRingAndLosersAreCancelled(t *testing.T) {
 	desk.Register()
 	mobile.Register()
 	mobile.SetAnswer(testphone.RingForever)
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
+	ctx := callCtx(t)
 	// The desk phone answers a little after both ring.
 	desk.SetAnswer(200)
 	call, err := ada.Dial(ctx, "1002")
@@ -234,12 +231,8 @@ func TestAllPhonesOfAnExtensionRingAndLosersAreCancelled(t *testing.T) {
 }
 
 func TestHoldAndResumeReachTheOtherPhone(t *testing.T) {
-	o := newOffice(t)
-	ada, grace := o.phone("1001"), o.phone("1002")
-	ada.Register()
-	grace.Register()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
+	_, ada, grace := adaAndGrace(t)
+	ctx := callCtx(t)
 	call, err := ada.Dial(ctx, "1002")
 	if err != nil {
 		t.Fatal(err)
@@ -263,12 +256,8 @@ func TestHoldAndResumeReachTheOtherPhone(t *testing.T) {
 }
 
 func TestInfoAndUpdateReachTheOtherPhone(t *testing.T) {
-	o := newOffice(t)
-	ada, grace := o.phone("1001"), o.phone("1002")
-	ada.Register()
-	grace.Register()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
+	_, ada, grace := adaAndGrace(t)
+	ctx := callCtx(t)
 	call, err := ada.Dial(ctx, "1002")
 	if err != nil {
 		t.Fatal(err)
@@ -297,12 +286,8 @@ func TestInfoAndUpdateReachTheOtherPhone(t *testing.T) {
 }
 
 func TestShutdownEndsCallsWithBye(t *testing.T) {
-	o := newOffice(t)
-	ada, grace := o.phone("1001"), o.phone("1002")
-	ada.Register()
-	grace.Register()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
+	o, ada, grace := adaAndGrace(t)
+	ctx := callCtx(t)
 	if _, err := ada.Dial(ctx, "1002"); err != nil {
 		t.Fatal(err)
 	}
@@ -316,13 +301,9 @@ func TestShutdownEndsCallsWithBye(t *testing.T) {
 }
 
 func TestAdminHangupWhileRingingTellsCaller(t *testing.T) {
-	o := newOffice(t)
-	ada, grace := o.phone("1001"), o.phone("1002")
-	ada.Register()
-	grace.Register()
+	o, ada, grace := adaAndGrace(t)
 	grace.SetAnswer(testphone.RingForever)
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
+	ctx := callCtx(t)
 	done := make(chan error, 1)
 	go func() { _, err := ada.Dial(ctx, "1002"); done <- err }()
 	in := waitFor(t, grace.Incoming, "INVITE at 1002")
@@ -355,8 +336,7 @@ func TestPhoneRegisteredOverTCPIsCalledOnItsConnection(t *testing.T) {
 	if len(bs) != 1 || bs[0].Transport != "tcp" {
 		t.Fatalf("bindings %+v, want one over tcp", bs)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
+	ctx := callCtx(t)
 	call, err := ada.Dial(ctx, "1002")
 	if err != nil {
 		t.Fatalf("call to the TCP phone: %v", err)

@@ -79,18 +79,27 @@ func officeWithLog(t *testing.T) (*office, *logCapture) {
 	return o, capture
 }
 
-func TestDTMFTestReadsBackRFC4733Digits(t *testing.T) {
-	o, logs := officeWithLog(t)
+// adaDialsFeature registers Ada and has her dial a feature code with
+// media of her own; it returns once the PBX has answered and her RTP is
+// pointed at it.
+func adaDialsFeature(t *testing.T, o *office, code string) (*testphone.Phone, *sipgo.DialogClientSession, *testphone.Media, context.Context) {
+	t.Helper()
 	ada := o.phone("1001")
 	ada.Register()
 	m := testphone.NewMedia(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	call, err := ada.DialFeature(ctx, "*44", m)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	t.Cleanup(cancel)
+	call, err := ada.DialFeature(ctx, code, m)
 	if err != nil {
-		t.Fatalf("dial *44: %v", err)
+		t.Fatalf("dial %s: %v", code, err)
 	}
 	m.Answered(t, call.InviteResponse.Body())
+	return ada, call, m, ctx
+}
+
+func TestDTMFTestReadsBackRFC4733Digits(t *testing.T) {
+	o, logs := officeWithLog(t)
+	ada, _, m, _ := adaDialsFeature(t, o, "*44")
 	pkts, err := rtppcap.RFC4733Digits("1234#", 101, rtppcap.WithAudio(rtppcap.PCMU))
 	if err != nil {
 		t.Fatal(err)
@@ -110,16 +119,7 @@ func TestDTMFTestReadsBackRFC4733Digits(t *testing.T) {
 
 func TestDTMFTestReadsBackInbandAndINFODigits(t *testing.T) {
 	o, logs := officeWithLog(t)
-	ada := o.phone("1001")
-	ada.Register()
-	m := testphone.NewMedia(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	call, err := ada.DialFeature(ctx, "*44", m)
-	if err != nil {
-		t.Fatalf("dial *44: %v", err)
-	}
-	m.Answered(t, call.InviteResponse.Body())
+	_, call, m, ctx := adaDialsFeature(t, o, "*44")
 	pkts, err := rtppcap.InbandDigits("97", rtppcap.PCMU, -12)
 	if err != nil {
 		t.Fatal(err)
@@ -144,16 +144,7 @@ func TestDTMFTestReadsBackInbandAndINFODigits(t *testing.T) {
 
 func TestEchoTestSendsCallerAudioBack(t *testing.T) {
 	o := newOffice(t)
-	ada := o.phone("1001")
-	ada.Register()
-	m := testphone.NewMedia(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	call, err := ada.DialFeature(ctx, "*43", m)
-	if err != nil {
-		t.Fatalf("dial *43: %v", err)
-	}
-	m.Answered(t, call.InviteResponse.Body())
+	_, call, m, ctx := adaDialsFeature(t, o, "*43")
 	// A 1 kHz tone at -10 dBFS for 3 s, after the announcement.
 	var pkts []rtppcap.Packet
 	for i := 0; i < 150; i++ {
