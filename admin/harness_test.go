@@ -3,6 +3,7 @@ package admin
 import (
 	"bytes"
 	"context"
+	"deskpbx/internal/hotdeskcalls"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -80,6 +81,14 @@ func (c *clock) advance(d time.Duration) {
 
 func newOffice(t *testing.T, tweak ...func(*Config)) *office {
 	t.Helper()
+	return buildOffice(t, false, tweak...)
+}
+
+// buildOffice is the test office; withCalls wires hot desking into call
+// routing before the PBX starts, as `deskpbx serve` does, with the page
+// and the calls sharing one hot-desk service.
+func buildOffice(t *testing.T, withCalls bool, tweak ...func(*Config)) *office {
+	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "deskpbx.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -109,9 +118,20 @@ func newOffice(t *testing.T, tweak ...func(*Config)) *office {
 
 	o.pbx, err = pbx.New(pbx.Config{DB: db, Log: testLogger(), SIPAddr: "127.0.0.1:0", RTPPorts: [2]int{32000, 32999}})
 	must(err)
-	must(o.pbx.Start(ctx))
 	o.hotdesk = hotdesk.New(db, testLogger())
 	o.hotdesk.Now = o.now.now
+	autoCtx, autoStop := context.WithCancel(ctx)
+	autoDone := make(chan struct{})
+	if withCalls {
+		hotdeskcalls.Wire(o.pbx, o.hotdesk)
+		go func() {
+			defer close(autoDone)
+			o.hotdesk.RunAutoLogout(autoCtx)
+		}()
+	} else {
+		close(autoDone)
+	}
+	must(o.pbx.Start(ctx))
 	cfg := Config{DB: db, PBX: o.pbx, HotDesk: o.hotdesk, Log: testLogger(), LiveInterval: 100 * time.Millisecond}
 	for _, f := range tweak {
 		f(&cfg)
@@ -123,6 +143,8 @@ func newOffice(t *testing.T, tweak ...func(*Config)) *office {
 		o.srv.Close()
 		o.http.Close()
 		o.pbx.Shutdown(context.Background())
+		autoStop()
+		<-autoDone
 		db.Close()
 	})
 	return o

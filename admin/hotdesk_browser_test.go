@@ -3,7 +3,6 @@ package admin
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,79 +11,21 @@ import (
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
-	"deskpbx/hotdesk"
 	"deskpbx/internal/testphone"
-	"deskpbx/pbx"
 	"deskpbx/store"
 )
 
 // newHotdeskOffice is newOffice with hot desking wired into call routing
-// the way `deskpbx serve` wires it (cmd/deskpbx/serve_hotdesk.go): the PBX
+// the way `deskpbx serve` wires it (internal/hotdeskcalls): the PBX
 // asks the service who sits where, *072/*073 run its voice flows, both set
 // before Start, and the admin page acts on the SAME service. acme.example
 // also gets 1003, the shared desk phone.
 func newHotdeskOffice(t *testing.T) *office {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "deskpbx.db"))
-	if err != nil {
+	o := buildOffice(t, true)
+	if _, err := o.db.CreateExtension(context.Background(), store.NewExtension{Domain: "acme.example", Number: "1003", Password: "Desk-Secret-77", Name: "Front desk"}); err != nil {
 		t.Fatal(err)
 	}
-	o := &office{t: t, db: db, now: &clock{}, passwords: map[string]string{}}
-	db.Now = o.now.now
-	ctx := context.Background()
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	o.acme, err = db.CreateTenant(ctx, "acme.example", "", true)
-	must(err)
-	o.beta, err = db.CreateTenant(ctx, "beta.example", "", false)
-	must(err)
-	o.ada, err = db.CreateExtension(ctx, store.NewExtension{Domain: "acme.example", Number: "1001", Password: "Ada-Secret-77", Name: "Ada Lovelace"})
-	must(err)
-	o.grace, err = db.CreateExtension(ctx, store.NewExtension{Domain: "acme.example", Number: "1002", Password: "Grace-Secret-77", Name: "Grace Hopper"})
-	must(err)
-	o.bob, err = db.CreateExtension(ctx, store.NewExtension{Domain: "beta.example", Number: "2001", Password: "Bob-Secret-77", Name: "Bob Beta"})
-	must(err)
-	_, err = db.CreateExtension(ctx, store.NewExtension{Domain: "acme.example", Number: "1003", Password: "Desk-Secret-77", Name: "Front desk"})
-	must(err)
-	o.root = o.addAdmin("root", 0)
-	o.acmeBoss = o.addAdmin("acme-boss", o.acme.ID)
-	o.betaBoss = o.addAdmin("beta-boss", o.beta.ID)
-
-	o.pbx, err = pbx.New(pbx.Config{DB: db, Log: testLogger(), SIPAddr: "127.0.0.1:0", RTPPorts: [2]int{32000, 32999}})
-	must(err)
-	// As wireHotDesk does, before Start.
-	o.hotdesk = hotdesk.New(db, testLogger())
-	o.hotdesk.Now = o.now.now
-	o.pbx.SetSeating(o.hotdesk)
-	o.pbx.HandleFeature("*072", func(ctx context.Context, fc *pbx.FeatureCall) {
-		o.hotdesk.LoginFlow(ctx, fc, fc.Caller, fc.Source)
-	})
-	o.pbx.HandleFeature("*073", func(ctx context.Context, fc *pbx.FeatureCall) {
-		o.hotdesk.LogoutFlow(ctx, fc, fc.Caller, fc.Source)
-	})
-	autoCtx, autoStop := context.WithCancel(ctx)
-	autoDone := make(chan struct{})
-	go func() {
-		defer close(autoDone)
-		o.hotdesk.RunAutoLogout(autoCtx)
-	}()
-	must(o.pbx.Start(ctx))
-
-	o.srv, err = New(Config{DB: db, PBX: o.pbx, HotDesk: o.hotdesk, Log: testLogger(), LiveInterval: 100 * time.Millisecond})
-	must(err)
-	o.http = httptest.NewServer(o.srv.Handler())
-	t.Cleanup(func() {
-		o.srv.Close()
-		o.http.Close()
-		o.pbx.Shutdown(context.Background())
-		autoStop()
-		<-autoDone
-		db.Close()
-	})
 	return o
 }
 
