@@ -223,6 +223,8 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 // run rings the callee's phones, bridges the first to answer and waits
 // for the end of the call.
 func (c *call) run(s *Server, req *sip.Request, bindings []store.Binding) {
+	s.observeCall(c, CallEarly)
+	defer s.observeCall(c, CallTerminated)
 	b, final := c.ring(s, req, bindings)
 	if b == nil {
 		c.log.Info("call not answered", "code", final)
@@ -254,6 +256,7 @@ func (c *call) run(s *Server, req *sip.Request, bindings []store.Binding) {
 		return
 	}
 	c.log.Info("call answered")
+	s.observeCall(c, CallConfirmed)
 	select {
 	case <-c.done:
 	case <-c.a.Context().Done():
@@ -433,7 +436,7 @@ func (s *Server) newCalleeInvite(a *sip.Request, identity, callee *store.Extensi
 	return req
 }
 
-const allowedMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REGISTER"
+const allowedMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REGISTER, SUBSCRIBE"
 
 func reasonPhrase(code int) string {
 	switch code {

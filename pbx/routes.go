@@ -24,7 +24,8 @@ func (s *Server) routes() {
 		// We never send reliable provisionals, so no PRACK can be ours.
 		s.respond(tx, req, 481, "Call/Transaction Does Not Exist")
 	}))
-	for _, m := range []sip.RequestMethod{sip.SUBSCRIBE, sip.NOTIFY, sip.PUBLISH, sip.MESSAGE} {
+	s.sip.OnSubscribe(s.vet(s.onSubscribe))
+	for _, m := range []sip.RequestMethod{sip.NOTIFY, sip.PUBLISH, sip.MESSAGE} {
 		s.sip.OnRequest(m, s.vet(func(req *sip.Request, tx sip.ServerTransaction) {
 			s.respond(tx, req, 405, "Method Not Allowed", sip.NewHeader("Allow", allowedMethods))
 		}))

@@ -94,6 +94,8 @@ type Server struct {
 	features     map[string]Feature
 	registerJobs chan registerJob
 	seating      Seating
+	subs         *subscriptions
+	observer     CallObserver
 
 	ports *media.PortAllocator
 	rtpIP netip.Addr // where feature calls bind RTP; SDP says contactIP
@@ -122,6 +124,7 @@ func New(cfg Config) (*Server, error) {
 		nonces:   newNonceStore(cfg.NonceTTL, cfg.DB.Now),
 		calls:    newCallTable(),
 		features: make(map[string]Feature),
+		subs:     newSubscriptions(),
 	}
 	s.location = newLocation(cfg.DB.Now)
 	s.dir = newDirectory(cfg.DB)
@@ -279,6 +282,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		time.Sleep(20 * time.Millisecond)
 	}
 	s.cancel()
+	s.subs.close()
 	var errs []error
 	if s.writer != nil {
 		errs = append(errs, s.writer.Close())

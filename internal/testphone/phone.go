@@ -98,6 +98,7 @@ func New(t testing.TB, pbxAddr, user, domain, password string) *Phone {
 		}
 	})
 	p.srv.OnBye(p.onBye)
+	p.srv.OnNotify(p.onNotify)
 	inDialog := func(req *sip.Request, tx sip.ServerTransaction) {
 		select {
 		case p.InDialog <- req:
