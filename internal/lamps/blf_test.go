@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/emiago/sipgo/sip"
-
 )
 
 // dialogInfo is what a BLF key reads of an RFC 4235 NOTIFY.
