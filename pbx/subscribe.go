@@ -61,11 +61,8 @@ func (s *Server) Notify(event, resource string) {
 	}
 }
 
-// Subscribed says whether a phone of ext at source (host:port) holds a
-// subscription to event.
-func (s *Server) Subscribed(ext *store.Extension, source, event string) bool {
-	return s.subs.has(ext.ID, source, strings.ToLower(event))
-}
+// Subscriptions is the number of live subscriptions.
+func (s *Server) Subscriptions() int { return s.subs.count() }
 
 // parseEvent splits an Event header value into the package name and the
 // whole value, which NOTIFYs echo (RFC 6665 §8.2.1: with its id).

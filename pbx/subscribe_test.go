@@ -104,7 +104,7 @@ func TestSubscriptionNotifiesRefreshesAndEndsOnUnsubscribe(t *testing.T) {
 	if state := testphone.State(sub.Next()); state != "terminated" {
 		t.Fatalf("final NOTIFY state %q, want terminated", state)
 	}
-	if n := o.srv.subs.count(); n != 0 {
+	if n := o.srv.Subscriptions(); n != 0 {
 		t.Fatalf("%d subscriptions left after un-subscribe", n)
 	}
 	if res := sub.Refresh(600); res.StatusCode != 481 {
@@ -157,7 +157,7 @@ func TestUnrefreshedSubscriptionEndsWithTimeout(t *testing.T) {
 	if state := testphone.State(sub.Next()); state != "terminated;reason=timeout" {
 		t.Fatalf("NOTIFY at expiry says %q, want terminated;reason=timeout", state)
 	}
-	if n := o.srv.subs.count(); n != 0 {
+	if n := o.srv.Subscriptions(); n != 0 {
 		t.Fatalf("%d subscriptions left after expiry", n)
 	}
 }
@@ -172,7 +172,7 @@ func TestFetchGetsOneNotifyAndKeepsNoSubscription(t *testing.T) {
 	if testphone.State(n) != "terminated;reason=timeout" || string(n.Body()) != o.extID("1002")+" v0" {
 		t.Fatalf("fetch NOTIFY %q %q, want the state, terminated", testphone.State(n), n.Body())
 	}
-	if c := o.srv.subs.count(); c != 0 {
+	if c := o.srv.Subscriptions(); c != 0 {
 		t.Fatalf("a fetch left %d subscriptions", c)
 	}
 }
@@ -223,7 +223,7 @@ func TestNotifyRefusedWith481EndsTheSubscription(t *testing.T) {
 	sub.Next()
 	ada.RefuseNotifies(481)
 	o.srv.Notify(watchEvent, o.extID("1002"))
-	for i := 0; o.srv.subs.count() != 0; i++ {
+	for i := 0; o.srv.Subscriptions() != 0; i++ {
 		if i > 500 {
 			t.Fatal("subscription still held after its NOTIFY got 481")
 		}
