@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -79,6 +80,9 @@ func newOffice(t *testing.T) *office {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if os.Getenv("DESKPBX_TEST_LOG") != "" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	srv, err := pbx.New(pbx.Config{DB: db, Log: log, SIPAddr: "127.0.0.1:0", RTPPorts: [2]int{32000, 32999}})
 	if err != nil {
 		t.Fatal(err)
