@@ -159,19 +159,7 @@ func (b *baresip) consoleOutput() string {
 // from bytes, and returns where s ends.
 func (b *baresip) after(from int, s string) int {
 	b.t.Helper()
-	end := -1
-	until(b.t, fmt.Sprintf("baresip to print %q", s), func() bool {
-		o := b.output()
-		if from > len(o) {
-			return false
-		}
-		if i := strings.Index(o[from:], s); i >= 0 {
-			end = from + i + len(s)
-			return true
-		}
-		return false
-	})
-	return end
+	return after(b.t, b.output, from, s)
 }
 
 // contacts asks baresip for its contact list (with presence) until a

@@ -70,6 +70,22 @@ func sippSubscriber(t *testing.T, o *office, target string) (msgLog string, done
 	return msgLog, ch
 }
 
+// after waits (bounded) until out() has s after its first from bytes,
+// and returns where s ends.
+func after(t *testing.T, out func() string, from int, s string) int {
+	t.Helper()
+	end := -1
+	until(t, fmt.Sprintf("%q to be printed", s), func() bool {
+		o := out()
+		if i := strings.Index(o[min(from, len(o)):], s); i >= 0 && from <= len(o) {
+			end = from + i + len(s)
+			return true
+		}
+		return false
+	})
+	return end
+}
+
 // until polls cond (bounded): how long deskpbx and SIPp take is not
 // what these tests assert.
 func until(t *testing.T, what string, cond func() bool) {
