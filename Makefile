@@ -40,3 +40,31 @@ cc:
 		echo "installing gcc: cgo needs it to build SQLite"; \
 		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y gcc libc6-dev; \
 	}
+
+# Release packages: dist/deskpbx_VERSION_{amd64,arm64}.deb (see packaging/).
+# nfpm runs as a pinned Go tool through go run: nothing of it enters go.mod,
+# whose requirements stay the server's own. (v2.46+ needs a module host the
+# Go proxy does not serve.)
+NFPM := $(GO) run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
+DIST ?= dist
+DEB_ARCHES := amd64 arm64
+# Rises with every commit, so apt sees each build as an upgrade.
+DEB_VERSION ?= $(shell git log -1 --format='0.1.0+git%cd.%h' --date=format:%Y%m%d%H%M%S 2>/dev/null || echo 0.1.0)
+HOST_ARCH := $(shell $(GO) env GOHOSTARCH)
+# cgo needs a C compiler for the target: the host's own, or Debian's cross one.
+deb_cc = $(if $(filter $(HOST_ARCH),$(1)),$${CC:-gcc},$(if $(filter arm64,$(1)),aarch64-linux-gnu-gcc,x86_64-linux-gnu-gcc))
+
+.PHONY: deb deb-cc $(DEB_ARCHES:%=deb-%)
+deb: $(DEB_ARCHES:%=deb-%)
+
+$(DEB_ARCHES:%=deb-%): deb-%: cc deb-cc
+	mkdir -p $(DIST)/$*
+	GOOS=linux GOARCH=$* CC=$(call deb_cc,$*) $(GO) build -trimpath -ldflags='-s -w' -o $(DIST)/$*/deskpbx ./cmd/deskpbx
+	DEB_ARCH=$* DEB_VERSION=$(DEB_VERSION) DESKPBX_BIN=$(abspath $(DIST)/$*/deskpbx) $(NFPM) package -f packaging/nfpm.yaml -p deb -t $(DIST)/
+
+# Installs Debian's arm64 cross compiler, the first time only.
+deb-cc:
+	@command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || [ "$(HOST_ARCH)" = arm64 ] || { \
+		echo "installing gcc-aarch64-linux-gnu: cgo needs it to build SQLite for arm64"; \
+		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y gcc-aarch64-linux-gnu libc6-dev-arm64-cross; \
+	}
