@@ -82,9 +82,18 @@ grep -q '^CapEff:.*0000000000000400$' "/proc/$pid/status" || fail "effective cap
 
 runuser -u deskpbx -- /usr/bin/deskpbx healthcheck -sip-addr "$sip" || { cat "$log" >&2; fail "healthcheck"; }
 
+# A backup as the service user while it runs, then (stopped) a restore of
+# it over the installation, as the README tells an admin to.
+backup=$state/smoke-backup.tar.gz
+runuser -u deskpbx -- /usr/bin/deskpbx backup -db "$state/deskpbx.db" "$backup"
+tar -tzf "$backup" | grep -qx 'deskpbx.db' || fail "backup lacks deskpbx.db"
+
 kill "$pid"
 wait "$pid" || fail "deskpbx exited with $? on SIGTERM"
 pid=
+runuser -u deskpbx -- /usr/bin/deskpbx restore -force -db "$state/deskpbx.db" "$backup"
+[ "$(stat -c %U "$state/deskpbx.db")" = deskpbx ] || fail "restored database is not the service user's"
+rm -f "$backup" "$state"/deskpbx.db.before-restore-*
 
 echo "deb-smoke: dpkg -r deskpbx"
 dpkg -r deskpbx
