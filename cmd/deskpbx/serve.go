@@ -35,6 +35,7 @@ type serveConfig struct {
 	tlsCert     string
 	tlsKey      string
 	pprofAddr   string
+	metrics     metricsFlags
 }
 
 func envOr(name, def string) string {
@@ -60,6 +61,7 @@ func parseServeFlags(args []string) (*serveConfig, error) {
 	fs.StringVar(&c.tlsCert, "tls-cert", envOr("DESKPBX_TLS_CERT", ""), "certificate file for the admin page; with -tls-key serves HTTPS (DESKPBX_TLS_CERT)")
 	fs.StringVar(&c.tlsKey, "tls-key", envOr("DESKPBX_TLS_KEY", ""), "private key file for -tls-cert (DESKPBX_TLS_KEY)")
 	fs.StringVar(&c.pprofAddr, "pprof-addr", envOr("DESKPBX_PPROF_ADDR", ""), "serve Go's pprof profiles on this address, for profiling; off when empty (DESKPBX_PPROF_ADDR)")
+	c.metrics.add(fs)
 	fs.StringVar(&c.logLevel, "log-level", envOr("DESKPBX_LOG_LEVEL", "info"), "debug, info, warn or error (DESKPBX_LOG_LEVEL)")
 	// Errors come back as one line from main; -h prints the flags.
 	fs.SetOutput(io.Discard)

@@ -43,7 +43,7 @@ func startAdmin(ctx context.Context, cfg *serveConfig, db *store.DB, srv *pbx.Se
 		return nil, fmt.Errorf("admin page: %w", err)
 	}
 	hs := &http.Server{
-		Handler:           page.Handler(),
+		Handler:           withMetrics(cfg.metrics, page.Handler(), db, srv, hd, log),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
