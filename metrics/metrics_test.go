@@ -13,20 +13,6 @@ import (
 	"deskpbx/metrics/metricstest"
 )
 
-func scrape(t *testing.T, url string) string {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %s\n%s", url, resp.Status, body)
-	}
-	return string(body)
-}
-
 func wantLines(t *testing.T, body string, lines ...string) {
 	t.Helper()
 	have := map[string]bool{}
@@ -66,7 +52,7 @@ func TestScrapeShowsSourcesAndRecordedEvents(t *testing.T) {
 
 	srv := httptest.NewServer(m.Handler())
 	defer srv.Close()
-	body := scrape(t, srv.URL)
+	body := metricstest.Get(t, srv.URL)
 	wantLines(t, body,
 		`deskpbx_registrations 7`,
 		`deskpbx_active_calls{state="ringing"} 1`,
@@ -94,11 +80,11 @@ func TestScrapeShowsSourcesAndRecordedEvents(t *testing.T) {
 
 	// Gauges are read at scrape time, not cached.
 	seats = 4
-	wantLines(t, scrape(t, srv.URL), `deskpbx_hotdesk_seats_in_use 4`)
+	wantLines(t, metricstest.Get(t, srv.URL), `deskpbx_hotdesk_seats_in_use 4`)
 
 	// A source that fails drops its own metric only.
 	seatsErr = errors.New("database is locked")
-	body = scrape(t, srv.URL)
+	body = metricstest.Get(t, srv.URL)
 	if strings.Contains(body, "deskpbx_hotdesk_seats_in_use ") {
 		t.Error("a failed seats query still produced a value")
 	}

@@ -200,3 +200,46 @@ func TestRestoreRefusesARunningOrExistingInstallation(t *testing.T) {
 	}
 	deskpbx(t, "restore", "-db", testDB(t), notBackup).mustFail(t, "restore of a file that is no backup", 1, "x.tar.gz")
 }
+
+// An archive that is not deskpbx's own (a name climbing out of the data
+// directory, a link) is refused before anything lands beside the database.
+func TestRestoreRefusesForeignArchiveEntries(t *testing.T) {
+	for _, entry := range []tar.Header{
+		{Typeflag: tar.TypeReg, Name: "../outside.txt", Size: 1},
+		{Typeflag: tar.TypeReg, Name: "voicemail/../../outside.txt", Size: 1},
+		{Typeflag: tar.TypeReg, Name: "/etc/cron.d/x", Size: 1},
+		{Typeflag: tar.TypeSymlink, Name: "voicemail/link", Linkname: "/etc/shadow"},
+	} {
+		archive := filepath.Join(t.TempDir(), "evil.tar.gz")
+		f, err := os.Create(archive)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gz := gzip.NewWriter(f)
+		tw := tar.NewWriter(gz)
+		hdr := entry
+		if err := tw.WriteHeader(&hdr); err != nil {
+			t.Fatal(err)
+		}
+		if hdr.Size > 0 {
+			tw.Write([]byte("x"))
+		}
+		tw.Close()
+		gz.Close()
+		f.Close()
+
+		root := t.TempDir()
+		dbPath := filepath.Join(root, "data", "deskpbx.db")
+		deskpbx(t, "restore", "-db", dbPath, archive).mustFail(t, "restore of "+entry.Name, 1, "entry")
+		var left []string
+		filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				left = append(left, p)
+			}
+			return nil
+		})
+		if len(left) > 0 {
+			t.Errorf("restore of %s left %v", entry.Name, left)
+		}
+	}
+}

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"io"
 	"log/slog"
-	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -45,7 +43,7 @@ func TestMetricsOnTheAdminListener(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	body := get(t, url[1]+"metrics", http.StatusOK)
+	body := metricstest.Get(t, url[1]+"metrics")
 	for _, line := range []string{
 		"deskpbx_registrations 1",
 		"deskpbx_hotdesk_seats_in_use 1",
@@ -58,22 +56,8 @@ func TestMetricsOnTheAdminListener(t *testing.T) {
 	}
 	metricstest.PromtoolCheck(t, body)
 
-	get(t, url[1]+"healthz", http.StatusOK)
-	if page := get(t, url[1]+"login", http.StatusOK); strings.Contains(page, "deskpbx_") {
+	metricstest.Get(t, url[1]+"healthz")
+	if page := metricstest.Get(t, url[1]+"login"); strings.Contains(page, "deskpbx_") {
 		t.Error("the admin login page serves metrics")
 	}
-}
-
-func get(t *testing.T, url string, want int) string {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
-		t.Fatalf("GET %s: %s, want %d\n%s", url, resp.Status, want, body)
-	}
-	return string(body)
 }
