@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -77,6 +78,7 @@ func TestDebPackages(t *testing.T) {
 
 			bin := filepath.Join(tree, "usr/bin/deskpbx")
 			checkBinary(t, bin, machine)
+			checkLibcDepends(t, bin, string(run(t, "dpkg-deb", "-f", deb, "Depends")))
 			help := runHelp(t, bin, arch, "help")
 			if !strings.Contains(help, "deskpbx is a SIP PBX") || !strings.Contains(help, "healthcheck") {
 				t.Errorf("deskpbx help printed:\n%s", help)
@@ -104,6 +106,47 @@ func checkBinary(t *testing.T, bin string, want elf.Machine) {
 	if !strings.Contains(strings.Join(libs, " "), "libc.so") {
 		t.Errorf("%s links %v: not a cgo build", bin, libs)
 	}
+}
+
+// checkLibcDepends: nfpm does not compute shared-library dependencies, so
+// the libc6 version in Depends is written by hand; it must cover the
+// newest glibc symbol version the binary needs.
+func checkLibcDepends(t *testing.T, bin, depends string) {
+	t.Helper()
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	syms, err := f.DynamicSymbols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	newest := [2]int{}
+	for _, s := range syms {
+		v, ok := strings.CutPrefix(s.Version, "GLIBC_")
+		if !ok {
+			continue
+		}
+		if mv := majorMinor(v); mv[0] > newest[0] || mv[0] == newest[0] && mv[1] > newest[1] {
+			newest = mv
+		}
+	}
+	m := regexp.MustCompile(`libc6 \(>= ([0-9.]+)\)`).FindStringSubmatch(depends)
+	if m == nil {
+		t.Fatalf("Depends %q names no libc6 version", depends)
+	}
+	if dep := majorMinor(m[1]); dep[0] < newest[0] || dep[0] == newest[0] && dep[1] < newest[1] {
+		t.Errorf("Depends says libc6 >= %s, but the binary needs GLIBC_%d.%d", m[1], newest[0], newest[1])
+	}
+}
+
+func majorMinor(v string) [2]int {
+	major, rest, _ := strings.Cut(v, ".")
+	minor, _, _ := strings.Cut(rest, ".")
+	a, _ := strconv.Atoi(major)
+	b, _ := strconv.Atoi(minor)
+	return [2]int{a, b}
 }
 
 // runHelp runs the packaged binary, the arm64 one under qemu-user with
