@@ -136,7 +136,11 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-func init() {
+// TuneSIPStack sets sipgo's process-wide knobs for a registrar under
+// load. Call it once, before any Server starts: sipgo reads them
+// unsynchronised, and a package that merely imports pbx (for its types)
+// must not have them changed behind its back, as an init() would.
+func TuneSIPStack() {
 	// Timer J keeps a finished non-INVITE server transaction (every
 	// REGISTER) only to absorb retransmissions. RFC 3261's 32 s kept
 	// hundreds of thousands alive under load (1-2 GB of heap); 5 s still
@@ -144,7 +148,7 @@ func init() {
 	sip.Timer_J = 5 * time.Second
 	// A response over UDP goes over UDP whatever its size (RFC 3261
 	// §18.2.2); sipgo otherwise drops one above 1300 bytes, e.g. a 407
-	// echoing a long Via list. Set here: sipgo reads it unsynchronised.
+	// echoing a long Via list.
 	sip.UDPMTUSize = 65535
 }
 

@@ -140,6 +140,7 @@ func runServe(args []string) error {
 	}
 	defer db.Close()
 
+	pbx.TuneSIPStack()
 	srv, err := pbx.New(pbx.Config{
 		DB:          db,
 		Log:         log,
