@@ -176,12 +176,16 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if caller == nil {
 		return
 	}
-	identity := s.identityOf(caller)
-	dialled := req.Recipient.User
-	log := s.log.With("call_id", req.CallID().Value(), "caller", caller.AOR(), "as", identity.AOR(), "dialled", dialled)
+	route := s.dialPlan.Route(ctx, &CallRequest{Caller: caller, Dialled: req.Recipient.User, Source: req.Source()})
+	identity := route.Identity
+	log := s.log.With("call_id", req.CallID().Value(), "caller", caller.AOR(), "as", identity.AOR(), "dialled", req.Recipient.User)
 
-	if f, ok := s.features[dialled]; ok {
-		s.runFeature(req, tx, dialled, f, caller, identity, log)
+	switch {
+	case route.Feature != nil:
+		s.runFeature(req, tx, route.Feature, caller, identity, log)
+		return
+	case route.Reject != nil:
+		s.reject(req, tx, route.Reject, log)
 		return
 	}
 	if len(req.Body()) == 0 {
@@ -190,18 +194,8 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(tx, req, 488, "Not Acceptable Here", sip.NewHeader("Warning", `399 deskpbx "SDP offer required in INVITE"`))
 		return
 	}
-	callee, err := s.db.ExtensionByNumber(ctx, identity.TenantID, dialled)
-	if err != nil {
-		if store.ErrorCode(err) == store.ENOTFOUND {
-			log.Info("call to unknown number")
-			s.respond(tx, req, 404, "Not Found")
-		} else {
-			log.Error("callee lookup", "err", err)
-			s.respond(tx, req, 500, "Server Internal Error")
-		}
-		return
-	}
-	bindings := s.location.Lookup(s.ringTarget(callee).ID)
+	callee := route.Ring.Callee
+	bindings := s.location.Lookup(route.Ring.Target.ID)
 	if len(bindings) == 0 {
 		log.Info("callee not registered", "callee", callee.AOR())
 		s.respond(tx, req, 480, "Temporarily Unavailable")
@@ -218,6 +212,16 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	s.calls.add(c, a.ID)
 	defer s.calls.remove(c)
 	c.run(s, req, bindings)
+}
+
+// reject answers a call the dial plan sends nowhere.
+func (s *Server) reject(req *sip.Request, tx sip.ServerTransaction, r *Rejection, log *slog.Logger) {
+	if r.Err != nil {
+		log.Error("dial plan failed", "reason", r.Reason, "err", r.Err)
+	} else {
+		log.Info("call refused", "code", r.Code, "reason", r.Reason)
+	}
+	s.respond(tx, req, r.Code, reasonPhrase(r.Code))
 }
 
 // run rings the callee's phones, bridges the first to answer and waits
@@ -445,6 +449,8 @@ func reasonPhrase(code int) string {
 		return "Busy Here"
 	case 488:
 		return "Not Acceptable Here"
+	case 500:
+		return "Server Internal Error"
 	case 503:
 		return "Service Unavailable"
 	case 600:

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"deskpbx/hotdesk"
 	"deskpbx/internal/testphone"
 	"deskpbx/store"
 )
@@ -20,9 +21,14 @@ type office struct {
 	db  *store.DB
 	srv *Server
 	dir string
-	// wire runs on each new Server before it starts (hot-desk wiring).
-	wire func(*Server)
+	// hotdesk, if set, is part of the dial plan of each new Server.
+	hotdesk *hotdesk.Service
 }
+
+// OfficeDialPlan is the dial plan a test office routes with, as the
+// binary wires it. officeplan_test.go (package pbx_test) sets it: it may
+// import dialplan, which imports pbx, and a file of package pbx may not.
+var OfficeDialPlan func(db *store.DB, hd *hotdesk.Service) DialPlan
 
 func testLogger() *slog.Logger {
 	if os.Getenv("DESKPBX_TEST_LOG") != "" {
@@ -72,9 +78,7 @@ func (o *office) start(tweak ...func(*Config)) {
 	if err != nil {
 		o.t.Fatal(err)
 	}
-	if o.wire != nil {
-		o.wire(srv)
-	}
+	srv.SetDialPlan(OfficeDialPlan(o.db, o.hotdesk))
 	if err := srv.Start(context.Background()); err != nil {
 		o.t.Fatal(err)
 	}

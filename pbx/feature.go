@@ -11,14 +11,10 @@ import (
 	"deskpbx/store"
 )
 
-// Feature is a call the PBX answers itself, such as *43 echo test or
-// *072 hot-desk login. It runs until it returns or the caller hangs up
-// (ctx is done); the PBX then ends the call.
+// Feature is a call the PBX answers itself, such as an echo test or a
+// hot-desk login (the dial plan says which). It runs until it returns or
+// the caller hangs up (ctx is done); the PBX then ends the call.
 type Feature func(ctx context.Context, fc *FeatureCall)
-
-// HandleFeature registers f for calls to code (e.g. "*43"). Call it
-// before Start.
-func (s *Server) HandleFeature(code string, f Feature) { s.features[code] = f }
 
 // FeatureCall is what a feature sees of its call: who called, and the
 // voice-menu surface (prompts, digits, hang up) over the call's media.
@@ -56,12 +52,16 @@ func (fc *FeatureCall) NextDigit(ctx context.Context) (media.Digit, error) {
 // Echo sends the caller's audio back until ctx ends.
 func (fc *FeatureCall) Echo(ctx context.Context) error { return fc.media.Echo(ctx) }
 
+// MethodsSeen is every DTMF method that carried a key so far.
+func (fc *FeatureCall) MethodsSeen() media.Method { return fc.media.MethodsSeen() }
+
 // Hangup ends the call (BYE) now; the feature should return after it.
 func (fc *FeatureCall) Hangup() { go fc.call.hangup(context.Background()) }
 
 // runFeature answers a call to a feature code with our own media and
 // runs the feature on it.
-func (s *Server) runFeature(req *sip.Request, tx sip.ServerTransaction, code string, f Feature, caller, identity *store.Extension, log *slog.Logger) {
+func (s *Server) runFeature(req *sip.Request, tx sip.ServerTransaction, f *FeatureRoute, caller, identity *store.Extension, log *slog.Logger) {
+	code := f.Name
 	if len(req.Body()) == 0 {
 		// We do not do late offers: the phone must offer media.
 		s.respond(tx, req, 488, "Not Acceptable Here")
@@ -114,7 +114,7 @@ func (s *Server) runFeature(req *sip.Request, tx sip.ServerTransaction, code str
 		cancel()
 	}()
 	log.Info("feature call answered", "feature", code)
-	f(ctx, &FeatureCall{Caller: caller, Identity: identity, Source: req.Source(), Log: log, media: sess, call: c})
+	f.Run(ctx, &FeatureCall{Caller: caller, Identity: identity, Source: req.Source(), Log: log, media: sess, call: c})
 	c.hangup(context.Background())
 	st := sess.Stats()
 	// Late counts prompt frames sent more than 5 ms after their slot: the

@@ -91,9 +91,8 @@ type Server struct {
 	location     *Location
 	writer       *store.BindingWriter
 	calls        *callTable
-	features     map[string]Feature
 	registerJobs chan registerJob
-	seating      Seating
+	dialPlan     DialPlan
 
 	ports *media.PortAllocator
 	rtpIP netip.Addr // where feature calls bind RTP; SDP says contactIP
@@ -116,12 +115,11 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("pbx: no database")
 	}
 	s := &Server{
-		cfg:      cfg,
-		db:       cfg.DB,
-		log:      cfg.Log,
-		nonces:   newNonceStore(cfg.NonceTTL, cfg.DB.Now),
-		calls:    newCallTable(),
-		features: make(map[string]Feature),
+		cfg:    cfg,
+		db:     cfg.DB,
+		log:    cfg.Log,
+		nonces: newNonceStore(cfg.NonceTTL, cfg.DB.Now),
+		calls:  newCallTable(),
 	}
 	s.location = newLocation(cfg.DB.Now)
 	s.dir = newDirectory(cfg.DB)
@@ -131,8 +129,6 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("rtp ports: %w", err)
 	}
 	s.ports = ports
-	s.features[EchoTestCode] = echoTest
-	s.features[DTMFTestCode] = dtmfTest
 	return s, nil
 }
 
@@ -160,6 +156,9 @@ const udpReadBuffer = 4 << 20
 // Start binds UDP and TCP on the configured address, restores bindings
 // saved by a previous run and starts serving. It returns once listening.
 func (s *Server) Start(ctx context.Context) error {
+	if s.dialPlan == nil {
+		return errors.New("pbx: no dial plan (SetDialPlan)")
+	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if err := s.listen(); err != nil {
 		return err
