@@ -2,7 +2,6 @@ package pbx
 
 import (
 	"context"
-	"github.com/emiago/sipgo/sip"
 	"io"
 	"log/slog"
 	"os"
@@ -10,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
 
 	"deskpbx/hotdesk"
 	"deskpbx/internal/testphone"
@@ -198,6 +200,33 @@ func TestCallerCancelsWhileRinging(t *testing.T) {
 	cancel()
 	waitFor(t, in.Cancelled, "CANCEL at callee")
 	waitFor(t, done, "caller's INVITE to end")
+}
+
+// A caller who gives up while the callee's phone rings sends CANCEL; the
+// INVITE it cancelled must then end with 487 Request Terminated (RFC 3261
+// §9.2), and the ringing phone be cancelled too.
+func TestCallerWhoCancelsGets487(t *testing.T) {
+	_, ada, grace := adaAndGrace(t)
+	grace.SetAnswer(testphone.RingForever)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	type dialled struct {
+		d   *sipgo.DialogClientSession
+		err error
+	}
+	done := make(chan dialled, 1)
+	go func() { d, err := ada.Dial(ctx, "1002"); done <- dialled{d, err} }()
+	in := waitFor(t, grace.Incoming, "INVITE at 1002")
+	// sipgo's caller sends CANCEL once a provisional response is in.
+	cancel()
+	waitFor(t, in.Cancelled, "CANCEL at callee")
+	got := waitFor(t, done, "caller's INVITE to end")
+	if got.d == nil || got.d.InviteResponse == nil {
+		t.Fatalf("no response to the caller's INVITE (err %v)", got.err)
+	}
+	if code := got.d.InviteResponse.StatusCode; code != 487 {
+		t.Fatalf("cancelled INVITE ended with %d, want 487", code)
+	}
 }
 
 func TestNoAnswerTimesOutWith480(t *testing.T) {
