@@ -3,7 +3,6 @@ package admin
 import (
 	"bytes"
 	"context"
-	"deskpbx/internal/hotdeskcalls"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -22,6 +21,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"deskpbx/dialplan"
 	"deskpbx/hotdesk"
 	"deskpbx/internal/testphone"
 	"deskpbx/pbx"
@@ -123,12 +123,13 @@ func buildOffice(t *testing.T, withCalls bool, tweak ...func(*Config)) *office {
 	autoCtx, autoStop := context.WithCancel(ctx)
 	autoDone := make(chan struct{})
 	if withCalls {
-		hotdeskcalls.Wire(o.pbx, o.hotdesk)
+		o.pbx.SetDialPlan(dialplan.New(db, o.hotdesk))
 		go func() {
 			defer close(autoDone)
 			o.hotdesk.RunAutoLogout(autoCtx)
 		}()
 	} else {
+		o.pbx.SetDialPlan(dialplan.New(db, nil))
 		close(autoDone)
 	}
 	must(o.pbx.Start(ctx))

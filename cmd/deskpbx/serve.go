@@ -142,6 +142,7 @@ func runServe(args []string) error {
 	}
 	defer db.Close()
 
+	pbx.TuneSIPStack()
 	srv, err := pbx.New(pbx.Config{
 		DB:          db,
 		Log:         log,
@@ -157,7 +158,7 @@ func runServe(args []string) error {
 	defer stop()
 	// One hot-desk service for calls and the admin page: it serialises
 	// its own writes, which two instances could not do between them.
-	hd := wireHotDesk(ctx, db, srv, log)
+	hd := wireDialPlan(ctx, db, srv, log)
 	if err := srv.Start(ctx); err != nil {
 		return err
 	}

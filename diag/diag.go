@@ -1,8 +1,13 @@
-package pbx
+// Package diag holds the diagnostic calls every installer needs: an echo
+// test and a DTMF test. Like every feature, it reaches its call only
+// through the small Call interface below, which pbx's feature calls
+// provide; the dial plan decides which codes reach them.
+package diag
 
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -10,15 +15,23 @@ import (
 	"deskpbx/sounds"
 )
 
-// Diagnostic feature codes every installer needs, on by default.
-const (
-	EchoTestCode = "*43"
-	DTMFTestCode = "*44"
-)
+// Call is what a diagnostic sees of the call it answers.
+type Call interface {
+	// Play plays µ-law prompts; a key press stops it and is kept.
+	Play(ctx context.Context, prompts ...[]byte) error
+	// PlayNoBarge plays prompts to the end whatever is pressed.
+	PlayNoBarge(ctx context.Context, prompts ...[]byte) error
+	// NextDigit waits for one key press and says how the phone sent it.
+	NextDigit(ctx context.Context) (media.Digit, error)
+	// Echo sends the caller's audio back until ctx ends.
+	Echo(ctx context.Context) error
+	// MethodsSeen is every DTMF method that carried a key so far.
+	MethodsSeen() media.Method
+}
 
-// echoTest answers *43: a short announcement, then the caller's own
-// audio back until they hang up (capped, so a forgotten call ends).
-func echoTest(ctx context.Context, fc *FeatureCall) {
+// EchoTest is a short announcement, then the caller's own audio back
+// until they hang up (capped, so a forgotten call ends).
+func EchoTest(ctx context.Context, fc Call) {
 	if err := fc.PlayNoBarge(ctx, sounds.Ulaw(sounds.EchoTest)); err != nil {
 		return
 	}
@@ -27,10 +40,10 @@ func echoTest(ctx context.Context, fc *FeatureCall) {
 	fc.Echo(ctx)
 }
 
-// dtmfTest answers *44: "press keys then pound", then reads the keys
-// back and says how the phone sent them (RTP events, in-band tones or
-// SIP INFO), which is what an installer needs to know about a phone.
-func dtmfTest(ctx context.Context, fc *FeatureCall) {
+// DTMFTest says "press keys then pound", then reads the keys back and
+// says how the phone sent them (RTP events, in-band tones or SIP INFO),
+// which is what an installer needs to know about a phone.
+func DTMFTest(ctx context.Context, fc Call, log *slog.Logger) {
 	if err := fc.Play(ctx, sounds.Ulaw(sounds.PressKeys)); err != nil {
 		return
 	}
@@ -58,8 +71,8 @@ func dtmfTest(ctx context.Context, fc *FeatureCall) {
 	}
 	// Every method seen, not each digit's first: a phone sending both
 	// RTP events and tones should hear both named.
-	methods := fc.media.MethodsSeen()
-	fc.Log.Info("dtmf test", "digits", pressed.String(), "methods", methodNames(methods))
+	methods := fc.MethodsSeen()
+	log.Info("dtmf test", "digits", pressed.String(), "methods", methodNames(methods))
 	var readback [][]byte
 	if len(keys) == 0 {
 		readback = append(readback, sounds.Ulaw(sounds.NothingPressed))
