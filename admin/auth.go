@@ -101,6 +101,14 @@ func (s *Server) requireSession(next http.Handler) http.Handler {
 				return
 			}
 		}
+		if sess.Admin.MustChangePassword && !allowedBeforePasswordChange[r.URL.Path] {
+			if r.Method == http.MethodGet {
+				redirect(w, r, "/account", mustChangeMessage)
+				return
+			}
+			http.Error(w, mustChangeMessage, http.StatusForbidden)
+			return
+		}
 		// The live stream is not activity: a dashboard left open on a wall
 		// screen should not keep a session alive forever.
 		if r.URL.Path != "/events" && s.db.Now().Sub(sess.LastSeen) > time.Minute {
@@ -110,6 +118,12 @@ func (s *Server) requireSession(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, me)))
 	})
 }
+
+// allowedBeforePasswordChange is all an account with a generated
+// password may reach: the form that changes it, and logging out.
+var allowedBeforePasswordChange = map[string]bool{"/account": true, "/account/password": true, "/logout": true}
+
+const mustChangeMessage = "Choose your own password before anything else: the one you logged in with was generated."
 
 // maxFormBytes bounds every form post, CSV uploads included.
 const maxFormBytes = 8 << 20
@@ -206,6 +220,10 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("admin logged in", "user", a.Username, "ip", ip)
 	http.SetCookie(w, &http.Cookie{Name: loginCookieName(r), Path: "/", MaxAge: -1, HttpOnly: true, Secure: r.TLS != nil})
+	if a.MustChangePassword {
+		redirect(w, r, "/account", mustChangeMessage)
+		return
+	}
 	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
 }
 
