@@ -3,6 +3,7 @@ package pbx
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -75,7 +76,9 @@ func (s *Server) runFeature(req *sip.Request, tx sip.ServerTransaction, code str
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
 	defer cancel()
-	sess, err := media.NewSession(ctx, s.ports, s.rtpIP, media.Config{Logger: log})
+	// RTP is taken only from the phone's SIP source or SDP address.
+	sig, _ := netip.ParseAddrPort(req.Source())
+	sess, err := media.NewSession(ctx, s.ports, s.rtpIP, media.Config{Logger: log, Signaling: sig.Addr()})
 	if err != nil {
 		log.Error("no RTP port for feature call", "err", err)
 		s.respond(tx, req, 503, "Service Unavailable")
