@@ -3,9 +3,9 @@ package media
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/netip"
-	"math/rand/v2"
 	"sync"
 	"syscall"
 	"time"
