@@ -36,6 +36,7 @@ type call struct {
 	b        *sipgo.DialogClientSession // nil until answered
 	answered time.Time
 	ended    bool
+	handle   string        // CallInfo.ID, made when first listed
 	done     chan struct{} // closed by end
 }
 
