@@ -16,31 +16,26 @@ import (
 // extension they name in the tenant of domain. It returns that extension,
 // or nil after answering the request itself (challenge, 403 or 400).
 // REGISTER is challenged by the registrar (401); anything else by us as
-// the phone's proxy (407).
+// the phone's proxy (407). Every such answer is stateless (see
+// replyStateless), and every failure looks the same whether or not the
+// user exists.
 func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, domain string) *store.Extension {
 	hdrName, chalName, code, reason := "Authorization", "WWW-Authenticate", 401, "Unauthorized"
 	if req.Method != sip.REGISTER {
 		hdrName, chalName, code, reason = "Proxy-Authorization", "Proxy-Authenticate", 407, "Proxy Authentication Required"
 	}
+	src := req.Source()
+	realm := s.realmOf(ctx, domain)
 	sendChallenge := func(stale bool) {
-		// The realm is the tenant's domain. Only an IP-addressed request
-		// needs a query to learn it; for a name that is no tenant's, the
-		// challenge looks the same and the credentials fail later (no
-		// oracle for which domains exist).
-		realm := strings.ToLower(domain)
-		if store.IsIPHost(realm) {
-			if t, err := s.dir.defaultTenant(ctx); err == nil {
-				realm = t.Domain
-			}
-		}
 		res := sip.NewResponseFromRequest(req, code, reason, nil)
-		for _, v := range challenge(realm, s.nonces.issue(), stale, s.cfg.OfferSHA256) {
+		for _, v := range challenge(realm, s.nonces.issue(src), stale, s.cfg.OfferSHA256) {
 			res.AppendHeader(sip.NewHeader(chalName, v))
 		}
-		tx.Respond(res)
+		s.replyStateless(tx, res)
 	}
-	if s.guard.blocked(req.Source()) {
-		s.respond(tx, req, 403, "Forbidden")
+	refuse := func() { s.replyStateless(tx, sip.NewResponseFromRequest(req, 403, "Forbidden", nil)) }
+	if s.guard.blocked(src) {
+		refuse()
 		return nil
 	}
 	// Credentials of another scheme (Basic, say) are not ours to check:
@@ -58,7 +53,19 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.Serv
 	}
 	cred, ok := parseCredentials(hdr.Value())
 	if !ok {
-		s.respond(tx, req, 400, "Malformed "+hdrName)
+		s.replyStateless(tx, sip.NewResponseFromRequest(req, 400, "Malformed "+hdrName, nil))
+		return nil
+	}
+	serial, verdict := s.nonces.authentic(cred.nonce, src)
+	if verdict != nonceOK || cred.realm != realm {
+		// Not a nonce we gave this address (forged, sent from elsewhere,
+		// or from before a restart), an expired one, or signed for
+		// another realm: a fresh challenge, before the user is even
+		// looked up, so existing and unknown users get the same answer.
+		// None of this counts as a guess: whoever sent it may never have
+		// seen a challenge, and spoofing an office's address must not get
+		// that address blocked.
+		sendChallenge(verdict == nonceStale)
 		return nil
 	}
 	ext, err := s.dir.lookup(ctx, domain, cred.username)
@@ -70,31 +77,25 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.Serv
 			ok = verifyDigest(&cred, ext, string(req.Method))
 		}
 	}
-	if err == nil && ext.Domain != cred.realm {
-		// Signed for another realm (a stale configuration): challenge
-		// with the right one.
-		sendChallenge(false)
-		return nil
-	}
 	if !ok {
 		// One answer for unknown user and wrong password: no oracle.
 		if err != nil && store.ErrorCode(err) != store.ENOTFOUND {
 			s.log.Error("looking up extension", "err", err)
-			s.respond(tx, req, 500, "Server Internal Error")
+			s.replyStateless(tx, sip.NewResponseFromRequest(req, 500, "Server Internal Error", nil))
 			return nil
 		}
-		s.log.Info("authentication failed", "user", cred.username, "domain", domain, "source", req.Source(), "method", req.Method)
-		if s.guard.failed(req.Source()) {
-			s.log.Warn("too many failed authentications: source blocked", "source", hostOf(req.Source()), "for", authFailWindow)
+		s.log.Info("authentication failed", "user", cred.username, "domain", domain, "source", src, "method", req.Method)
+		if s.guard.failed(src) {
+			s.log.Warn("too many failed authentications: source blocked", "source", hostOf(src), "for", authFailWindow)
 		}
-		s.respond(tx, req, 403, "Forbidden")
+		refuse()
 		return nil
 	}
 	nc := cred.nc
 	if cred.qop == "" {
 		nc = ""
 	}
-	switch s.nonces.check(cred.nonce, nc) {
+	switch s.nonces.use(serial, nc) {
 	case nonceOK:
 		return ext
 	case nonceStale:
@@ -103,6 +104,37 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.Serv
 		sendChallenge(false)
 	}
 	return nil
+}
+
+// realmOf is the digest realm for a request to domain: the tenant's
+// domain. Only an IP-addressed request needs a query to learn it; for a
+// name that is no tenant's, the challenge looks the same and the
+// credentials fail later (no oracle for which domains exist).
+func (s *Server) realmOf(ctx context.Context, domain string) string {
+	realm := strings.ToLower(domain)
+	if store.IsIPHost(realm) {
+		if t, err := s.dir.defaultTenant(ctx); err == nil {
+			realm = t.Domain
+		}
+	}
+	return realm
+}
+
+// replyStateless answers outside the transaction, as Kamailio's
+// stateless replies do: written once on the connection the request came
+// in on, never retransmitted (a spoofed INVITE would otherwise make us
+// send its 407 eleven times to the victim), and the transaction ends
+// when the handler returns, so nothing is kept per challenge.
+func (s *Server) replyStateless(tx sip.ServerTransaction, res *sip.Response) {
+	if c, ok := tx.(interface{ Connection() sip.Connection }); ok && c.Connection() != nil {
+		if err := c.Connection().WriteMsg(res); err != nil {
+			s.log.Debug("stateless reply failed", "code", res.StatusCode, "err", err)
+		}
+		return
+	}
+	if err := tx.Respond(res); err != nil {
+		s.log.Debug("respond failed", "code", res.StatusCode, "err", err)
+	}
 }
 
 func (s *Server) respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string, hdrs ...sip.Header) {

@@ -331,7 +331,6 @@ func (s *Server) sweep() {
 		}
 		s.location.sweep()
 		if i%120 == 0 {
-			s.nonces.sweep()
 			s.guard.sweep()
 			if _, err := s.db.DeleteExpiredBindings(s.ctx); err != nil && s.ctx.Err() == nil {
 				s.log.Warn("sweeping expired bindings", "err", err)

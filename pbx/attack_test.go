@@ -1,0 +1,118 @@
+package pbx
+
+import (
+	"encoding/base64"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Issue 12, item 1: twenty REGISTERs with made-up nonces, sent with the
+// office's address as source, used to block that address for everyone
+// behind the office NAT. Now only a nonce we issued to that address can
+// count as a failed guess.
+func TestSpoofedRegistersWithBogusNoncesDoNotBlockTheOffice(t *testing.T) {
+	o := newOffice(t)
+	const office = "127.0.0.2"
+	spoofer := newRawUA(t, office, o.srv.SIPAddr())
+	// An attacker at its own address can get real nonces, but they are
+	// bound to that address.
+	attacker := newRawUA(t, "127.0.0.3", o.srv.SIPAddr())
+	_, theirs := challengeOf(t, attacker.exchange(attacker.request("REGISTER", "1001", "acme.example", "")))
+	forged := base64.RawURLEncoding.EncodeToString(make([]byte, nonceRawLen))
+	for i := 0; i < 2*authFailLimit; i++ {
+		nonce := forged
+		if i%2 == 1 {
+			nonce = theirs
+		}
+		auth := digestHeader("Authorization", "1001", "acme.example", "guess", nonce, "REGISTER", "sip:acme.example")
+		// No reply is needed by a spoofer; we read it only to check it.
+		if res := spoofer.exchange(spoofer.request("REGISTER", "1001", "acme.example", auth)); res.StatusCode != 401 {
+			t.Fatalf("spoofed REGISTER %d with a nonce not issued to %s: %d, want a fresh 401 challenge", i, office, res.StatusCode)
+		}
+	}
+	phone := newRawUA(t, office, o.srv.SIPAddr())
+	if res := phone.registerWith("1001", "acme.example", "pw-1001-x"); res.StatusCode != 200 {
+		t.Fatalf("the office's phone after the spoofed flood: %d, want 200", res.StatusCode)
+	}
+	if o.srv.guard.blocked(office + ":5060") {
+		t.Fatal("the office's address is blocked")
+	}
+}
+
+// Issue 12, item 2: one spoofed INVITE without credentials used to make
+// deskpbx send its 407 eleven times towards the victim over 32 s. Now
+// it is answered once, statelessly, and no challenge leaves state.
+func TestSpoofedInviteGetsExactlyOneChallenge(t *testing.T) {
+	o := newOffice(t)
+	victim := newRawUA(t, "127.0.0.4", o.srv.SIPAddr())
+	victim.send(victim.request("INVITE", "1001", "acme.example", ""))
+	var got []int
+	// Timer G would have retransmitted at 0.5, 1.5 and 3.5 s: listen
+	// past the third (bounded: a quiet socket ends the wait).
+	for res := victim.recv(5 * time.Second); res != nil; res = victim.recv(4 * time.Second) {
+		got = append(got, res.StatusCode)
+	}
+	if len(got) != 1 || got[0] != 407 {
+		t.Fatalf("answers to one spoofed INVITE: %v, want exactly one 407", got)
+	}
+	// Challenges keep nothing: after many, the replay table is untouched.
+	for i := 0; i < 200; i++ {
+		victim.exchange(victim.request("REGISTER", "1001", "acme.example", ""))
+	}
+	for i, slot := range o.srv.nonces.slots {
+		if slot != (nonceSlot{}) {
+			t.Fatalf("slot %d holds %+v after challenges alone", i, slot)
+		}
+	}
+}
+
+// The replay table is fixed in size: a nonce whose slot a newer nonce
+// has taken is stale, never accepted again.
+func TestNonceTableIsBoundedAndStillRefusesReplays(t *testing.T) {
+	now := time.Now()
+	s := newNonceStore(time.Minute, func() time.Time { return now })
+	if v := s.use(7, "00000001"); v != nonceOK {
+		t.Fatalf("first use: %v", v)
+	}
+	if v := s.use(7, "00000001"); v != nonceStale {
+		t.Fatalf("replayed nc: %v, want stale", v)
+	}
+	if v := s.use(7+nonceSlots, ""); v != nonceOK {
+		t.Fatalf("a newer nonce in the same slot: %v", v)
+	}
+	if v := s.use(7, "00000002"); v != nonceStale {
+		t.Fatalf("the older nonce after its slot was taken: %v, want stale", v)
+	}
+	n := s.issue("127.0.0.1:5060")
+	if _, v := s.authentic(n, "127.0.0.1:6000"); v != nonceOK {
+		t.Fatal("a nonce does not work from another port of its address")
+	}
+	if _, v := s.authentic(n, "127.0.0.2:5060"); v != nonceBad {
+		t.Fatal("a nonce works from another address")
+	}
+}
+
+// Issue 12, item 4: a wrong realm used to get 401 for an existing user
+// and 403 for an unknown one. Now both get the same fresh challenge.
+func TestWrongRealmAnswersAlikeForExistingAndUnknownUsers(t *testing.T) {
+	o := newOffice(t)
+	prober := newRawUA(t, "127.0.0.5", o.srv.SIPAddr())
+	answer := func(user string) string {
+		_, nonce := challengeOf(t, prober.exchange(prober.request("REGISTER", user, "acme.example", "")))
+		auth := digestHeader("Authorization", user, "wrong.example", "whatever-1", nonce, "REGISTER", "sip:acme.example")
+		res := prober.exchange(prober.request("REGISTER", user, "acme.example", auth))
+		realm := ""
+		if res.StatusCode == 401 {
+			realm, _ = challengeOf(t, res)
+		}
+		return res.StartLine() + " realm=" + realm + " headers=" + headerNames(res.Headers())
+	}
+	existing, unknown := answer("1001"), answer("1999")
+	if existing != unknown {
+		t.Fatalf("wrong realm: existing user gets %q, unknown user %q", existing, unknown)
+	}
+	if !strings.HasPrefix(existing, "SIP/2.0 401") {
+		t.Fatalf("wrong realm: %q, want a 401 challenge with the right realm", existing)
+	}
+}
