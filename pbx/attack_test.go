@@ -2,6 +2,7 @@ package pbx
 
 import (
 	"encoding/base64"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -115,4 +116,73 @@ func TestWrongRealmAnswersAlikeForExistingAndUnknownUsers(t *testing.T) {
 	if !strings.HasPrefix(existing, "SIP/2.0 401") {
 		t.Fatalf("wrong realm: %q, want a 401 challenge with the right realm", existing)
 	}
+}
+
+// Issue 12, item 3: the guessing guard used to clear its whole table,
+// blocks included, when a flood of sources filled it. Now a full table
+// forgets unblocked entries only: the blocked guesser stays blocked.
+func TestFloodOfSourcesDoesNotLiftABlock(t *testing.T) {
+	o := newOffice(t)
+	const max = 40 // the flood below stands for 100,000 sources
+	withGuard(o, func(g *authGuard) { g.max = max })
+	guesser := newRawUA(t, "127.0.0.6", o.srv.SIPAddr())
+	for i := 0; i < authFailLimit; i++ {
+		if res := guesser.registerWith("1001", "acme.example", fmt.Sprintf("guess-%d", i)); res.StatusCode != 403 {
+			t.Fatalf("guess %d: %d, want 403", i, res.StatusCode)
+		}
+	}
+	for i := 0; i < 3*max; i++ {
+		flood := newRawUA(t, fmt.Sprintf("127.0.1.%d", 1+i), o.srv.SIPAddr())
+		if res := flood.registerWith("1002", "acme.example", "wrong-one"); res.StatusCode != 403 {
+			t.Fatalf("flood source %d: %d, want 403", i, res.StatusCode)
+		}
+		flood.conn.Close()
+	}
+	if res := guesser.registerWith("1001", "acme.example", "pw-1001-x"); res.StatusCode != 403 {
+		t.Fatalf("the blocked guesser, with the right password, after the flood: %d, want 403", res.StatusCode)
+	}
+	withGuard(o, func(g *authGuard) {
+		if len(g.bySrc) > max {
+			t.Fatalf("%d sources tracked, bound is %d", len(g.bySrc), max)
+		}
+	})
+}
+
+// Issue 12, item 3: a guesser with many addresses stayed under the
+// per-address limit on each. Now an extension that fails too often
+// closes to every address it is not registered from, while its own
+// phone keeps registering.
+func TestGuessingFromManyAddressesClosesTheExtension(t *testing.T) {
+	o := newOffice(t)
+	const limit = 12
+	withGuard(o, func(g *authGuard) { g.extLimit = limit })
+	desk := newRawUA(t, "127.0.0.7", o.srv.SIPAddr())
+	if res := desk.registerWith("1001", "acme.example", "pw-1001-x"); res.StatusCode != 200 {
+		t.Fatalf("the desk phone: %d", res.StatusCode)
+	}
+	for i := 0; i < limit; i++ {
+		bot := newRawUA(t, fmt.Sprintf("127.0.2.%d", 1+i/3), o.srv.SIPAddr()) // 3 guesses an address
+		if res := bot.registerWith("1001", "acme.example", fmt.Sprintf("guess-%d", i)); res.StatusCode != 403 {
+			t.Fatalf("guess %d: %d, want 403", i, res.StatusCode)
+		}
+	}
+	// Even the right password now fails from a new address...
+	fresh := newRawUA(t, "127.0.2.200", o.srv.SIPAddr())
+	if res := fresh.registerWith("1001", "acme.example", "pw-1001-x"); res.StatusCode != 403 {
+		t.Fatalf("the right password from a new address of a closed extension: %d, want 403", res.StatusCode)
+	}
+	// ...but the registered phone renews, and other extensions work.
+	if res := desk.registerWith("1001", "acme.example", "pw-1001-x"); res.StatusCode != 200 {
+		t.Fatalf("the registered phone renewing: %d, want 200", res.StatusCode)
+	}
+	if res := fresh.registerWith("1002", "acme.example", "pw-1002-x"); res.StatusCode != 200 {
+		t.Fatalf("another extension from the same new address: %d, want 200", res.StatusCode)
+	}
+}
+
+// withGuard runs f on the running server's guard under its lock.
+func withGuard(o *office, f func(*authGuard)) {
+	o.srv.guard.mu.Lock()
+	defer o.srv.guard.mu.Unlock()
+	f(o.srv.guard)
 }

@@ -69,8 +69,11 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.Serv
 		return nil
 	}
 	ext, err := s.dir.lookup(ctx, domain, cred.username)
-	ok = err == nil && verifyDigest(&cred, ext, string(req.Method))
-	if err == nil && !ok {
+	// An extension closed by guessing from many addresses still takes
+	// the phones registered to it; anyone else is refused unchecked.
+	closed := err == nil && s.guard.extensionClosed(ext.ID) && !s.registeredFrom(ext.ID, src)
+	ok = err == nil && !closed && verifyDigest(&cred, ext, string(req.Method))
+	if err == nil && !ok && !closed {
 		// The password may have just changed: check the database itself
 		// before refusing (the cache catches up within directoryRefresh).
 		if ext, err = s.dir.reload(ctx, domain, cred.username); err == nil {
@@ -85,8 +88,16 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.Serv
 			return nil
 		}
 		s.log.Info("authentication failed", "user", cred.username, "domain", domain, "source", src, "method", req.Method)
-		if s.guard.failed(src) {
+		var id int64
+		if ext != nil && err == nil {
+			id = ext.ID
+		}
+		srcBlocked, extClosed := s.guard.failed(src, id)
+		if srcBlocked {
 			s.log.Warn("too many failed authentications: source blocked", "source", hostOf(src), "for", authFailWindow)
+		}
+		if extClosed {
+			s.log.Warn("too many failed authentications: extension closed to unregistered addresses", "user", cred.username, "domain", domain, "for", authFailWindow)
 		}
 		refuse()
 		return nil
