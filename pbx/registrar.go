@@ -158,22 +158,24 @@ func (s *Server) respond(tx sip.ServerTransaction, req *sip.Request, code int, r
 	}
 }
 
-// onRegister is the registrar (RFC 3261 §10.3).
-func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
+// onRegister is the registrar (RFC 3261 §10.3). It answers what fails
+// itself; otherwise it returns the 200 OK to send once changes, the
+// bindings to write, are committed.
+func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) (*sip.Response, []store.BindingChange) {
 	ctx := s.ctx
 	to, cseq, callID := req.To(), req.CSeq(), req.CallID()
 	if to == nil || cseq == nil || callID == nil {
 		s.respond(tx, req, 400, "Missing To, CSeq or Call-ID")
-		return
+		return nil, nil
 	}
 	ext := s.authenticate(ctx, req, tx, to.Address.Host)
 	if ext == nil {
-		return
+		return nil, nil
 	}
 	if to.Address.User != ext.Number {
 		// A phone may only register its own address of record.
 		s.respond(tx, req, 403, "Forbidden")
-		return
+		return nil, nil
 	}
 
 	headerExpires := -1
@@ -181,7 +183,7 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		v, err := strconv.ParseUint(strings.TrimSpace(h.Value()), 10, 32)
 		if err != nil {
 			s.respond(tx, req, 400, "Bad Expires")
-			return
+			return nil, nil
 		}
 		headerExpires = int(min(v, 1<<31-1))
 	}
@@ -193,12 +195,12 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		c, ok := h.(*sip.ContactHeader)
 		if !ok {
 			s.respond(tx, req, 400, "Bad Contact")
-			return
+			return nil, nil
 		}
 		if c.Address.Wildcard {
 			if len(contacts) != 1 || headerExpires != 0 {
 				s.respond(tx, req, 400, "Contact * needs Expires: 0 and no other Contact")
-				return
+				return nil, nil
 			}
 			removeAll = true
 			break
@@ -208,7 +210,7 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 			n, err := strconv.ParseUint(v, 10, 32)
 			if err != nil {
 				s.respond(tx, req, 400, "Bad Contact expires")
-				return
+				return nil, nil
 			}
 			expires = int(min(n, 1<<31-1))
 		}
@@ -218,7 +220,7 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		if expires > 0 && time.Duration(expires)*time.Second < s.cfg.MinExpires {
 			s.respond(tx, req, 423, "Interval Too Brief",
 				sip.NewHeader("Min-Expires", strconv.Itoa(int(s.cfg.MinExpires/time.Second))))
-			return
+			return nil, nil
 		}
 		d := min(time.Duration(expires)*time.Second, s.cfg.MaxExpires)
 		ua := ""
@@ -242,23 +244,20 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	}
 
 	var current []store.Binding
+	var changes []store.BindingChange
 	if len(updates) > 0 || removeAll {
 		changed, cur, err := s.location.apply(ext.ID, updates, removeAll, callID.Value(), cseq.SeqNo)
 		switch err {
 		case nil:
 		case errOutOfOrder:
 			s.respond(tx, req, 500, "Out of Order REGISTER")
-			return
+			return nil, nil
 		case errTooManyContacts:
 			s.respond(tx, req, 403, "Too Many Contacts")
-			return
+			return nil, nil
 		}
 		for _, c := range changed {
-			if c.remove {
-				s.writer.Delete(ext.ID, c.binding.Contact)
-			} else {
-				s.writer.Put(c.binding)
-			}
+			changes = append(changes, store.BindingChange{Binding: c.binding, Delete: c.remove})
 		}
 		current = cur
 		if s.log.Enabled(ctx, slog.LevelDebug) {
@@ -280,7 +279,5 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		res.AppendHeader(&sip.ContactHeader{Address: u, Params: params})
 	}
 	res.AppendHeader(sip.NewHeader("Date", now.UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT")))
-	if err := tx.Respond(res); err != nil {
-		s.log.Debug("respond to REGISTER", "err", err)
-	}
+	return res, changes
 }

@@ -92,7 +92,7 @@ type Server struct {
 	writer       *store.BindingWriter
 	calls        *callTable
 	features     map[string]Feature
-	registerJobs chan registerJob
+	registerJobs registerQueue
 	seating      Seating
 
 	ports *media.PortAllocator
