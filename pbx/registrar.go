@@ -108,6 +108,9 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.Serv
 	}
 	switch s.nonces.use(serial, nc) {
 	case nonceOK:
+		if req.Transport() == "TCP" {
+			s.keepTCP(src)
+		}
 		return ext
 	case nonceStale:
 		sendChallenge(true)

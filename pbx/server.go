@@ -227,7 +227,7 @@ func (s *Server) listen() error {
 			}
 			return fmt.Errorf("sip tcp listen: %w", err)
 		}
-		s.udp, s.tcp = udp, tcp
+		s.udp, s.tcp = udp, guardTCP(tcp)
 		s.listenAddr = net.JoinHostPort(host, real)
 		break
 	}
