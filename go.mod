@@ -25,3 +25,5 @@ require (
 	golang.org/x/sync v0.16.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 )
+
+replace github.com/emiago/sipgo => ./third_party/sipgo

@@ -186,3 +186,26 @@ func withGuard(o *office, f func(*authGuard)) {
 	defer o.srv.guard.mu.Unlock()
 	f(o.srv.guard)
 }
+
+// Issue 12, item 16: an OPTIONS with a raw NUL byte in its Request-URI
+// was answered 200 OK. Now it is refused as malformed (or dropped).
+func TestRequestURIWithANULByteIsNotAccepted(t *testing.T) {
+	o := newOffice(t)
+	probe := newRawUA(t, "127.0.0.12", o.srv.SIPAddr())
+	for _, uri := range []string{"sip:1001\x00@acme.example", "sip:1001@acme.example\x00.evil", "sip:1001@acme.example;x=\x01"} {
+		msg := fmt.Sprintf("OPTIONS %s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK-nul-%d\r\nMax-Forwards: 70\r\n"+
+			"From: <sip:probe@acme.example>;tag=n\r\nTo: <sip:1001@acme.example>\r\nCall-ID: nul-%d\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+			uri, probe.addr(), rawSeq.Add(1), rawSeq.Add(1))
+		probe.send(msg)
+		if res := probe.recv(2 * time.Second); res != nil && res.StatusCode != 400 {
+			t.Errorf("OPTIONS %q: %d, want 400 or no answer", uri, res.StatusCode)
+		}
+	}
+	// The same with the byte %-escaped is a valid URI (RFC 4475 escnull).
+	ok := fmt.Sprintf("OPTIONS sip:1001%%00@acme.example SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK-nul-%d\r\nMax-Forwards: 70\r\n"+
+		"From: <sip:probe@acme.example>;tag=n\r\nTo: <sip:1001@acme.example>\r\nCall-ID: nul-%d\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+		probe.addr(), rawSeq.Add(1), rawSeq.Add(1))
+	if res := probe.exchange(ok); res.StatusCode != 200 {
+		t.Errorf("OPTIONS with an escaped NUL: %d, want 200", res.StatusCode)
+	}
+}
