@@ -60,24 +60,23 @@ func ValidPassword(pw string) error {
 	if len(pw) > 128 {
 		return Errorf(EINVALID, "password is longer than 128 characters")
 	}
-	digits := true
-	distinct := map[rune]bool{}
+	digits, same := true, true
 	for _, c := range pw {
 		if c < 0x20 || c == 0x7f {
 			return Errorf(EINVALID, "password contains a control character")
 		}
 		digits = digits && c >= '0' && c <= '9'
-		distinct[unicode.ToLower(c)] = true
+		same = same && c == rune(pw[0])
 	}
-	// The rule for every way in (CLI, CSV import, admin page, API): SIP
-	// digest can be brute-forced offline from one captured REGISTER, and
-	// these fall first. The admin page asks more of a typed password
-	// (StrongSIPPassword).
+	// This rule holds for every way a SIP password comes in (CLI, CSV
+	// import, admin page, API): digest can be brute-forced offline from one
+	// captured REGISTER, and these fall first. The admin page asks more of
+	// a typed password (StrongSIPPassword).
 	switch {
 	case digits && len(pw) < 10:
 		return Errorf(EINVALID, "password is digits only and shorter than 10; choose a less guessable one")
-	case len(distinct) < 5:
-		return Errorf(EINVALID, "password uses fewer than 5 different characters; choose a less guessable one")
+	case same:
+		return Errorf(EINVALID, "password is one repeated character; choose a less guessable one")
 	case slices.Contains(commonWords, strings.ToLower(pw)):
 		return Errorf(EINVALID, "password is one of the first words attackers try")
 	}
