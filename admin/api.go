@@ -19,7 +19,7 @@ import (
 // never looks at cookies: a browser cannot be tricked into sending a
 // bearer token, so there is nothing for CSRF to forge.
 func (s *Server) apiRoutes(r chi.Router) {
-	r.Use(s.requireToken)
+	r.Use(s.requireToken, auditAs)
 	r.Get("/me", s.apiMe)
 	r.Get("/tenants", s.apiTenants)
 	r.Post("/tenants", s.apiTenantCreate)

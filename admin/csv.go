@@ -40,6 +40,9 @@ func (s *Server) importCSV(ctx context.Context, a *store.Admin, in io.Reader) (i
 			return 0, invalid{"file": fmt.Sprintf("Line %d: %v; nothing was imported", lines[i], err)}
 		}
 	}
+	for i := range rows {
+		rows[i].Line = lines[i]
+	}
 	if err := s.db.ImportExtensions(ctx, rows); err != nil {
 		var re *store.RowError
 		if errors.As(err, &re) && re.Row >= 0 && re.Row < len(lines) && store.ErrorCode(re.Err) != store.EINTERNAL {
@@ -48,11 +51,6 @@ func (s *Server) importCSV(ctx context.Context, a *store.Admin, in io.Reader) (i
 		return 0, err
 	}
 	s.log.Info("extensions imported", "admin", a.Username, "count", len(rows))
-	for i, row := range rows {
-		if t := domains[strings.ToLower(strings.TrimSpace(row.Domain))]; t != nil {
-			s.record(ctx, a, t.ID, "extension added", fmt.Sprintf("%s@%s (CSV import, line %d)", strings.TrimSpace(row.Number), t.Domain, lines[i]))
-		}
-	}
 	return len(rows), nil
 }
 

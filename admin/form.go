@@ -66,6 +66,20 @@ func (f *form) apply(err error) bool {
 	return false
 }
 
+// fieldError puts a store refusal (EINVALID or ECONFLICT) beside the
+// field it names, or fallback when it names none; other errors pass.
+func fieldError(err error, fallback string) error {
+	var se *store.Error
+	if !errors.As(err, &se) || se.Code != store.EINVALID && se.Code != store.ECONFLICT {
+		return err
+	}
+	field := se.Field
+	if field == "" {
+		field = fallback
+	}
+	return invalid{field: upperFirst(se.Message)}
+}
+
 // invalid is bad input, by field name ("" for the input as a whole).
 type invalid map[string]string
 

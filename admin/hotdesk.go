@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -127,19 +126,6 @@ func orDefault(s, def string) string {
 	return s
 }
 
-// hotdeskFieldOf says which form field a store refusal is about.
-func hotdeskFieldOf(msg string) string {
-	switch {
-	case strings.HasPrefix(msg, "hot-desk password"):
-		return "pin"
-	case strings.HasPrefix(msg, "description"):
-		return "description"
-	case strings.HasPrefix(msg, "dial string"), strings.HasPrefix(msg, "no extension"):
-		return "dial_override"
-	}
-	return "hotdesk_id"
-}
-
 func (s *Server) createHotdesk(ctx context.Context, a *store.Admin, in hotdeskInput) (*store.HotdeskEntry, error) {
 	if in.ExtensionID == 0 {
 		return nil, invalid{"extension": "Choose the extension"}
@@ -180,17 +166,10 @@ func (s *Server) createHotdesk(ctx context.Context, a *store.Admin, in hotdeskIn
 // says only "already in use": which tenant holds the ID is not the
 // admin's to know.
 func hotdeskStoreError(err error) error {
-	var se *store.Error
-	if !errors.As(err, &se) {
-		return err
-	}
-	switch se.Code {
-	case store.ECONFLICT:
+	if store.ErrorCode(err) == store.ECONFLICT && store.FieldOf(err) == "hotdesk_id" {
 		return invalid{"hotdesk_id": "This hot-desk ID is already in use; choose another"}
-	case store.EINVALID:
-		return invalid{hotdeskFieldOf(se.Message): upperFirst(se.Message)}
 	}
-	return err
+	return fieldError(err, "hotdesk_id")
 }
 
 type hotdeskChange struct {

@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"errors"
 	"sort"
 	"strings"
 	"time"
@@ -87,14 +86,12 @@ func (s *Server) createTenant(ctx context.Context, a *store.Admin, in tenantInpu
 	if store.ErrorCode(err) == store.ECONFLICT {
 		return nil, invalid{"domain": "A tenant " + in.Domain + " already exists"}
 	}
-	if err == nil {
-		s.record(ctx, a, t.ID, "tenant added", t.Domain)
-	}
 	return t, err
 }
 
-// record puts an admin's change in the audit log once it is committed.
-// Secrets are never written: only that they changed.
+// record puts an event that changes nothing in the database (a call hung
+// up) in the audit log. Changes to the database are audited by store, in
+// their own transaction (see store.WithActor).
 func (s *Server) record(ctx context.Context, a *store.Admin, tenantID int64, what, detail string) {
 	err := s.db.RecordAudit(context.WithoutCancel(ctx), store.AuditEntry{
 		TenantID: tenantID, Actor: actor(a), Action: "admin-change", Outcome: what, Detail: detail})
@@ -150,28 +147,11 @@ func (s *Server) updateTenant(ctx context.Context, a *store.Admin, id int64, ch 
 	}
 	if hs.CompanyPIN != nil || hs.Login != nil || hs.Logout != nil || hs.AutologoutAt != nil || hs.AutologoutAfter != nil {
 		if _, err := s.db.SetTenantHotdesk(ctx, t.Domain, hs, actor(a)); err != nil {
-			var se *store.Error
-			if errors.As(err, &se) && se.Code == store.EINVALID {
-				field := ""
-				switch {
-				case strings.HasPrefix(se.Message, "company"):
-					field = "company_pin"
-				case strings.HasPrefix(se.Message, "auto-logout time"):
-					field = "autologout_at"
-				case strings.HasPrefix(se.Message, "auto-logout after"):
-					field = "autologout_after"
-				}
-				return nil, invalid{field: upperFirst(se.Message)}
-			}
-			return nil, err
+			return nil, fieldError(err, "")
 		}
 	}
 	if ch.Default && !t.Default {
-		t2, err := s.db.UpdateTenant(ctx, id, store.TenantUpdate{MakeDefault: true})
-		if err == nil {
-			s.record(ctx, a, id, "default tenant", t.Domain+" is now the default tenant")
-		}
-		return t2, err
+		return s.db.UpdateTenant(ctx, id, store.TenantUpdate{MakeDefault: true})
 	}
 	return s.db.TenantByID(ctx, id)
 }
@@ -183,14 +163,7 @@ func (s *Server) deleteTenant(ctx context.Context, a *store.Admin, id int64) err
 	if !a.System() {
 		return store.Errorf(EFORBIDDEN, "only a system admin can delete a tenant")
 	}
-	t, _ := s.db.TenantByID(ctx, id)
-	if err := s.db.DeleteTenant(ctx, id); err != nil {
-		return err
-	}
-	if t != nil {
-		s.record(ctx, a, 0, "tenant deleted", t.Domain+", with its extensions")
-	}
-	return nil
+	return s.db.DeleteTenant(ctx, id)
 }
 
 type extensionInput struct {
@@ -244,9 +217,6 @@ func (s *Server) createExtension(ctx context.Context, a *store.Admin, in extensi
 	if store.ErrorCode(err) == store.ECONFLICT {
 		return nil, invalid{"number": "Extension " + strings.TrimSpace(in.Number) + " already exists"}
 	}
-	if err == nil {
-		s.record(ctx, a, e.TenantID, "extension added", e.AOR())
-	}
 	return e, err
 }
 
@@ -276,35 +246,14 @@ func (s *Server) updateExtension(ctx context.Context, a *store.Admin, id int64, 
 	if err := bad.err(); err != nil {
 		return nil, err
 	}
-	e2, err := s.db.UpdateExtension(ctx, id, store.ExtensionUpdate{Name: ch.Name, Password: ch.Password, PIN: ch.PIN, ClearPIN: ch.ClearPIN})
-	if err == nil {
-		var changed []string
-		if ch.Name != nil && *ch.Name != e.DisplayName {
-			changed = append(changed, "name")
-		}
-		if ch.Password != "" {
-			changed = append(changed, "SIP password")
-		}
-		if ch.PIN != "" || ch.ClearPIN {
-			changed = append(changed, "voicemail PIN")
-		}
-		if len(changed) > 0 {
-			s.record(ctx, a, e.TenantID, "extension changed", e.AOR()+": "+strings.Join(changed, ", "))
-		}
-	}
-	return e2, err
+	return s.db.UpdateExtension(ctx, id, store.ExtensionUpdate{Name: ch.Name, Password: ch.Password, PIN: ch.PIN, ClearPIN: ch.ClearPIN})
 }
 
 func (s *Server) deleteExtension(ctx context.Context, a *store.Admin, id int64) error {
-	e, err := s.extensionFor(ctx, a, id)
-	if err != nil {
+	if _, err := s.extensionFor(ctx, a, id); err != nil {
 		return err
 	}
-	if err := s.db.DeleteExtension(ctx, id); err != nil {
-		return err
-	}
-	s.record(ctx, a, e.TenantID, "extension deleted", e.AOR())
-	return nil
+	return s.db.DeleteExtension(ctx, id)
 }
 
 // registration is one live binding, labelled with its extension.
@@ -416,7 +365,6 @@ func (s *Server) createAdmin(ctx context.Context, a *store.Admin, in adminInput)
 	}
 	if err == nil {
 		s.log.Info("admin account created", "by", a.Username, "user", na.Username, "role", na.Role(), "tenant", na.Domain)
-		s.record(ctx, a, na.TenantID, "admin added", na.Username+" ("+na.Role()+")")
 	}
 	return na, err
 }
@@ -444,6 +392,5 @@ func (s *Server) deleteAdmin(ctx context.Context, a *store.Admin, id int64) erro
 		return err
 	}
 	s.log.Info("admin account deleted", "by", a.Username, "user", other.Username)
-	s.record(ctx, a, other.TenantID, "admin deleted", other.Username)
 	return nil
 }

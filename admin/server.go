@@ -157,7 +157,7 @@ func (s *Server) routes() http.Handler {
 		r.Get("/login", s.loginPage)
 		r.Post("/login", s.login)
 		r.Group(func(r chi.Router) {
-			r.Use(s.requireSession)
+			r.Use(s.requireSession, auditAs)
 			r.Post("/logout", s.logout)
 			r.Get("/", s.dashboard)
 			r.Get("/events", s.events)
@@ -208,6 +208,18 @@ func (s *Server) routes() http.Handler {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 	})
 	return r
+}
+
+// auditAs names the logged-in admin as the actor of every change the
+// request makes, so store writes each change's audit row in the change's
+// own transaction.
+func auditAs(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if me := whoFrom(r.Context()); me != nil {
+			r = r.WithContext(store.WithActor(r.Context(), actor(me.admin)))
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // securityHeaders keeps the page from running anything but its own

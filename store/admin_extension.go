@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"strings"
 )
 
@@ -14,14 +16,14 @@ func StrongSIPPassword(number, domain, pw string) error {
 		return err
 	}
 	if len(pw) < 8 {
-		return Errorf(EINVALID, "password is shorter than 8 characters")
+		return invalidf("password", "password is shorter than 8 characters")
 	}
 	lower := strings.ToLower(pw)
 	if number != "" && strings.Contains(lower, number) {
-		return Errorf(EINVALID, "password contains the extension number")
+		return invalidf("password", "password contains the extension number")
 	}
 	if label, _, _ := strings.Cut(domain, "."); len(label) >= 4 && strings.Contains(lower, label) {
-		return Errorf(EINVALID, "password contains the tenant's domain name")
+		return invalidf("password", "password contains the tenant's domain name")
 	}
 	return commonPassword(pw)
 }
@@ -32,7 +34,7 @@ func CheckVoicemailPIN(number, pin string) error {
 		return err
 	}
 	if pin == number {
-		return Errorf(EINVALID, "PIN may not be the extension number")
+		return invalidf("pin", "PIN may not be the extension number")
 	}
 	return nil
 }
@@ -88,6 +90,21 @@ func (db *DB) UpdateExtension(ctx context.Context, id int64, u ExtensionUpdate) 
 			return nil, err
 		}
 	}
+	var changed []string
+	if u.Name != nil && strings.TrimSpace(*u.Name) != e.DisplayName {
+		changed = append(changed, "name")
+	}
+	if u.Password != "" {
+		changed = append(changed, "SIP password")
+	}
+	if u.PIN != "" || u.ClearPIN {
+		changed = append(changed, "voicemail PIN")
+	}
+	if len(changed) > 0 {
+		if err := db.auditChange(ctx, tx, e.TenantID, "extension changed", e.AOR()+": "+strings.Join(changed, ", ")); err != nil {
+			return nil, err
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
@@ -96,14 +113,26 @@ func (db *DB) UpdateExtension(ctx context.Context, id int64, u ExtensionUpdate) 
 
 // DeleteExtension removes an extension and its registrations.
 func (db *DB) DeleteExtension(ctx context.Context, id int64) error {
-	res, err := db.sql.ExecContext(ctx, `DELETE FROM extensions WHERE id = ?`, id)
+	tx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	defer tx.Rollback()
+	e, err := scanExtension(tx.QueryRowContext(ctx, `SELECT `+extensionCols+`
+		FROM extensions e JOIN tenants t ON t.id = e.tenant_id WHERE e.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
 		return Errorf(ENOTFOUND, "no such extension")
 	}
-	return nil
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM extensions WHERE id = ?`, id); err != nil {
+		return err
+	}
+	if err := db.auditChange(ctx, tx, e.TenantID, "extension deleted", e.AOR()); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // ExtensionsByID returns the extensions with the given row IDs, for

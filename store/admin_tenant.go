@@ -31,7 +31,7 @@ func (db *DB) UpdateTenant(ctx context.Context, id int64, u TenantUpdate) (*Tena
 	var pin sql.NullString
 	if u.CompanyPIN != nil && *u.CompanyPIN != "" {
 		if err := ValidPIN(*u.CompanyPIN); err != nil {
-			return nil, Errorf(EINVALID, "company %s", err.Error())
+			return nil, invalidf("company_pin", "company %s", err.Error())
 		}
 		pin = sql.NullString{String: HashPIN(*u.CompanyPIN), Valid: true}
 	}
@@ -40,7 +40,8 @@ func (db *DB) UpdateTenant(ctx context.Context, id int64, u TenantUpdate) (*Tena
 		return nil, err
 	}
 	defer tx.Rollback()
-	if _, err := scanTenant(tx.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM tenants WHERE id = ?`, id)); errors.Is(err, sql.ErrNoRows) {
+	was, err := scanTenant(tx.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM tenants WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, Errorf(ENOTFOUND, "no such tenant")
 	} else if err != nil {
 		return nil, err
@@ -61,6 +62,11 @@ func (db *DB) UpdateTenant(ctx context.Context, id int64, u TenantUpdate) (*Tena
 	t, err := scanTenant(tx.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM tenants WHERE id = ?`, id))
 	if err != nil {
 		return nil, err
+	}
+	if u.MakeDefault && !was.Default {
+		if err := db.auditChange(ctx, tx, id, "default tenant", t.Domain+" is now the default tenant"); err != nil {
+			return nil, err
+		}
 	}
 	return t, tx.Commit()
 }
@@ -92,6 +98,9 @@ func (db *DB) DeleteTenant(ctx context.Context, id int64) error {
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM tenants WHERE id = ?`, id); err != nil {
+		return err
+	}
+	if err := db.auditChange(ctx, tx, 0, "tenant deleted", t.Domain+", with its extensions"); err != nil {
 		return err
 	}
 	return tx.Commit()

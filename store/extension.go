@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -31,6 +32,9 @@ type NewExtension struct {
 	Password string
 	PIN      string // optional voicemail PIN
 	Name     string // optional display name
+	// Line is the line of the CSV file the extension came from, which
+	// the audit log names; 0 when it did not come from a file.
+	Line int
 }
 
 const extensionCols = `e.id, e.tenant_id, t.domain, e.number, e.display_name, e.ha1_md5, e.ha1_sha256, coalesce(e.pin_hash, ''), e.created_at`
@@ -60,7 +64,7 @@ func (n NewExtension) check() (NewExtension, error) {
 			return n, err
 		}
 		if n.PIN == n.Number {
-			return n, Errorf(EINVALID, "PIN may not be the extension number")
+			return n, invalidf("pin", "PIN may not be the extension number")
 		}
 	}
 	name, err := CleanDisplayName(n.Name)
@@ -94,12 +98,19 @@ func (db *DB) insertExtension(ctx context.Context, q execQuerier, n NewExtension
 		tenantID, n.Number, HA1MD5(n.Number, n.Domain, n.Password), HA1SHA256(n.Number, n.Domain, n.Password),
 		pin, n.Name, db.now())
 	if isUniqueViolation(err) {
-		return 0, Errorf(ECONFLICT, "extension %s@%s already exists", n.Number, n.Domain)
+		return 0, FieldErrorf("number", ECONFLICT, "extension %s@%s already exists", n.Number, n.Domain)
 	}
 	if isConstraintViolation(err) {
 		return 0, Errorf(EINVALID, "extension %s@%s is not valid", n.Number, n.Domain)
 	}
 	if err != nil {
+		return 0, err
+	}
+	detail := n.Number + "@" + n.Domain
+	if n.Line > 0 {
+		detail += fmt.Sprintf(" (CSV import, line %d)", n.Line)
+	}
+	if err := db.auditChange(ctx, q, tenantID, "extension added", detail); err != nil {
 		return 0, err
 	}
 	return res.LastInsertId()
@@ -111,7 +122,11 @@ func (db *DB) CreateExtension(ctx context.Context, n NewExtension) (*Extension, 
 	if err != nil {
 		return nil, err
 	}
-	id, err := db.insertExtension(ctx, db.sql, n)
+	var id int64
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		id, err = db.insertExtension(ctx, tx, n)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}

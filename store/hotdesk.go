@@ -69,22 +69,6 @@ const (
 	SeatedByAdmin = "admin"
 )
 
-// AuditEntry is one line of the hot-desk history. It never holds a PIN.
-type AuditEntry struct {
-	ID           int64
-	At           time.Time
-	TenantID     int64 // the person's tenant, else the seat's; 0 when neither is known
-	SeatTenantID int64
-	Actor        string // seat AOR, admin name or "system"
-	Action       string
-	Person       string // AOR of whoever the entry is about
-	Seat         string // AOR of the phone
-	Source       string
-	IDTried      string
-	Outcome      string
-	Detail       string
-}
-
 // HotdeskSettings changes a tenant's hot-desk settings; nil fields are
 // left as they are.
 type HotdeskSettings struct {
@@ -98,18 +82,18 @@ type HotdeskSettings struct {
 // (the PIN is), but a short one is too easily hit by accident.
 func ValidHotdeskID(id string) error {
 	if id == "" {
-		return Errorf(EINVALID, "hot-desk ID is empty")
+		return invalidf("hotdesk_id", "hot-desk ID is empty")
 	}
 	for _, c := range id {
 		if c < '0' || c > '9' {
-			return Errorf(EINVALID, "hot-desk ID %q must be digits only", id)
+			return invalidf("hotdesk_id", "hot-desk ID %q must be digits only", id)
 		}
 	}
 	if len(id) < 4 {
-		return Errorf(EINVALID, "hot-desk ID %s is shorter than 4 digits", id)
+		return invalidf("hotdesk_id", "hot-desk ID %s is shorter than 4 digits", id)
 	}
 	if len(id) > 15 {
-		return Errorf(EINVALID, "hot-desk ID is longer than 15 digits")
+		return invalidf("hotdesk_id", "hot-desk ID is longer than 15 digits")
 	}
 	return nil
 }
@@ -119,13 +103,13 @@ func ValidHotdeskID(id string) error {
 // number and their hot-desk ID.
 func ValidHotdeskPIN(pin, number, hotdeskID string) error {
 	if err := ValidPIN(pin); err != nil {
-		return Errorf(EINVALID, "hot-desk password: %s", err.Error())
+		return invalidf("pin", "hot-desk password: %s", err.Error())
 	}
 	if pin == number {
-		return Errorf(EINVALID, "hot-desk password may not be the extension number")
+		return invalidf("pin", "hot-desk password may not be the extension number")
 	}
 	if pin == hotdeskID {
-		return Errorf(EINVALID, "hot-desk password may not be the hot-desk ID")
+		return invalidf("pin", "hot-desk password may not be the hot-desk ID")
 	}
 	return nil
 }
@@ -134,7 +118,7 @@ func ValidHotdeskPIN(pin, number, hotdeskID string) error {
 func ParseAutologoutAt(s string) (hour, minute int, err error) {
 	t, perr := time.Parse("15:04", s)
 	if perr != nil || len(s) != 5 {
-		return 0, 0, Errorf(EINVALID, "auto-logout time %q is not HH:MM (00:00 to 23:59)", s)
+		return 0, 0, invalidf("autologout_at", "auto-logout time %q is not HH:MM (00:00 to 23:59)", s)
 	}
 	return t.Hour(), t.Minute(), nil
 }
@@ -142,14 +126,14 @@ func ParseAutologoutAt(s string) (hour, minute int, err error) {
 func cleanDescription(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if !utf8.ValidString(s) {
-		return "", Errorf(EINVALID, "description is not valid UTF-8")
+		return "", invalidf("description", "description is not valid UTF-8")
 	}
 	if utf8.RuneCountInString(s) > 200 {
-		return "", Errorf(EINVALID, "description is longer than 200 characters")
+		return "", invalidf("description", "description is longer than 200 characters")
 	}
 	for _, r := range s {
 		if unicode.IsControl(r) {
-			return "", Errorf(EINVALID, "description may not contain control characters")
+			return "", invalidf("description", "description may not contain control characters")
 		}
 	}
 	return s, nil
@@ -298,14 +282,14 @@ func (db *DB) CreateHotdeskEntry(ctx context.Context, n NewHotdeskEntry, actor s
 			return err
 		}
 		if has > 0 {
-			return Errorf(ECONFLICT, "extension %s already has a hot-desk ID", person.AOR())
+			return FieldErrorf("extension", ECONFLICT, "extension %s already has a hot-desk ID", person.AOR())
 		}
 		// The secret that will actually be asked for must not be the ID.
 		switch {
 		case companyPIN != "" && CheckPIN(companyPIN, n.HotdeskID):
-			return Errorf(EINVALID, "hot-desk ID may not be the company PIN of %s", person.Domain)
+			return invalidf("hotdesk_id", "hot-desk ID may not be the company PIN of %s", person.Domain)
 		case companyPIN == "" && n.PIN == "" && person.PINHash != "" && CheckPIN(person.PINHash, n.HotdeskID):
-			return Errorf(EINVALID, "hot-desk ID may not be the voicemail PIN of %s; give it its own password", person.AOR())
+			return invalidf("hotdesk_id", "hot-desk ID may not be the voicemail PIN of %s; give it its own password", person.AOR())
 		}
 		var pin sql.NullString
 		if n.PIN != "" {
@@ -314,10 +298,10 @@ func (db *DB) CreateHotdeskEntry(ctx context.Context, n NewHotdeskEntry, actor s
 		_, err = tx.tx.ExecContext(ctx, `INSERT INTO hotdesk_entries (extension_id, hotdesk_id, pin_hash, description, created_at)
 			VALUES (?, ?, ?, ?, ?)`, person.ID, n.HotdeskID, pin, desc, db.now())
 		if isUniqueViolation(err) {
-			return Errorf(ECONFLICT, "hot-desk ID %s is already in use", n.HotdeskID)
+			return FieldErrorf("hotdesk_id", ECONFLICT, "hot-desk ID %s is already in use", n.HotdeskID)
 		}
 		if isConstraintViolation(err) {
-			return Errorf(EINVALID, "hot-desk ID %s is not valid", n.HotdeskID)
+			return invalidf("hotdesk_id", "hot-desk ID %s is not valid", n.HotdeskID)
 		}
 		if err != nil {
 			return err
@@ -375,7 +359,7 @@ func (db *DB) SetHotdeskDialString(ctx context.Context, hotdeskID, aor, actor st
 		if aor != "" {
 			number, domain, ok := strings.Cut(aor, "@")
 			if !ok || ValidNumber(number) != nil || ValidDomain(domain) != nil {
-				return Errorf(EINVALID, "dial string %q is not NUMBER@DOMAIN", aor)
+				return invalidf("dial_override", "dial string %q is not NUMBER@DOMAIN", aor)
 			}
 			err := tx.tx.QueryRowContext(ctx, `SELECT e.id FROM extensions e JOIN tenants t ON t.id = e.tenant_id
 				WHERE t.domain = ? AND e.number = ?`, domain, number).Scan(&target.Int64)
@@ -426,7 +410,7 @@ func (db *DB) SetTenantHotdesk(ctx context.Context, domain string, s HotdeskSett
 			changes = append(changes, "company PIN removed")
 		} else {
 			if err := ValidPIN(*s.CompanyPIN); err != nil {
-				return nil, Errorf(EINVALID, "company %s", err.Error())
+				return nil, invalidf("company_pin", "company %s", err.Error())
 			}
 			sets, args = append(sets, "company_pin = ?"), append(args, HashPIN(*s.CompanyPIN))
 			changes = append(changes, "company PIN set")
@@ -459,7 +443,7 @@ func (db *DB) SetTenantHotdesk(ctx context.Context, domain string, s HotdeskSett
 			sets = append(sets, "autologout_after = NULL")
 			changes = append(changes, "auto-logout after a time off")
 		case d < time.Minute || d%time.Second != 0:
-			return nil, Errorf(EINVALID, "auto-logout after %v: give whole seconds, at least 1m", d)
+			return nil, invalidf("autologout_after", "auto-logout after %v: give whole seconds, at least 1m", d)
 		default:
 			sets, args = append(sets, "autologout_after = ?"), append(args, int64(d/time.Second))
 			changes = append(changes, "auto-logout after "+d.String())
@@ -487,7 +471,7 @@ func (db *DB) SetTenantHotdesk(ctx context.Context, domain string, s HotdeskSett
 				return err
 			}
 			if n > 0 {
-				return Errorf(EINVALID, "company PIN may not be an extension number or hot-desk ID of %s", domain)
+				return invalidf("company_pin", "company PIN may not be an extension number or hot-desk ID of %s", domain)
 			}
 		}
 		if _, err := tx.tx.ExecContext(ctx, `UPDATE tenants SET `+strings.Join(sets, ", ")+` WHERE id = ?`, append(args, t.ID)...); err != nil {
@@ -583,34 +567,6 @@ func hotdeskSessions(ctx context.Context, q queryer, tenantID int64) ([]*Hotdesk
 // tenantID (every session when it is 0), oldest first.
 func (db *DB) HotdeskSessions(ctx context.Context, tenantID int64) ([]*HotdeskSession, error) {
 	return hotdeskSessions(ctx, db.sql, tenantID)
-}
-
-// HotdeskAudit returns the newest limit audit entries about tenantID's
-// people or phones (every tenant when it is 0), newest first.
-func (db *DB) HotdeskAudit(ctx context.Context, tenantID int64, limit int) ([]AuditEntry, error) {
-	if limit <= 0 {
-		limit = 100
-	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT id, at, coalesce(tenant_id, 0), coalesce(seat_tenant_id, 0), actor, action,
-		person, seat, source, id_tried, outcome, detail
-		FROM hotdesk_audit WHERE ? = 0 OR tenant_id = ? OR seat_tenant_id = ? ORDER BY id DESC LIMIT ?`,
-		tenantID, tenantID, tenantID, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []AuditEntry
-	for rows.Next() {
-		var a AuditEntry
-		var at int64
-		if err := rows.Scan(&a.ID, &at, &a.TenantID, &a.SeatTenantID, &a.Actor, &a.Action, &a.Person, &a.Seat,
-			&a.Source, &a.IDTried, &a.Outcome, &a.Detail); err != nil {
-			return nil, err
-		}
-		a.At = time.UnixMilli(at)
-		out = append(out, a)
-	}
-	return out, rows.Err()
 }
 
 // PruneHotdeskLockout forgets failures older than window and lockouts

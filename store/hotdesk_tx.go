@@ -134,21 +134,9 @@ func (tx *HotdeskTx) affected(q string, args ...any) (bool, error) {
 	return n > 0, err
 }
 
-// Audit appends a to the hot-desk history.
+// Audit appends a to the audit log.
 func (tx *HotdeskTx) Audit(a AuditEntry) error {
-	_, err := tx.tx.ExecContext(tx.ctx, `INSERT INTO hotdesk_audit
-		(at, tenant_id, seat_tenant_id, actor, action, person, seat, source, id_tried, outcome, detail)
-		VALUES (?, nullif(?, 0), nullif(?, 0), ?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.At.UnixMilli(), a.TenantID, a.SeatTenantID, a.Actor, a.Action, a.Person, a.Seat, a.Source,
-		truncate(a.IDTried, 16), a.Outcome, a.Detail)
-	return err
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
+	return insertAudit(tx.ctx, tx.tx, a)
 }
 
 // LockedUntil returns when the lockout of key ends; the zero time if it

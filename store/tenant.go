@@ -49,7 +49,7 @@ func (db *DB) CreateTenant(ctx context.Context, domain, companyPIN string, makeD
 	var pinHash sql.NullString
 	if companyPIN != "" {
 		if err := ValidPIN(companyPIN); err != nil {
-			return nil, Errorf(EINVALID, "company %s", err.Error())
+			return nil, invalidf("company_pin", "company %s", err.Error())
 		}
 		pinHash = sql.NullString{String: HashPIN(companyPIN), Valid: true}
 	}
@@ -73,7 +73,7 @@ func (db *DB) CreateTenant(ctx context.Context, domain, companyPIN string, makeD
 	res, err := tx.ExecContext(ctx, `INSERT INTO tenants (domain, is_default, company_pin, created_at) VALUES (?, ?, ?, ?)`,
 		domain, makeDefault, pinHash, db.now())
 	if isUniqueViolation(err) {
-		return nil, Errorf(ECONFLICT, "tenant %s already exists", domain)
+		return nil, FieldErrorf("domain", ECONFLICT, "tenant %s already exists", domain)
 	}
 	if err != nil {
 		return nil, err
@@ -81,6 +81,9 @@ func (db *DB) CreateTenant(ctx context.Context, domain, companyPIN string, makeD
 	id, _ := res.LastInsertId()
 	t, err := scanTenant(tx.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM tenants WHERE id = ?`, id))
 	if err != nil {
+		return nil, err
+	}
+	if err := db.auditChange(ctx, tx, t.ID, "tenant added", t.Domain); err != nil {
 		return nil, err
 	}
 	return t, tx.Commit()
