@@ -330,7 +330,7 @@ func (s *Server) toAPIExtension(e *store.Extension, registered map[int64]int) ap
 
 func (s *Server) registeredCounts() map[int64]int {
 	out := map[int64]int{}
-	for _, b := range s.pbx.Location().All() {
+	for _, b := range s.pbx.Bindings() {
 		out[b.ExtensionID]++
 	}
 	return out

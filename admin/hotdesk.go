@@ -17,13 +17,18 @@ import (
 	"deskpbx/store"
 )
 
-// HotDesk is what the admin page asks of the hot-desk service beyond the
-// database: the session changes it makes with its own rules and audit
-// rows. *hotdesk.Service is one.
+// HotDesk is the hot-desk service, the one owner of every hot-desk
+// write: the admin page reads hot-desk state from the database but
+// changes it only through here. *hotdesk.Service is one.
 type HotDesk interface {
+	CreateEntry(ctx context.Context, n store.NewHotdeskEntry, actor string) (*store.HotdeskEntry, error)
+	UpdateEntry(ctx context.Context, id string, u store.HotdeskEntryUpdate, actor string) (*store.HotdeskEntry, error)
+	DeleteEntry(ctx context.Context, id, actor string) error
+	SetTenantSettings(ctx context.Context, domain string, hs store.HotdeskSettings, actor string) (*store.Tenant, error)
 	ForceLogout(ctx context.Context, id, actor string) (*store.HotdeskSession, error)
 	ForceLogoutAll(ctx context.Context, tenantID int64, actor string) (int, error)
 	Unlock(ctx context.Context, id, actor string) (bool, error)
+	UnlockSeat(ctx context.Context, seat *store.Extension, actor string) (bool, error)
 }
 
 // actor is how an admin appears in the hot-desk audit log.
@@ -148,18 +153,13 @@ func (s *Server) createHotdesk(ctx context.Context, a *store.Admin, in hotdeskIn
 	if err := bad.err(); err != nil {
 		return nil, err
 	}
-	h, err := s.db.CreateHotdeskEntry(ctx, store.NewHotdeskEntry{Domain: e.Domain, Number: e.Number, HotdeskID: in.HotdeskID,
-		PIN: in.PIN, Description: in.Description}, actor(a))
+	h, err := s.hotdesk.CreateEntry(ctx, store.NewHotdeskEntry{Domain: e.Domain, Number: e.Number, HotdeskID: in.HotdeskID,
+		PIN: in.PIN, Description: in.Description, DialOverride: in.DialOverride}, actor(a))
 	if err != nil {
 		return nil, hotdeskStoreError(err)
 	}
-	if strings.TrimSpace(in.DialOverride) != "" {
-		if err := s.db.SetHotdeskDialString(ctx, h.HotdeskID, in.DialOverride, actor(a)); err != nil {
-			return nil, hotdeskStoreError(err)
-		}
-	}
 	s.log.Info("hot-desk ID added", "admin", a.Username, "extension", e.AOR())
-	return s.db.HotdeskEntryOf(ctx, e.ID)
+	return h, nil
 }
 
 // hotdeskStoreError puts a store refusal beside its field. A clash of IDs
@@ -203,31 +203,22 @@ func (s *Server) updateHotdesk(ctx context.Context, a *store.Admin, extensionID 
 	if err := bad.err(); err != nil {
 		return nil, err
 	}
-	if newID != h.HotdeskID || ch.Description != nil && strings.TrimSpace(*ch.Description) != h.Description {
-		u := store.HotdeskEntryUpdate{Description: ch.Description}
-		if newID != h.HotdeskID {
-			u.HotdeskID = &newID
-		}
-		if _, err := s.db.UpdateHotdeskEntry(ctx, h.HotdeskID, u, actor(a)); err != nil {
-			return nil, hotdeskStoreError(err)
-		}
+	u := store.HotdeskEntryUpdate{Description: ch.Description, DialOverride: ch.DialOverride}
+	if newID != h.HotdeskID {
+		u.HotdeskID = &newID
 	}
 	switch {
 	case ch.PIN != "":
-		err = s.db.SetHotdeskPIN(ctx, newID, ch.PIN, actor(a))
-	case ch.ClearPIN && h.PINHash != "":
-		err = s.db.SetHotdeskPIN(ctx, newID, "", actor(a))
+		u.PIN = &ch.PIN
+	case ch.ClearPIN:
+		u.PIN = new(string)
 	}
+	h, err = s.hotdesk.UpdateEntry(ctx, h.HotdeskID, u, actor(a))
 	if err != nil {
 		return nil, hotdeskStoreError(err)
 	}
-	if ch.DialOverride != nil && !strings.EqualFold(strings.TrimSpace(*ch.DialOverride), h.DialOverride) {
-		if err := s.db.SetHotdeskDialString(ctx, newID, *ch.DialOverride, actor(a)); err != nil {
-			return nil, hotdeskStoreError(err)
-		}
-	}
 	s.log.Info("hot-desk entry changed", "admin", a.Username, "extension", h.Person.AOR())
-	return s.db.HotdeskEntryOf(ctx, extensionID)
+	return h, nil
 }
 
 func (s *Server) deleteHotdesk(ctx context.Context, a *store.Admin, extensionID int64) (*store.HotdeskEntry, error) {
@@ -235,7 +226,7 @@ func (s *Server) deleteHotdesk(ctx context.Context, a *store.Admin, extensionID 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.db.DeleteHotdeskEntry(ctx, h.HotdeskID, actor(a)); err != nil {
+	if err := s.hotdesk.DeleteEntry(ctx, h.HotdeskID, actor(a)); err != nil {
 		return nil, err
 	}
 	s.log.Info("hot-desk ID removed", "admin", a.Username, "extension", h.Person.AOR())
@@ -258,6 +249,17 @@ func (s *Server) unlockHotdesk(ctx context.Context, a *store.Admin, extensionID 
 	}
 	was, err := s.hotdesk.Unlock(ctx, h.HotdeskID, actor(a))
 	return h, was, err
+}
+
+// unlockSeat lifts the lockout of the phone registered as extension
+// extensionID: after ten wrong tries of *072 or *073 a phone is locked.
+func (s *Server) unlockSeat(ctx context.Context, a *store.Admin, extensionID int64) (*store.Extension, bool, error) {
+	e, err := s.extensionFor(ctx, a, extensionID)
+	if err != nil {
+		return nil, false, err
+	}
+	was, err := s.hotdesk.UnlockSeat(ctx, e, actor(a))
+	return e, was, err
 }
 
 // logoutAll ends every session of a tenant: a's own, or for a system
@@ -320,13 +322,14 @@ func formatAfter(d time.Duration) string {
 }
 
 type hotdeskData struct {
-	Rows      []hotdeskRow
-	Tenants   []*store.Tenant
-	TenantID  int64
-	CSRF      string
-	Admin     *store.Admin
-	Now       time.Time
-	LiveQuery string
+	Rows        []hotdeskRow
+	LockedSeats []store.SeatLock
+	Tenants     []*store.Tenant
+	TenantID    int64
+	CSRF        string
+	Admin       *store.Admin
+	Now         time.Time
+	LiveQuery   string
 }
 
 func (s *Server) hotdeskPage(w http.ResponseWriter, r *http.Request) {
@@ -363,6 +366,9 @@ func (s *Server) hotdeskView(ctx context.Context, me *who, scope int64) (*hotdes
 		return nil, err
 	}
 	d := &hotdeskData{Rows: rows, CSRF: me.csrf, Admin: me.admin, Now: s.db.Now()}
+	if d.LockedSeats, err = s.db.LockedSeats(ctx, scope, d.Now); err != nil {
+		return nil, err
+	}
 	if scope != 0 {
 		d.LiveQuery = strconv.FormatInt(scope, 10)
 	}
@@ -515,6 +521,19 @@ func (s *Server) hotdeskUnlock(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+func (s *Server) hotdeskSeatUnlock(w http.ResponseWriter, r *http.Request) {
+	s.hotdeskAction(w, r, func(ctx context.Context, a *store.Admin, id int64) (string, error) {
+		e, was, err := s.unlockSeat(ctx, a, id)
+		if err != nil {
+			return "", err
+		}
+		if !was {
+			return "The phone " + e.AOR() + " was not locked.", nil
+		}
+		return "The phone " + e.AOR() + " is unlocked.", nil
+	})
+}
+
 func (s *Server) hotdeskAction(w http.ResponseWriter, r *http.Request, act func(context.Context, *store.Admin, int64) (string, error)) {
 	me := whoFrom(r.Context())
 	id, ok := idParam(r)
@@ -630,6 +649,7 @@ func (s *Server) hotdeskAPIRoutes(r chi.Router) {
 	r.Delete("/hotdesk/{id}", s.apiHotdeskDelete)
 	r.Post("/hotdesk/{id}/logout", s.apiHotdeskLogout)
 	r.Post("/hotdesk/{id}/unlock", s.apiHotdeskUnlock)
+	r.Post("/hotdesk/seats/{id}/unlock", s.apiHotdeskSeatUnlock)
 	r.Get("/audit", s.apiAudit)
 }
 
@@ -786,6 +806,21 @@ func (s *Server) apiHotdeskUnlock(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, was, err := s.unlockHotdesk(r.Context(), whoFrom(r.Context()).admin, id)
+	if err != nil {
+		s.apiFail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"was_locked": was})
+}
+
+// apiHotdeskSeatUnlock lifts the lockout of a phone; {id} is the
+// phone's own extension.
+func (s *Server) apiHotdeskSeatUnlock(w http.ResponseWriter, r *http.Request) {
+	id, ok := apiID(w, r)
+	if !ok || !s.apiHotdeskReady(w) {
+		return
+	}
+	_, was, err := s.unlockSeat(r.Context(), whoFrom(r.Context()).admin, id)
 	if err != nil {
 		s.apiFail(w, r, err)
 		return

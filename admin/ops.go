@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"deskpbx/pbx"
 	"deskpbx/store"
 )
 
@@ -122,7 +121,7 @@ func (s *Server) updateTenant(ctx context.Context, a *store.Admin, id int64, ch 
 		return nil, err
 	}
 	// The company PIN and the hot-desk switches go through the hot-desk
-	// store call: it checks the PIN against the tenant's numbers and IDs
+	// service: it checks the PIN against the tenant's numbers and IDs
 	// and writes the change to the audit log. Unchanged settings are left
 	// out so the log shows what an admin changed, not what a form resent.
 	var hs store.HotdeskSettings
@@ -146,7 +145,10 @@ func (s *Server) updateTenant(ctx context.Context, a *store.Admin, id int64, ch 
 		hs.AutologoutAfter = nil
 	}
 	if hs.CompanyPIN != nil || hs.Login != nil || hs.Logout != nil || hs.AutologoutAt != nil || hs.AutologoutAfter != nil {
-		if _, err := s.db.SetTenantHotdesk(ctx, t.Domain, hs, actor(a)); err != nil {
+		if s.hotdesk == nil {
+			return nil, store.Errorf(store.EINVALID, "hot desking is not available")
+		}
+		if _, err := s.hotdesk.SetTenantSettings(ctx, t.Domain, hs, actor(a)); err != nil {
 			return nil, fieldError(err, "")
 		}
 	}
@@ -270,7 +272,7 @@ type registration struct {
 }
 
 func (s *Server) registrations(ctx context.Context, a *store.Admin) ([]registration, error) {
-	bs := s.pbx.Location().All()
+	bs := s.pbx.Bindings()
 	ids := make([]int64, 0, len(bs))
 	for _, b := range bs {
 		ids = append(ids, b.ExtensionID)
@@ -301,12 +303,12 @@ func (s *Server) registrations(ctx context.Context, a *store.Admin) ([]registrat
 
 // calls returns the active calls a may see: those where any party (the
 // phone, the identity it calls as, or the callee) is of a's tenant.
-func (s *Server) calls(a *store.Admin) []pbx.CallInfo {
-	all := s.pbx.ActiveCalls()
+func (s *Server) calls(a *store.Admin) []Call {
+	all := s.pbx.Calls()
 	if a.System() {
 		return all
 	}
-	var out []pbx.CallInfo
+	var out []Call
 	for _, c := range all {
 		if domainOf(c.Caller) == a.Domain || domainOf(c.As) == a.Domain || domainOf(c.Callee) == a.Domain {
 			out = append(out, c)

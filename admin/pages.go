@@ -215,7 +215,7 @@ func (s *Server) extensionsPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	registered := map[int64]int{}
-	for _, b := range s.pbx.Location().All() {
+	for _, b := range s.pbx.Bindings() {
 		registered[b.ExtensionID]++
 	}
 	q := strings.TrimSpace(r.URL.Query().Get("q"))

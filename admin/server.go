@@ -15,19 +15,32 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"deskpbx/pbx"
 	"deskpbx/store"
 )
 
 //go:embed all:templates static
 var assets embed.FS
 
-// PBX is the live side the page shows and acts on. *pbx.Server is one;
-// tests use a real one on 127.0.0.1.
+// PBX is the live side the page shows and acts on, in the page's own
+// terms: the binary adapts its *pbx.Server to it (cmd/deskpbx), so this
+// package never builds against the SIP stack.
 type PBX interface {
-	Location() *pbx.Location
-	ActiveCalls() []pbx.CallInfo
+	// Bindings lists the live registrations.
+	Bindings() []store.Binding
+	// Calls lists the calls in progress, oldest first.
+	Calls() []Call
+	// Hangup ends call id; false if there is no such call.
 	Hangup(ctx context.Context, id string) bool
+}
+
+// Call is one call in progress.
+type Call struct {
+	ID       string // the caller's Call-ID
+	Caller   string // AOR of the phone that placed the call
+	As       string // AOR the call is made as (differs when hot-desking)
+	Callee   string // AOR called, or the feature code dialled
+	Started  time.Time
+	Answered time.Time // zero while ringing
 }
 
 // Config is what the binary decides for the admin page.
@@ -187,6 +200,7 @@ func (s *Server) routes() http.Handler {
 			r.Post("/hotdesk/{id}/delete", s.hotdeskDelete)
 			r.Post("/hotdesk/{id}/logout", s.hotdeskForceLogout)
 			r.Post("/hotdesk/{id}/unlock", s.hotdeskUnlock)
+			r.Post("/hotdesk/seats/{id}/unlock", s.hotdeskSeatUnlock)
 			r.Get("/audit", s.auditPage)
 
 			r.Get("/registrations", s.registrationsPage)

@@ -41,7 +41,7 @@ type checked struct {
 // ID nor a lockout answers faster than a wrong password.
 func (s *Service) precheck(ctx context.Context, id, pin string) checked {
 	if e, err := s.db.HotdeskLoginEntry(ctx, id); err == nil {
-		if secret := secretOf(e); secret != "" {
+		if secret := e.LoginSecret(); secret != "" {
 			return checked{secret: secret, ok: store.CheckPIN(secret, pin)}
 		}
 	}
@@ -92,22 +92,6 @@ func (s *Service) Login(ctx context.Context, id, pin string, seat *store.Extensi
 	s.Log.Info("hot-desk login", "person", out.Person.AOR(), "seat", seat.AOR(), "moved_from", out.MovedFrom,
 		"replaced", out.Replaced, "source", source)
 	return out, nil
-}
-
-// SeatByAdmin seats the person with hot-desk ID id at seat without a
-// password, as an admin does from the admin page; switches and lockouts
-// do not apply to admins.
-func (s *Service) SeatByAdmin(ctx context.Context, id string, seat *store.Extension, actor string) (*Seated, error) {
-	var out *Seated
-	err := s.tx(ctx, func(tx *store.HotdeskTx) error {
-		entry, err := tx.Entry(id)
-		if err != nil {
-			return err
-		}
-		out, err = s.seatPerson(tx, entry, seat, s.Now(), store.SeatedByAdmin, "", actor)
-		return err
-	})
-	return out, err
 }
 
 // Logout ends the session of the person with hot-desk ID id, wherever
@@ -215,19 +199,6 @@ func (s *Service) seatPerson(tx *store.HotdeskTx, entry *store.HotdeskEntry, sea
 		IDTried: entry.HotdeskID, Outcome: "ok", Detail: detail})
 }
 
-// secretOf is what the person must key in: the company PIN of their
-// tenant if it has one, else their own hot-desk password, else their
-// voicemail PIN; "" means they cannot log in at all.
-func secretOf(e *store.HotdeskEntry) string {
-	switch {
-	case e.CompanyPINHash != "":
-		return e.CompanyPINHash
-	case e.PINHash != "":
-		return e.PINHash
-	}
-	return e.Person.PINHash
-}
-
 // decoyHash is checked against when there is no real secret to check.
 var decoyHash = sync.OnceValue(func() string { return store.HashPIN("decoy-never-matches") })
 
@@ -259,7 +230,7 @@ func (s *Service) verify(tx *store.HotdeskTx, a *attempt, pin string) (*store.Ho
 		// guesser carry on during the lockout and learn from it.
 		return nil, s.refuse(tx, a, entry, "locked", "id-locked", "the ID is locked until "+clock(until), true, false)
 	}
-	secret := secretOf(entry)
+	secret := entry.LoginSecret()
 	if secret == "" {
 		return nil, s.refuse(tx, a, entry, "failed", "no-secret", "no company PIN, hot-desk password or voicemail PIN is set", true, true)
 	}

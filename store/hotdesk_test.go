@@ -142,7 +142,7 @@ func TestWeakHotdeskSecretsAreRefused(t *testing.T) {
 	}
 	db.CreateHotdeskEntry(ctx, NewHotdeskEntry{Domain: "acme.example", Number: "1002", HotdeskID: "5551002"}, "test")
 	for _, pin := range []string{"1234", "0000", "1002", "5551002"} {
-		if err := db.SetHotdeskPIN(ctx, "5551002", pin, "test"); ErrorCode(err) != EINVALID {
+		if _, err := db.UpdateHotdeskEntry(ctx, "5551002", HotdeskEntryUpdate{PIN: ptr(pin)}, "test"); ErrorCode(err) != EINVALID {
 			t.Errorf("SetHotdeskPIN(%q) = %v", pin, err)
 		}
 	}

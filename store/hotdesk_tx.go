@@ -83,11 +83,6 @@ func (tx *HotdeskTx) SessionOf(personID int64) (*HotdeskSession, error) {
 	return tx.session(`WHERE s.person_id = ?`, personID)
 }
 
-// SessionAt returns the session at the phone registered as device, or nil.
-func (tx *HotdeskTx) SessionAt(deviceID int64) (*HotdeskSession, error) {
-	return tx.session(`WHERE s.device_id = ?`, deviceID)
-}
-
 func (tx *HotdeskTx) session(where string, arg int64) (*HotdeskSession, error) {
 	s, err := scanHotdeskSession(tx.tx.QueryRowContext(tx.ctx, hotdeskSessionQuery+where, arg))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -201,9 +196,50 @@ func (tx *HotdeskTx) Unlock(kind, key string, now time.Time) (bool, error) {
 	return until.After(now), tx.ClearFailures(kind, key)
 }
 
+// PruneHotdeskLockout forgets failures older than window and lockouts
+// that ended, as of now, so the tables stay the size of current attacks.
+func (db *DB) PruneHotdeskLockout(ctx context.Context, now time.Time, window time.Duration) error {
+	return db.HotdeskTx(ctx, func(tx *HotdeskTx) error {
+		if _, err := tx.tx.ExecContext(ctx, `DELETE FROM hotdesk_failures WHERE at <= ?`, now.Add(-window).UnixMilli()); err != nil {
+			return err
+		}
+		_, err := tx.tx.ExecContext(ctx, `DELETE FROM hotdesk_locks WHERE until <= ?`, now.UnixMilli())
+		return err
+	})
+}
+
 // isPrimaryKeyViolation: an INTEGER PRIMARY KEY clash is not reported as
 // a UNIQUE one.
 func isPrimaryKeyViolation(err error) bool {
 	var se sqlite3.Error
 	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey
+}
+
+// SeatLock is a phone locked out of *072 and *073 after too many wrong tries.
+type SeatLock struct {
+	Seat  *Extension // the phone's own registered extension
+	Until time.Time
+}
+
+// LockedSeats lists the phones of tenantID (every tenant's when 0) whose
+// lockout lasts beyond now, so an admin can see and lift them.
+func (db *DB) LockedSeats(ctx context.Context, tenantID int64, now time.Time) ([]SeatLock, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT `+extensionCols+`, l.until
+		FROM hotdesk_locks l JOIN extensions e ON e.id = CAST(l.key AS INTEGER) JOIN tenants t ON t.id = e.tenant_id
+		WHERE l.kind = 'seat' AND l.until > ? AND (? = 0 OR e.tenant_id = ?)
+		ORDER BY t.domain, length(e.number), e.number`, now.UnixMilli(), tenantID, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []SeatLock
+	for rows.Next() {
+		var until int64
+		e, err := scanExtension(scanWithTail{rows, []any{&until}})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, SeatLock{Seat: e, Until: time.UnixMilli(until)})
+	}
+	return out, rows.Err()
 }

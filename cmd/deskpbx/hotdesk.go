@@ -59,7 +59,7 @@ func (c *cli) hotdeskAdd(cmd *command, args []string) error {
 		return err
 	}
 	defer d.Close()
-	e, err := d.CreateHotdeskEntry(context.Background(), store.NewHotdeskEntry{
+	e, err := hotdesk.New(d, quietLog).CreateEntry(context.Background(), store.NewHotdeskEntry{
 		Domain: domain, Number: number, HotdeskID: *id, PIN: *password, Description: *description,
 	}, cliActor())
 	if err != nil {
@@ -164,11 +164,19 @@ func (c *cli) hotdeskLogout(cmd *command, args []string) error {
 func (c *cli) hotdeskUnlock(cmd *command, args []string) error {
 	fs := newFlagSet(cmd)
 	db := dbFlag(fs)
+	seat := fs.Bool("seat", false, "unlock the phone registered as NUMBER@DOMAIN, locked after too many wrong tries of *072 or *073")
 	if err := c.parse(fs, cmd, args, 1, 1); err != nil {
 		return err
 	}
-	id := fs.Arg(0)
-	if err := store.ValidHotdeskID(id); err != nil {
+	arg := fs.Arg(0)
+	var number, domain string
+	if *seat {
+		var ok bool
+		number, domain, ok = strings.Cut(strings.ToLower(strings.TrimSpace(arg)), "@")
+		if !ok || store.ValidNumber(number) != nil || store.ValidDomain(domain) != nil {
+			return usagef("%s: -seat %q: give the phone's extension as NUMBER@DOMAIN", cmd.name, arg)
+		}
+	} else if err := store.ValidHotdeskID(arg); err != nil {
 		return err
 	}
 	d, err := openDB(*db, false)
@@ -176,15 +184,33 @@ func (c *cli) hotdeskUnlock(cmd *command, args []string) error {
 		return err
 	}
 	defer d.Close()
-	was, err := hotdesk.New(d, quietLog).Unlock(context.Background(), id, cliActor())
+	ctx := context.Background()
+	s := hotdesk.New(d, quietLog)
+	if *seat {
+		e, err := d.LookupExtension(ctx, domain, number)
+		if err != nil {
+			return err
+		}
+		was, err := s.UnlockSeat(ctx, e, cliActor())
+		if err != nil {
+			return err
+		}
+		if !was {
+			fmt.Fprintf(c.stdout, "phone %s was not locked\n", e.AOR())
+			return nil
+		}
+		fmt.Fprintf(c.stdout, "unlocked phone %s\n", e.AOR())
+		return nil
+	}
+	was, err := s.Unlock(ctx, arg, cliActor())
 	if err != nil {
 		return err
 	}
 	if !was {
-		fmt.Fprintf(c.stdout, "hot-desk ID %s was not locked\n", id)
+		fmt.Fprintf(c.stdout, "hot-desk ID %s was not locked\n", arg)
 		return nil
 	}
-	fmt.Fprintf(c.stdout, "unlocked hot-desk ID %s\n", id)
+	fmt.Fprintf(c.stdout, "unlocked hot-desk ID %s\n", arg)
 	return nil
 }
 

@@ -48,7 +48,7 @@ var commands = []*command{
 	{name: "hotdesk add", args: "[-db PATH] -id UNIQUEID [-password N] [-description TEXT] DOMAIN NUMBER", summary: "let an extension hot-desk: log in at any phone with *072 and its ID, unique across all tenants", run: (*cli).hotdeskAdd},
 	{name: "hotdesk list", args: "[-db PATH] [DOMAIN]", summary: "list hot-desk IDs: who sits where since when, where their calls ring, lockouts", run: (*cli).hotdeskList},
 	{name: "hotdesk logout", args: "[-db PATH] (-all [DOMAIN] | UNIQUEID)", summary: "end the hot-desk session of one ID, or everyone's (of one tenant)", run: (*cli).hotdeskLogout},
-	{name: "hotdesk unlock", args: "[-db PATH] UNIQUEID", summary: "lift the lockout of a hot-desk ID after too many wrong passwords", run: (*cli).hotdeskUnlock},
+	{name: "hotdesk unlock", args: "[-db PATH] (UNIQUEID | -seat NUMBER@DOMAIN)", summary: "lift the lockout of a hot-desk ID after too many wrong passwords, or of a phone after too many wrong tries", run: (*cli).hotdeskUnlock},
 	{name: "create-admin", args: "[-db PATH] [-tenant DOMAIN] USER", summary: "add an admin of the web page; the password is read from stdin, or generated and printed", run: (*cli).createAdmin},
 	{name: "healthcheck", args: "[-sip-addr HOST:PORT]", summary: "exit 0 if the running PBX answers a SIP OPTIONS within 2 s", run: (*cli).healthcheck},
 	{name: "help", args: "[COMMAND]", summary: "show this help, or the flags of one command"},

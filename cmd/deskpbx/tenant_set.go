@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"deskpbx/hotdesk"
 	"deskpbx/store"
 )
 
@@ -78,7 +79,7 @@ func (c *cli) tenantSet(cmd *command, args []string) error {
 		return err
 	}
 	defer d.Close()
-	t, err := d.SetTenantHotdesk(context.Background(), domain, s, cliActor())
+	t, err := hotdesk.New(d, quietLog).SetTenantSettings(context.Background(), domain, s, cliActor())
 	if err != nil {
 		return err
 	}
