@@ -4,10 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"sort"
-	"strconv"
 	"strings"
-
-	"github.com/go-chi/chi/v5"
 
 	"deskpbx/store"
 )
@@ -119,10 +116,4 @@ func upperFirst(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-// idParam is the {id} of the route; a malformed one is simply not found.
-func idParam(r *http.Request) (int64, bool) {
-	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
-	return id, err == nil && id > 0
 }

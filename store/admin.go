@@ -69,7 +69,7 @@ var (
 const adminCols = `a.id, a.username, coalesce(a.tenant_id, 0), coalesce(t.domain, ''), a.created_at`
 const adminFrom = ` FROM admins a LEFT JOIN tenants t ON t.id = a.tenant_id `
 
-func scanAdmin(row interface{ Scan(...any) error }) (*Admin, error) {
+func scanAdmin(row scanner) (*Admin, error) {
 	var a Admin
 	var created int64
 	if err := row.Scan(&a.ID, &a.Username, &a.TenantID, &a.Domain, &created); err != nil {
@@ -218,21 +218,8 @@ func (db *DB) AdminByID(ctx context.Context, id int64) (*Admin, error) {
 
 // Admins lists the admins of a tenant, or every admin when tenantID is 0.
 func (db *DB) Admins(ctx context.Context, tenantID int64) ([]*Admin, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+adminCols+adminFrom+`WHERE ? = 0 OR a.tenant_id = ?
+	return queryAll(ctx, db.sql, scanAdmin, `SELECT `+adminCols+adminFrom+`WHERE ? = 0 OR a.tenant_id = ?
 		ORDER BY a.tenant_id IS NOT NULL, t.domain, a.username`, tenantID, tenantID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*Admin
-	for rows.Next() {
-		a, err := scanAdmin(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
 }
 
 // AuthenticateAdmin checks a username and password.

@@ -2,23 +2,9 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"strings"
 	"time"
 )
-
-// inTx runs fn in one transaction and commits if it returns nil.
-func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := db.sql.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
-}
 
 // AuditEntry is one line of the audit log: a hot-desk event or an admin's
 // change. It never holds a secret, only that one changed.

@@ -118,7 +118,9 @@ func ValidHotdeskPIN(pin, number, hotdeskID string) error {
 	return nil
 }
 
-func cleanDescription(s string) (string, error) {
+// CleanDescription checks the free text an admin gives a hot-desk entry
+// and returns it trimmed: at most 200 characters, no control characters.
+func CleanDescription(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if !utf8.ValidString(s) {
 		return "", invalidf("description", "description is not valid UTF-8")
@@ -150,17 +152,6 @@ var hotdeskEntryQuery = `SELECT ` + extensionCols + `,
 	LEFT JOIN extensions de ON de.id = s.device_id
 	LEFT JOIN tenants dt ON dt.id = de.tenant_id
 	LEFT JOIN hotdesk_locks l ON l.kind = 'id' AND l.key = h.hotdesk_id `
-
-type scanner interface{ Scan(...any) error }
-
-// scanWithTail lets scanExtension fill the extension's columns while
-// the same row's remaining columns go to tail.
-type scanWithTail struct {
-	row  scanner
-	tail []any
-}
-
-func (s scanWithTail) Scan(dest ...any) error { return s.row.Scan(append(dest, s.tail...)...) }
 
 func scanHotdeskEntry(row scanner) (*HotdeskEntry, error) {
 	var h HotdeskEntry
@@ -207,10 +198,6 @@ func hotdeskEntryWhere(ctx context.Context, q queryRower, query, hotdeskID strin
 	return h, err
 }
 
-type queryRower interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
 // HotdeskEntryByID returns the entry with hot-desk ID hotdeskID, of any tenant.
 func (db *DB) HotdeskEntryByID(ctx context.Context, hotdeskID string) (*HotdeskEntry, error) {
 	return hotdeskEntryByID(ctx, db.sql, hotdeskID)
@@ -224,21 +211,8 @@ func (db *DB) HotdeskLoginEntry(ctx context.Context, hotdeskID string) (*Hotdesk
 
 // HotdeskEntries lists the entries of a tenant (all tenants when tenantID is 0).
 func (db *DB) HotdeskEntries(ctx context.Context, tenantID int64) ([]*HotdeskEntry, error) {
-	rows, err := db.sql.QueryContext(ctx, hotdeskEntryQuery+`WHERE ? = 0 OR e.tenant_id = ?
+	return queryAll(ctx, db.sql, scanHotdeskEntry, hotdeskEntryQuery+`WHERE ? = 0 OR e.tenant_id = ?
 		ORDER BY t.domain, length(e.number), e.number`, tenantID, tenantID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*HotdeskEntry
-	for rows.Next() {
-		h, err := scanHotdeskEntry(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, h)
-	}
-	return out, rows.Err()
 }
 
 // CreateHotdeskEntry lets extension n.Number of n.Domain hot-desk with ID
@@ -257,7 +231,7 @@ func (db *DB) CreateHotdeskEntry(ctx context.Context, n NewHotdeskEntry, actor s
 			return nil, err
 		}
 	}
-	desc, err := cleanDescription(n.Description)
+	desc, err := CleanDescription(n.Description)
 	if err != nil {
 		return nil, err
 	}
@@ -368,7 +342,7 @@ func (db *DB) UpdateHotdeskEntry(ctx context.Context, hotdeskID string, u Hotdes
 	var desc string
 	if u.Description != nil {
 		var err error
-		if desc, err = cleanDescription(*u.Description); err != nil {
+		if desc, err = CleanDescription(*u.Description); err != nil {
 			return nil, err
 		}
 	}

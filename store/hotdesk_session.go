@@ -68,26 +68,9 @@ func scanHotdeskSession(row scanner) (*HotdeskSession, error) {
 	return &s, nil
 }
 
-type queryer interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
 func hotdeskSessions(ctx context.Context, q queryer, tenantID int64) ([]*HotdeskSession, error) {
-	rows, err := q.QueryContext(ctx, hotdeskSessionQuery+`WHERE ? = 0 OR pe.tenant_id = ? OR de.tenant_id = ?
+	return queryAll(ctx, q, scanHotdeskSession, hotdeskSessionQuery+`WHERE ? = 0 OR pe.tenant_id = ? OR de.tenant_id = ?
 		ORDER BY s.since, s.person_id`, tenantID, tenantID, tenantID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*HotdeskSession
-	for rows.Next() {
-		s, err := scanHotdeskSession(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
 }
 
 // HotdeskSessions lists live sessions whose person or seat belongs to

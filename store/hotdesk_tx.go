@@ -58,16 +58,8 @@ func (tx *HotdeskTx) Entry(hotdeskID string) (*HotdeskEntry, error) {
 // Seating returns, in one query, the session of person and the session
 // at device (the same one when person sits there); nil where there is none.
 func (tx *HotdeskTx) Seating(personID, deviceID int64) (ofPerson, atDevice *HotdeskSession, err error) {
-	rows, err := tx.tx.QueryContext(tx.ctx, hotdeskSessionQuery+`WHERE s.person_id = ? OR s.device_id = ?`, personID, deviceID)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		s, err := scanHotdeskSession(rows)
-		if err != nil {
-			return nil, nil, err
-		}
+	sessions, err := queryAll(tx.ctx, tx.tx, scanHotdeskSession, hotdeskSessionQuery+`WHERE s.person_id = ? OR s.device_id = ?`, personID, deviceID)
+	for _, s := range sessions {
 		if s.PersonID == personID {
 			ofPerson = s
 		}
@@ -75,7 +67,7 @@ func (tx *HotdeskTx) Seating(personID, deviceID int64) (ofPerson, atDevice *Hotd
 			atDevice = s
 		}
 	}
-	return ofPerson, atDevice, rows.Err()
+	return ofPerson, atDevice, err
 }
 
 // SessionOf returns the person's session, or nil.
@@ -224,22 +216,13 @@ type SeatLock struct {
 // LockedSeats lists the phones of tenantID (every tenant's when 0) whose
 // lockout lasts beyond now, so an admin can see and lift them.
 func (db *DB) LockedSeats(ctx context.Context, tenantID int64, now time.Time) ([]SeatLock, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+extensionCols+`, l.until
+	scan := func(row scanner) (SeatLock, error) {
+		var until int64
+		e, err := scanExtension(scanWithTail{row, []any{&until}})
+		return SeatLock{Seat: e, Until: time.UnixMilli(until)}, err
+	}
+	return queryAll(ctx, db.sql, scan, `SELECT `+extensionCols+`, l.until
 		FROM hotdesk_locks l JOIN extensions e ON e.id = CAST(l.key AS INTEGER) JOIN tenants t ON t.id = e.tenant_id
 		WHERE l.kind = 'seat' AND l.until > ? AND (? = 0 OR e.tenant_id = ?)
 		ORDER BY t.domain, length(e.number), e.number`, now.UnixMilli(), tenantID, tenantID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []SeatLock
-	for rows.Next() {
-		var until int64
-		e, err := scanExtension(scanWithTail{rows, []any{&until}})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, SeatLock{Seat: e, Until: time.UnixMilli(until)})
-	}
-	return out, rows.Err()
 }
