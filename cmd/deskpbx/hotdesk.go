@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"deskpbx/hotdesk"
@@ -54,19 +53,16 @@ func (c *cli) hotdeskAdd(cmd *command, args []string) error {
 			return err
 		}
 	}
-	d, err := openDB(*db, false)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	e, err := hotdesk.New(d, quietLog).CreateEntry(context.Background(), store.NewHotdeskEntry{
-		Domain: domain, Number: number, HotdeskID: *id, PIN: *password, Description: *description,
-	}, cliActor())
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(c.stdout, "added hot-desk ID %s for %s\n", e.HotdeskID, e.Person.AOR())
-	return nil
+	return withDB(*db, false, func(d *store.DB) error {
+		e, err := hotdesk.New(d, quietLog).CreateEntry(context.Background(), store.NewHotdeskEntry{
+			Domain: domain, Number: number, HotdeskID: *id, PIN: *password, Description: *description,
+		}, cliActor())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "added hot-desk ID %s for %s\n", e.HotdeskID, e.Person.AOR())
+		return nil
+	})
 }
 
 func (c *cli) hotdeskList(cmd *command, args []string) error {
@@ -75,37 +71,33 @@ func (c *cli) hotdeskList(cmd *command, args []string) error {
 	if err := c.parse(fs, cmd, args, 0, 1); err != nil {
 		return err
 	}
-	d, err := openDB(*db, false)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	ctx := context.Background()
-	tenantID, err := tenantArg(ctx, d, fs)
-	if err != nil {
-		return err
-	}
-	entries, err := d.HotdeskEntries(ctx, tenantID)
-	if err != nil {
-		return err
-	}
-	now := time.Now()
-	w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "ID\tEXTENSION\tSEATED AT\tSINCE\tDIAL STRING\tLOCKED\tDESCRIPTION")
-	for _, e := range entries {
-		seat, since, dial, locked := "-", "-", "-", "no"
-		if e.Seat != "" {
-			seat, since, dial = e.Seat, e.SeatedSince.Local().Format("2006-01-02 15:04"), e.Seat
+	return withDB(*db, false, func(d *store.DB) error {
+		ctx := context.Background()
+		tenantID, err := tenantArg(ctx, d, fs)
+		if err != nil {
+			return err
 		}
-		if e.DialOverride != "" {
-			dial = e.DialOverride + " (override)"
+		entries, err := d.HotdeskEntries(ctx, tenantID)
+		if err != nil {
+			return err
 		}
-		if e.Locked(now) {
-			locked = "until " + e.LockedUntil.Local().Format("15:04")
+		now := time.Now()
+		w := c.table("ID\tEXTENSION\tSEATED AT\tSINCE\tDIAL STRING\tLOCKED\tDESCRIPTION")
+		for _, e := range entries {
+			seat, since, dial, locked := "-", "-", "-", "no"
+			if e.Seat != "" {
+				seat, since, dial = e.Seat, e.SeatedSince.Local().Format("2006-01-02 15:04"), e.Seat
+			}
+			if e.DialOverride != "" {
+				dial = e.DialOverride + " (override)"
+			}
+			if e.Locked(now) {
+				locked = "until " + e.LockedUntil.Local().Format("15:04")
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.HotdeskID, e.Person.AOR(), seat, since, dial, locked, e.Description)
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.HotdeskID, e.Person.AOR(), seat, since, dial, locked, e.Description)
-	}
-	return w.Flush()
+		return w.Flush()
+	})
 }
 
 func (c *cli) hotdeskLogout(cmd *command, args []string) error {
@@ -126,39 +118,36 @@ func (c *cli) hotdeskLogout(cmd *command, args []string) error {
 			return err
 		}
 	}
-	d, err := openDB(*db, false)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	ctx := context.Background()
-	s := hotdesk.New(d, quietLog)
-	if *all {
-		var tenantID int64
-		if arg != "" {
-			t, err := d.TenantByDomain(ctx, arg)
+	return withDB(*db, false, func(d *store.DB) error {
+		ctx := context.Background()
+		s := hotdesk.New(d, quietLog)
+		if *all {
+			var tenantID int64
+			if arg != "" {
+				t, err := d.TenantByDomain(ctx, arg)
+				if err != nil {
+					return err
+				}
+				tenantID = t.ID
+			}
+			n, err := s.ForceLogoutAll(ctx, tenantID, cliActor())
 			if err != nil {
 				return err
 			}
-			tenantID = t.ID
+			fmt.Fprintf(c.stdout, "logged out %d hot-desk %s\n", n, plural(n, "session", "sessions"))
+			return nil
 		}
-		n, err := s.ForceLogoutAll(ctx, tenantID, cliActor())
+		sess, err := s.ForceLogout(ctx, arg, cliActor())
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(c.stdout, "logged out %d hot-desk %s\n", n, plural(n, "session", "sessions"))
+		if sess == nil {
+			fmt.Fprintf(c.stdout, "hot-desk ID %s was not logged in\n", arg)
+			return nil
+		}
+		fmt.Fprintf(c.stdout, "logged out hot-desk ID %s (%s) from %s\n", arg, sess.Person, sess.Device)
 		return nil
-	}
-	sess, err := s.ForceLogout(ctx, arg, cliActor())
-	if err != nil {
-		return err
-	}
-	if sess == nil {
-		fmt.Fprintf(c.stdout, "hot-desk ID %s was not logged in\n", arg)
-		return nil
-	}
-	fmt.Fprintf(c.stdout, "logged out hot-desk ID %s (%s) from %s\n", arg, sess.Person, sess.Device)
-	return nil
+	})
 }
 
 func (c *cli) hotdeskUnlock(cmd *command, args []string) error {
@@ -179,39 +168,36 @@ func (c *cli) hotdeskUnlock(cmd *command, args []string) error {
 	} else if err := store.ValidHotdeskID(arg); err != nil {
 		return err
 	}
-	d, err := openDB(*db, false)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	ctx := context.Background()
-	s := hotdesk.New(d, quietLog)
-	if *seat {
-		e, err := d.LookupExtension(ctx, domain, number)
-		if err != nil {
-			return err
+	return withDB(*db, false, func(d *store.DB) error {
+		ctx := context.Background()
+		s := hotdesk.New(d, quietLog)
+		if *seat {
+			e, err := d.LookupExtension(ctx, domain, number)
+			if err != nil {
+				return err
+			}
+			was, err := s.UnlockSeat(ctx, e, cliActor())
+			if err != nil {
+				return err
+			}
+			if !was {
+				fmt.Fprintf(c.stdout, "phone %s was not locked\n", e.AOR())
+				return nil
+			}
+			fmt.Fprintf(c.stdout, "unlocked phone %s\n", e.AOR())
+			return nil
 		}
-		was, err := s.UnlockSeat(ctx, e, cliActor())
+		was, err := s.Unlock(ctx, arg, cliActor())
 		if err != nil {
 			return err
 		}
 		if !was {
-			fmt.Fprintf(c.stdout, "phone %s was not locked\n", e.AOR())
+			fmt.Fprintf(c.stdout, "hot-desk ID %s was not locked\n", arg)
 			return nil
 		}
-		fmt.Fprintf(c.stdout, "unlocked phone %s\n", e.AOR())
+		fmt.Fprintf(c.stdout, "unlocked hot-desk ID %s\n", arg)
 		return nil
-	}
-	was, err := s.Unlock(ctx, arg, cliActor())
-	if err != nil {
-		return err
-	}
-	if !was {
-		fmt.Fprintf(c.stdout, "hot-desk ID %s was not locked\n", arg)
-		return nil
-	}
-	fmt.Fprintf(c.stdout, "unlocked hot-desk ID %s\n", arg)
-	return nil
+	})
 }
 
 func plural(n int, one, many string) string {

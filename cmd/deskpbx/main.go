@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"text/tabwriter"
 
 	"deskpbx/store"
 )
@@ -237,6 +238,23 @@ func dbFlag(fs *flag.FlagSet) *string {
 // openDB opens the database at path. Only commands that create things
 // from nothing may create the file: a mistyped -db for a list or an
 // extension should fail, not leave an empty database behind.
+// table starts a listing with its header line; Flush prints it aligned.
+func (c *cli) table(header string) *tabwriter.Writer {
+	w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, header)
+	return w
+}
+
+// withDB runs fn on the database at path, closed when fn returns.
+func withDB(path string, create bool, fn func(d *store.DB) error) error {
+	d, err := openDB(path, create)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return fn(d)
+}
+
 func openDB(path string, create bool) (*store.DB, error) {
 	if !create {
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
