@@ -13,9 +13,9 @@ import (
 // of them; a tenant admin those of its tenant.
 
 type adminInput struct {
-	Username string
-	Password string
-	TenantID int64 // 0: system admin (only a system admin may create one)
+	Username string `json:"username"`
+	Password string `json:"password"`
+	TenantID int64  `json:"tenant_id"` // 0: system admin (only a system admin may create one)
 }
 
 func (s *Server) createAdmin(c *call, in adminInput) (*store.Admin, error) {
@@ -122,35 +122,16 @@ func (s *Server) apiMe(c *call) error { return c.json(http.StatusOK, toAPIAdmin(
 
 func (s *Server) apiAdmins(c *call) error {
 	admins, err := s.db.Admins(c.ctx, c.admin.TenantID)
-	if err != nil {
-		return err
-	}
-	out := make([]apiAdmin, len(admins))
-	for i, a := range admins {
-		out[i] = toAPIAdmin(a)
-	}
-	return c.json(http.StatusOK, out)
+	return answerList(c, admins, err, toAPIAdmin)
 }
 
 func (s *Server) apiAdminCreate(c *call) error {
-	var in struct {
-		Username string `json:"username"`
-		Password string `json:"password"`
-		TenantID int64  `json:"tenant_id"`
-	}
+	var in adminInput
 	if err := c.decode(&in); err != nil {
 		return err
 	}
-	a, err := s.createAdmin(c, adminInput(in))
-	if err != nil {
-		return err
-	}
-	return c.json(http.StatusCreated, toAPIAdmin(a))
+	a, err := s.createAdmin(c, in)
+	return answer(c, http.StatusCreated, a, err, toAPIAdmin)
 }
 
-func (s *Server) apiAdminDelete(c *call) error {
-	if err := s.deleteAdmin(c); err != nil {
-		return err
-	}
-	return c.noContent()
-}
+func (s *Server) apiAdminDelete(c *call) error { return c.done(s.deleteAdmin(c)) }

@@ -137,16 +137,11 @@ type apiRegistration struct {
 
 func (s *Server) apiRegistrations(c *call) error {
 	regs, err := s.registrations(c.ctx, c.admin)
-	if err != nil {
-		return err
-	}
-	out := make([]apiRegistration, len(regs))
 	now := s.db.Now()
-	for i, g := range regs {
-		out[i] = apiRegistration{ExtensionID: g.ExtensionID, AOR: g.AOR, Contact: g.Contact, Source: g.Source, Transport: g.Transport,
+	return answerList(c, regs, err, func(g registration) apiRegistration {
+		return apiRegistration{ExtensionID: g.ExtensionID, AOR: g.AOR, Contact: g.Contact, Source: g.Source, Transport: g.Transport,
 			UserAgent: g.UserAgent, Expires: g.Expires, ExpiresIn: int(g.Expires.Sub(now).Seconds())}
-	}
-	return c.json(http.StatusOK, out)
+	})
 }
 
 type apiCall struct {
@@ -159,16 +154,13 @@ type apiCall struct {
 }
 
 func (s *Server) apiCalls(c *call) error {
-	calls := s.calls(c.admin)
-	out := make([]apiCall, len(calls))
-	for i, x := range calls {
-		out[i] = apiCall{ID: x.ID, From: x.Caller, As: x.As, To: x.Callee, Started: x.Started}
+	return answerList(c, s.calls(c.admin), nil, func(x Call) apiCall {
+		out := apiCall{ID: x.ID, From: x.Caller, As: x.As, To: x.Callee, Started: x.Started}
 		if !x.Answered.IsZero() {
-			t := x.Answered
-			out[i].Answered = &t
+			out.Answered = &x.Answered
 		}
-	}
-	return c.json(http.StatusOK, out)
+		return out
+	})
 }
 
 // apiHangup takes the Call-ID path-escaped: Call-IDs hold '@' and more.
@@ -177,8 +169,5 @@ func (s *Server) apiHangup(c *call) error {
 	if err != nil {
 		return store.Errorf(store.ENOTFOUND, "no such call")
 	}
-	if err := s.hangup(c, id); err != nil {
-		return err
-	}
-	return c.noContent()
+	return c.done(s.hangup(c, id))
 }

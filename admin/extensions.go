@@ -12,13 +12,14 @@ import (
 
 // Extensions: the phone numbers of a tenant and their SIP credentials.
 
+// extensionInput is a new extension as the form and the API give it.
 type extensionInput struct {
-	TenantID int64
-	Domain   string // alternative to TenantID, as in the CLI and CSV
-	Number   string
-	Password string
-	PIN      string
-	Name     string
+	TenantID int64  `json:"tenant_id"`
+	Domain   string `json:"domain"` // alternative to TenantID, as in the CLI and CSV
+	Number   string `json:"number"`
+	Password string `json:"password"`
+	PIN      string `json:"pin"`
+	Name     string `json:"name"`
 }
 
 func checkExtension(in extensionInput, domain string) error {
@@ -53,10 +54,10 @@ func (s *Server) createExtension(c *call, in extensionInput) (*store.Extension, 
 }
 
 type extensionChange struct {
-	Name     *string
-	Password string
-	PIN      string
-	ClearPIN bool
+	Name     *string `json:"name"`
+	Password string  `json:"password"`
+	PIN      string  `json:"pin"`
+	ClearPIN bool    `json:"clear_pin"`
 }
 
 func (s *Server) updateExtension(c *call, ch extensionChange) (*store.Extension, error) {
@@ -121,12 +122,18 @@ type extensionsData struct {
 	Query      string
 }
 
-func (s *Server) extensionsPage(c *call) error {
+// extensions lists the extensions of the ?tenant= asked for, as c's
+// admin may see them.
+func (s *Server) extensions(c *call) ([]*store.Extension, error) {
 	tenantID, err := s.scopeTenant(c.ctx, c.admin, tenantParam(c.r))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	exts, err := s.db.Extensions(c.ctx, tenantID)
+	return s.db.Extensions(c.ctx, tenantID)
+}
+
+func (s *Server) extensionsPage(c *call) error {
+	exts, err := s.extensions(c)
 	if err != nil {
 		return err
 	}
@@ -235,73 +242,44 @@ func toAPIExtension(e *store.Extension, registered map[int64]int) apiExtension {
 		HasPIN: e.PINHash != "", Registered: registered[e.ID], Created: e.CreatedAt}
 }
 
-func (s *Server) apiExtensions(c *call) error {
-	tenantID, err := s.scopeTenant(c.ctx, c.admin, tenantParam(c.r))
-	if err != nil {
-		return err
-	}
-	exts, err := s.db.Extensions(c.ctx, tenantID)
-	if err != nil {
-		return err
-	}
+// toAPIExtensions converts extensions with their registration counts.
+func (s *Server) toAPIExtensions() func(*store.Extension) apiExtension {
 	reg := s.registeredCounts()
-	out := make([]apiExtension, len(exts))
-	for i, e := range exts {
-		out[i] = toAPIExtension(e, reg)
-	}
-	return c.json(http.StatusOK, out)
+	return func(e *store.Extension) apiExtension { return toAPIExtension(e, reg) }
+}
+
+func (s *Server) apiExtensions(c *call) error {
+	exts, err := s.extensions(c)
+	return answerList(c, exts, err, s.toAPIExtensions())
 }
 
 func (s *Server) apiExtension(c *call) error {
 	e, err := s.extensionFor(c.ctx, c.admin, c.id)
-	if err != nil {
-		return err
-	}
-	return c.json(http.StatusOK, toAPIExtension(e, s.registeredCounts()))
+	return answer(c, http.StatusOK, e, err, s.toAPIExtensions())
 }
 
 func (s *Server) apiExtensionCreate(c *call) error {
-	var in struct {
-		TenantID int64  `json:"tenant_id"`
-		Domain   string `json:"domain"`
-		Number   string `json:"number"`
-		Password string `json:"password"`
-		PIN      string `json:"pin"`
-		Name     string `json:"name"`
-	}
+	var in extensionInput
 	if err := c.decode(&in); err != nil {
 		return err
 	}
-	e, err := s.createExtension(c, extensionInput(in))
-	if err != nil {
-		return err
-	}
-	return c.json(http.StatusCreated, toAPIExtension(e, nil))
+	e, err := s.createExtension(c, in)
+	return answer(c, http.StatusCreated, e, err, s.toAPIExtensions())
 }
 
 func (s *Server) apiExtensionUpdate(c *call) error {
 	if _, err := s.extensionFor(c.ctx, c.admin, c.id); err != nil {
 		return err
 	}
-	var in struct {
-		Name     *string `json:"name"`
-		Password string  `json:"password"`
-		PIN      string  `json:"pin"`
-		ClearPIN bool    `json:"clear_pin"`
-	}
+	var in extensionChange
 	if err := c.decode(&in); err != nil {
 		return err
 	}
-	e, err := s.updateExtension(c, extensionChange(in))
-	if err != nil {
-		return err
-	}
-	return c.json(http.StatusOK, toAPIExtension(e, s.registeredCounts()))
+	e, err := s.updateExtension(c, in)
+	return answer(c, http.StatusOK, e, err, s.toAPIExtensions())
 }
 
 func (s *Server) apiExtensionDelete(c *call) error {
-	if _, err := s.deleteExtension(c); err != nil {
-		return err
-	}
-	return c.noContent()
+	_, err := s.deleteExtension(c)
+	return c.done(err)
 }

@@ -85,12 +85,6 @@ func (c *call) decode(v any) error {
 	return nil
 }
 
-// noContent answers an API request that has nothing to return.
-func (c *call) noContent() error {
-	c.w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
 // tenantParam reads ?tenant=ID; garbage reads as "all".
 func tenantParam(r *http.Request) int64 {
 	id, _ := strconv.ParseInt(r.URL.Query().Get("tenant"), 10, 64)
@@ -155,4 +149,42 @@ func (s *Server) apiFail(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	apiError(w, statusOf(code), code, err.Error(), "")
+}
+
+// answer answers an API request with conv(x), or err when there is one.
+func answer[T, U any](c *call, status int, x T, err error, conv func(T) U) error {
+	if err != nil {
+		return err
+	}
+	return c.json(status, conv(x))
+}
+
+// answerList answers an API request with every element of xs converted,
+// or err when there is one.
+func answerList[T, U any](c *call, xs []T, err error, conv func(T) U) error {
+	if err != nil {
+		return err
+	}
+	out := make([]U, len(xs))
+	for i, x := range xs {
+		out[i] = conv(x)
+	}
+	return c.json(http.StatusOK, out)
+}
+
+// done answers an API request that has nothing to return, or err.
+func (c *call) done(err error) error {
+	if err != nil {
+		return err
+	}
+	c.w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// redirectSaying redirects to to with yes as the flash when did, else no.
+func (c *call) redirectSaying(to string, did bool, yes, no string) error {
+	if !did {
+		return c.redirect(to, no)
+	}
+	return c.redirect(to, yes)
 }

@@ -74,11 +74,11 @@ func (s *Server) entry(c *call) (*store.HotdeskEntry, error) {
 }
 
 type hotdeskInput struct {
-	ExtensionID  int64
-	HotdeskID    string
-	PIN          string
-	Description  string
-	DialOverride string // AOR, "" for none
+	ExtensionID  int64  `json:"extension_id"`
+	HotdeskID    string `json:"hotdesk_id"`
+	PIN          string `json:"password"`
+	Description  string `json:"description"`
+	DialOverride string `json:"dial_override"` // AOR, "" for none
 }
 
 // checkDialOverride checks an override target as a's: a tenant admin may
@@ -149,11 +149,11 @@ func hotdeskStoreError(err error) error {
 }
 
 type hotdeskChange struct {
-	HotdeskID    *string
-	Description  *string
-	PIN          string
-	ClearPIN     bool
-	DialOverride *string // "" removes it
+	HotdeskID    *string `json:"hotdesk_id"`
+	Description  *string `json:"description"`
+	PIN          string  `json:"password"`
+	ClearPIN     bool    `json:"clear_password"`
+	DialOverride *string `json:"dial_override"` // "" removes it
 }
 
 func (s *Server) updateHotdesk(c *call, ch hotdeskChange) (*store.HotdeskEntry, error) {

@@ -42,102 +42,60 @@ func (s *Server) apiHotdeskList(c *call) error {
 		return err
 	}
 	entries, err := s.db.HotdeskEntries(c.ctx, scope)
-	if err != nil {
-		return err
-	}
-	out := make([]apiHotdesk, len(entries))
-	for i, h := range entries {
-		out[i] = s.toAPIHotdesk(h)
-	}
-	return c.json(http.StatusOK, out)
+	return answerList(c, entries, err, s.toAPIHotdesk)
 }
 
 func (s *Server) apiHotdeskGet(c *call) error {
 	h, err := s.entry(c)
-	if err != nil {
-		return err
-	}
-	return c.json(http.StatusOK, s.toAPIHotdesk(h))
+	return answer(c, http.StatusOK, h, err, s.toAPIHotdesk)
 }
 
 func (s *Server) apiHotdeskCreate(c *call) error {
-	var in struct {
-		ExtensionID  int64  `json:"extension_id"`
-		HotdeskID    string `json:"hotdesk_id"`
-		PIN          string `json:"password"`
-		Description  string `json:"description"`
-		DialOverride string `json:"dial_override"`
-	}
+	var in hotdeskInput
 	if err := c.decode(&in); err != nil {
 		return err
 	}
-	h, err := s.createHotdesk(c, hotdeskInput(in))
-	if err != nil {
-		return err
-	}
-	return c.json(http.StatusCreated, s.toAPIHotdesk(h))
+	h, err := s.createHotdesk(c, in)
+	return answer(c, http.StatusCreated, h, err, s.toAPIHotdesk)
 }
 
 func (s *Server) apiHotdeskUpdate(c *call) error {
 	if _, err := s.entry(c); err != nil {
 		return err
 	}
-	var in struct {
-		HotdeskID    *string `json:"hotdesk_id"`
-		Description  *string `json:"description"`
-		PIN          string  `json:"password"`
-		ClearPIN     bool    `json:"clear_password"`
-		DialOverride *string `json:"dial_override"`
-	}
+	var in hotdeskChange
 	if err := c.decode(&in); err != nil {
 		return err
 	}
-	h, err := s.updateHotdesk(c, hotdeskChange(in))
-	if err != nil {
-		return err
-	}
-	return c.json(http.StatusOK, s.toAPIHotdesk(h))
+	h, err := s.updateHotdesk(c, in)
+	return answer(c, http.StatusOK, h, err, s.toAPIHotdesk)
 }
 
 func (s *Server) apiHotdeskDelete(c *call) error {
-	if _, err := s.deleteHotdesk(c); err != nil {
-		return err
-	}
-	return c.noContent()
+	_, err := s.deleteHotdesk(c)
+	return c.done(err)
 }
 
 func (s *Server) apiHotdeskLogout(c *call) error {
 	_, ended, err := s.forceLogout(c)
-	if err != nil {
-		return err
-	}
-	return c.json(http.StatusOK, map[string]bool{"logged_out": ended})
+	return answer(c, http.StatusOK, ended, err, flag("logged_out"))
 }
 
 func (s *Server) apiHotdeskUnlock(c *call) error {
 	_, was, err := s.unlockID(c)
-	if err != nil {
-		return err
-	}
-	return c.json(http.StatusOK, map[string]bool{"was_locked": was})
+	return answer(c, http.StatusOK, was, err, flag("was_locked"))
 }
 
 // apiHotdeskSeatUnlock lifts the lockout of a phone; {id} is the phone's
 // own extension.
 func (s *Server) apiHotdeskSeatUnlock(c *call) error {
 	_, was, err := s.unlockSeat(c)
-	if err != nil {
-		return err
-	}
-	return c.json(http.StatusOK, map[string]bool{"was_locked": was})
+	return answer(c, http.StatusOK, was, err, flag("was_locked"))
 }
 
 func (s *Server) apiHotdeskLogoutAll(c *call) error {
 	n, err := s.logoutAll(c, tenantParam(c.r))
-	if err != nil {
-		return err
-	}
-	return c.json(http.StatusOK, map[string]int{"logged_out": n})
+	return answer(c, http.StatusOK, n, err, func(n int) map[string]int { return map[string]int{"logged_out": n} })
 }
 
 type apiSeat struct {
@@ -149,12 +107,12 @@ type apiSeat struct {
 
 func (s *Server) apiHotdeskSessions(c *call) error {
 	seats, err := s.seats(c.ctx, c.admin)
-	if err != nil {
-		return err
-	}
-	out := make([]apiSeat, len(seats))
-	for i, x := range seats {
-		out[i] = apiSeat{Person: x.Person, Seat: x.Device, Since: x.Since, How: x.How}
-	}
-	return c.json(http.StatusOK, out)
+	return answerList(c, seats, err, func(x Seat) apiSeat {
+		return apiSeat{Person: x.Person, Seat: x.Device, Since: x.Since, How: x.How}
+	})
+}
+
+// flag answers a yes/no outcome as {"name": true|false}.
+func flag(name string) func(bool) map[string]bool {
+	return func(b bool) map[string]bool { return map[string]bool{name: b} }
 }

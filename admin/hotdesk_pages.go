@@ -148,10 +148,7 @@ func (s *Server) hotdeskForceLogout(c *call) error {
 	if err != nil {
 		return err
 	}
-	if !ended {
-		return c.redirect("/hotdesk", h.Person.AOR()+" was not seated anywhere.")
-	}
-	return c.redirect("/hotdesk", h.Person.AOR()+" logged out.")
+	return c.redirectSaying("/hotdesk", ended, h.Person.AOR()+" logged out.", h.Person.AOR()+" was not seated anywhere.")
 }
 
 func (s *Server) hotdeskUnlock(c *call) error {
@@ -159,10 +156,8 @@ func (s *Server) hotdeskUnlock(c *call) error {
 	if err != nil {
 		return err
 	}
-	if !was {
-		return c.redirect("/hotdesk", "The hot-desk ID of "+h.Person.AOR()+" was not locked.")
-	}
-	return c.redirect("/hotdesk", "The hot-desk ID of "+h.Person.AOR()+" is unlocked.")
+	what := "The hot-desk ID of " + h.Person.AOR()
+	return c.redirectSaying("/hotdesk", was, what+" is unlocked.", what+" was not locked.")
 }
 
 func (s *Server) hotdeskSeatUnlock(c *call) error {
@@ -170,10 +165,8 @@ func (s *Server) hotdeskSeatUnlock(c *call) error {
 	if err != nil {
 		return err
 	}
-	if !was {
-		return c.redirect("/hotdesk", "The phone "+e.AOR()+" was not locked.")
-	}
-	return c.redirect("/hotdesk", "The phone "+e.AOR()+" is unlocked.")
+	what := "The phone " + e.AOR()
+	return c.redirectSaying("/hotdesk", was, what+" is unlocked.", what+" was not locked.")
 }
 
 func (s *Server) hotdeskLogoutAll(c *call) error {

@@ -319,24 +319,14 @@ func toAPITenant(row tenantRow) apiTenant {
 
 func (s *Server) apiTenants(c *call) error {
 	rows, err := s.tenantRows(c)
-	if err != nil {
-		return err
-	}
-	out := make([]apiTenant, len(rows))
-	for i, row := range rows {
-		out[i] = toAPITenant(row)
-	}
-	return c.json(http.StatusOK, out)
+	return answerList(c, rows, err, toAPITenant)
 }
 
 func (s *Server) apiTenant(c *call) error { return s.apiTenantAnswer(c, http.StatusOK, c.id) }
 
 func (s *Server) apiTenantAnswer(c *call, status int, id int64) error {
 	row, err := s.tenantRow(c, id)
-	if err != nil {
-		return err
-	}
-	return c.json(status, toAPITenant(row))
+	return answer(c, status, row, err, toAPITenant)
 }
 
 func (s *Server) apiTenantCreate(c *call) error {
@@ -389,8 +379,6 @@ func (s *Server) apiTenantUpdate(c *call) error {
 }
 
 func (s *Server) apiTenantDelete(c *call) error {
-	if _, err := s.deleteTenant(c); err != nil {
-		return err
-	}
-	return c.noContent()
+	_, err := s.deleteTenant(c)
+	return c.done(err)
 }

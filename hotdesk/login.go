@@ -60,34 +60,13 @@ func (a *attempt) seatKey() string { return strconv.FormatInt(a.seat.ID, 10) }
 func (s *Service) Login(ctx context.Context, id, pin string, seat *store.Extension, source string) (*Seated, error) {
 	a := &attempt{what: "login", id: id, seat: seat, source: source, pre: s.precheck(ctx, id, pin)}
 	var out *Seated
-	var refusal error
-	err := s.tx(ctx, func(tx *store.HotdeskTx) error {
-		out, refusal, a.at = nil, nil, s.Now()
-		t, err := tx.Tenant(seat.TenantID)
-		if err != nil {
-			return err
-		}
-		if !t.HotdeskLogin {
-			refusal = ErrNotEnabled
-			return nil
-		}
-		entry, err := s.verify(tx, a, pin)
-		if errors.Is(err, ErrInvalid) {
-			// Commit: the failure must count and be audited.
-			refusal = err
-			return nil
-		}
-		if err != nil {
-			return err
-		}
+	err := s.try(ctx, a, pin, func(t *store.Tenant) bool { return t.HotdeskLogin }, func(tx *store.HotdeskTx, entry *store.HotdeskEntry) error {
+		var err error
 		out, err = s.seatPerson(tx, entry, seat, a.at, store.SeatedByCode, source, seat.AOR())
 		return err
 	})
 	if err != nil {
 		return nil, err
-	}
-	if refusal != nil {
-		return nil, refusal
 	}
 	s.Log.Info("hot-desk login", "person", out.Person.AOR(), "seat", seat.AOR(), "moved_from", out.MovedFrom,
 		"replaced", out.Replaced, "source", source)
@@ -100,25 +79,7 @@ func (s *Service) Login(ctx context.Context, id, pin string, seat *store.Extensi
 func (s *Service) Logout(ctx context.Context, id, pin string, seat *store.Extension, source string) (*store.HotdeskSession, error) {
 	a := &attempt{what: "logout", id: id, seat: seat, source: source, pre: s.precheck(ctx, id, pin)}
 	var out *store.HotdeskSession
-	var refusal error
-	err := s.tx(ctx, func(tx *store.HotdeskTx) error {
-		out, refusal, a.at = nil, nil, s.Now()
-		t, err := tx.Tenant(seat.TenantID)
-		if err != nil {
-			return err
-		}
-		if !t.HotdeskLogout {
-			refusal = ErrNotEnabled
-			return nil
-		}
-		entry, err := s.verify(tx, a, pin)
-		if errors.Is(err, ErrInvalid) {
-			refusal = err
-			return nil
-		}
-		if err != nil {
-			return err
-		}
+	err := s.try(ctx, a, pin, func(t *store.Tenant) bool { return t.HotdeskLogout }, func(tx *store.HotdeskTx, entry *store.HotdeskEntry) error {
 		sess, err := tx.SessionOf(entry.Person.ID)
 		if err != nil {
 			return err
@@ -138,13 +99,42 @@ func (s *Service) Logout(ctx context.Context, id, pin string, seat *store.Extens
 	if err != nil {
 		return nil, err
 	}
-	if refusal != nil {
-		return nil, refusal
-	}
 	if out != nil {
 		s.Log.Info("hot-desk logout", "person", out.Person, "seat", out.Device, "at", seat.AOR(), "source", source)
 	}
 	return out, nil
+}
+
+// try makes attempt a in one transaction: the seat tenant's switch (on),
+// then the ID and password, then act with the verified entry. A refusal
+// is committed, so that it counts and is audited, and then returned.
+func (s *Service) try(ctx context.Context, a *attempt, pin string, on func(*store.Tenant) bool,
+	act func(*store.HotdeskTx, *store.HotdeskEntry) error) error {
+	var refusal error
+	err := s.tx(ctx, func(tx *store.HotdeskTx) error {
+		refusal, a.at = nil, s.Now()
+		t, err := tx.Tenant(a.seat.TenantID)
+		if err != nil {
+			return err
+		}
+		if !on(t) {
+			refusal = ErrNotEnabled
+			return nil
+		}
+		entry, err := s.verify(tx, a, pin)
+		if errors.Is(err, ErrInvalid) {
+			refusal = err
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return act(tx, entry)
+	})
+	if err != nil {
+		return err
+	}
+	return refusal
 }
 
 // seatPerson makes entry's person the one seated at seat. The order of

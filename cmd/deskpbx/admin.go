@@ -15,8 +15,7 @@ import (
 // from stdin, so it never shows in the process list or shell history;
 // with nothing on stdin (or a terminal) one is generated and printed.
 func (c *cli) createAdmin(cmd *command, args []string) error {
-	fs := newFlagSet(cmd)
-	db := dbFlag(fs)
+	fs, db := dbFlags(cmd)
 	tenant := fs.String("tenant", "", "make a tenant admin of `DOMAIN` (default: a system admin, all tenants)")
 	if err := c.parse(fs, cmd, args, 1, 1); err != nil {
 		return err

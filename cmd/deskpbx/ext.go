@@ -11,8 +11,7 @@ import (
 )
 
 func (c *cli) extAdd(cmd *command, args []string) error {
-	fs := newFlagSet(cmd)
-	db := dbFlag(fs)
+	fs, db := dbFlags(cmd)
 	password := fs.String("password", "", "SIP `PASSWORD` the phone registers with (required, 6-128 characters)")
 	pin := fs.String("pin", "", "voicemail `PIN` (4-15 digits)")
 	name := fs.String("name", "", "display `NAME` shown to the people it calls")
@@ -41,17 +40,7 @@ func (c *cli) extAdd(cmd *command, args []string) error {
 }
 
 func (c *cli) extList(cmd *command, args []string) error {
-	fs := newFlagSet(cmd)
-	db := dbFlag(fs)
-	if err := c.parse(fs, cmd, args, 0, 1); err != nil {
-		return err
-	}
-	return withDB(*db, false, func(d *store.DB) error {
-		ctx := context.Background()
-		tenantID, err := tenantArg(ctx, d, fs)
-		if err != nil {
-			return err
-		}
+	return c.listOf(cmd, args, func(ctx context.Context, d *store.DB, tenantID int64) error {
 		exts, err := d.Extensions(ctx, tenantID)
 		if err != nil {
 			return err
@@ -65,8 +54,7 @@ func (c *cli) extList(cmd *command, args []string) error {
 }
 
 func (c *cli) extImport(cmd *command, args []string) error {
-	fs := newFlagSet(cmd)
-	db := dbFlag(fs)
+	fs, db := dbFlags(cmd)
 	if err := c.parse(fs, cmd, args, 1, 1); err != nil {
 		return err
 	}

@@ -25,8 +25,7 @@ func cliActor() string {
 }
 
 func (c *cli) hotdeskAdd(cmd *command, args []string) error {
-	fs := newFlagSet(cmd)
-	db := dbFlag(fs)
+	fs, db := dbFlags(cmd)
 	id := fs.String("id", "", "hot-desk `UNIQUEID` keyed at *072 (4-15 digits, unique across all tenants; required)")
 	password := fs.String("password", "", "own hot-desk password `N` (4-15 digits); without it the voicemail PIN is asked for")
 	description := fs.String("description", "", "free `TEXT` shown in lists")
@@ -66,17 +65,7 @@ func (c *cli) hotdeskAdd(cmd *command, args []string) error {
 }
 
 func (c *cli) hotdeskList(cmd *command, args []string) error {
-	fs := newFlagSet(cmd)
-	db := dbFlag(fs)
-	if err := c.parse(fs, cmd, args, 0, 1); err != nil {
-		return err
-	}
-	return withDB(*db, false, func(d *store.DB) error {
-		ctx := context.Background()
-		tenantID, err := tenantArg(ctx, d, fs)
-		if err != nil {
-			return err
-		}
+	return c.listOf(cmd, args, func(ctx context.Context, d *store.DB, tenantID int64) error {
 		entries, err := d.HotdeskEntries(ctx, tenantID)
 		if err != nil {
 			return err
@@ -101,8 +90,7 @@ func (c *cli) hotdeskList(cmd *command, args []string) error {
 }
 
 func (c *cli) hotdeskLogout(cmd *command, args []string) error {
-	fs := newFlagSet(cmd)
-	db := dbFlag(fs)
+	fs, db := dbFlags(cmd)
 	all := fs.Bool("all", false, "log out everyone (whose person or phone is of DOMAIN, if given)")
 	if err := c.parse(fs, cmd, args, 0, 1); err != nil {
 		return err
@@ -151,8 +139,7 @@ func (c *cli) hotdeskLogout(cmd *command, args []string) error {
 }
 
 func (c *cli) hotdeskUnlock(cmd *command, args []string) error {
-	fs := newFlagSet(cmd)
-	db := dbFlag(fs)
+	fs, db := dbFlags(cmd)
 	seat := fs.Bool("seat", false, "unlock the phone registered as NUMBER@DOMAIN, locked after too many wrong tries of *072 or *073")
 	if err := c.parse(fs, cmd, args, 1, 1); err != nil {
 		return err

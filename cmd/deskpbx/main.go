@@ -231,6 +231,12 @@ func envOrDefault(name, def string) string {
 	return def
 }
 
+// dbFlags is the flag set of a command on the database, with its -db.
+func dbFlags(cmd *command) (*flag.FlagSet, *string) {
+	fs := newFlagSet(cmd)
+	return fs, dbFlag(fs)
+}
+
 func dbFlag(fs *flag.FlagSet) *string {
 	return fs.String("db", envOrDefault("DESKPBX_DB", defaultDBPath), "SQLite database `PATH` (env DESKPBX_DB)")
 }
@@ -243,6 +249,23 @@ func (c *cli) table(header string) *tabwriter.Writer {
 	w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, header)
 	return w
+}
+
+// listOf runs a list command: [-db PATH] [DOMAIN], list given the tenant
+// of DOMAIN, or 0 for all of them.
+func (c *cli) listOf(cmd *command, args []string, list func(ctx context.Context, d *store.DB, tenantID int64) error) error {
+	fs, db := dbFlags(cmd)
+	if err := c.parse(fs, cmd, args, 0, 1); err != nil {
+		return err
+	}
+	return withDB(*db, false, func(d *store.DB) error {
+		ctx := context.Background()
+		tenantID, err := tenantArg(ctx, d, fs)
+		if err != nil {
+			return err
+		}
+		return list(ctx, d, tenantID)
+	})
 }
 
 // withDB runs fn on the database at path, closed when fn returns.

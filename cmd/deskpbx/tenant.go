@@ -12,8 +12,7 @@ import (
 )
 
 func (c *cli) tenantAdd(cmd *command, args []string) error {
-	fs := newFlagSet(cmd)
-	db := dbFlag(fs)
+	fs, db := dbFlags(cmd)
 	pin := fs.String("pin", "", "hot-desk company `PIN` of the tenant (4-15 digits)")
 	makeDefault := fs.Bool("default", false, "make this the default tenant (it gets requests addressed to an IP)")
 	if err := c.parse(fs, cmd, args, 1, 1); err != nil {
@@ -45,8 +44,7 @@ func (c *cli) tenantAdd(cmd *command, args []string) error {
 }
 
 func (c *cli) tenantList(cmd *command, args []string) error {
-	fs := newFlagSet(cmd)
-	db := dbFlag(fs)
+	fs, db := dbFlags(cmd)
 	if err := c.parse(fs, cmd, args, 0, 0); err != nil {
 		return err
 	}
@@ -64,8 +62,7 @@ func (c *cli) tenantList(cmd *command, args []string) error {
 }
 
 func (c *cli) tenantDefault(cmd *command, args []string) error {
-	fs := newFlagSet(cmd)
-	db := dbFlag(fs)
+	fs, db := dbFlags(cmd)
 	if err := c.parse(fs, cmd, args, 1, 1); err != nil {
 		return err
 	}
@@ -87,8 +84,7 @@ func yesNo(b bool) string {
 }
 
 func (c *cli) tenantSet(cmd *command, args []string) error {
-	fs := newFlagSet(cmd)
-	db := dbFlag(fs)
+	fs, db := dbFlags(cmd)
 	pin := fs.String("pin", "", "hot-desk company `PIN` (4-15 digits): when set, everyone of the tenant logs in with it instead of their own password")
 	noPIN := fs.Bool("no-pin", false, "remove the company PIN")
 	login := fs.String("hotdesk-login", "", "`on|off`: whether *072 works at the tenant's phones")
