@@ -62,7 +62,7 @@ func (s *Service) Login(ctx context.Context, id, pin string, seat *store.Extensi
 	var out *Seated
 	err := s.try(ctx, a, pin, func(t *store.Tenant) bool { return t.HotdeskLogin }, func(tx *store.HotdeskTx, entry *store.HotdeskEntry) error {
 		var err error
-		out, err = s.seatPerson(tx, entry, seat, a.at, store.SeatedByCode, source, seat.AOR())
+		out, err = s.seatPerson(tx, entry, seat, a.at, source)
 		return err
 	})
 	if err != nil {
@@ -137,10 +137,11 @@ func (s *Service) try(ctx context.Context, a *attempt, pin string, on func(*stor
 	return refusal
 }
 
-// seatPerson makes entry's person the one seated at seat. The order of
+// seatPerson makes entry's person the one seated at seat, by *072 there. The order of
 // the deletes does not matter for correctness: the UNIQUE constraints on
 // the session table refuse any state with two of either.
-func (s *Service) seatPerson(tx *store.HotdeskTx, entry *store.HotdeskEntry, seat *store.Extension, now time.Time, how, source, actor string) (*Seated, error) {
+func (s *Service) seatPerson(tx *store.HotdeskTx, entry *store.HotdeskEntry, seat *store.Extension, now time.Time, source string) (*Seated, error) {
+	actor := seat.AOR()
 	person := entry.Person
 	prev, cur, err := tx.Seating(person.ID, seat.ID)
 	if err != nil {
@@ -178,11 +179,8 @@ func (s *Service) seatPerson(tx *store.HotdeskTx, entry *store.HotdeskEntry, sea
 			return nil, err
 		}
 	}
-	if err := tx.StartSession(person.ID, seat.ID, now, how, source); err != nil {
+	if err := tx.StartSession(person.ID, seat.ID, now, store.SeatedByCode, source); err != nil {
 		return nil, err
-	}
-	if how == store.SeatedByAdmin {
-		detail = "seated by an admin; " + detail
 	}
 	return out, tx.Audit(store.AuditEntry{At: now, TenantID: person.TenantID, SeatTenantID: seat.TenantID,
 		Actor: actor, Action: action, Person: person.AOR(), Seat: seat.AOR(), Source: source,

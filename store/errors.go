@@ -43,19 +43,6 @@ func invalidf(field, format string, args ...any) *Error {
 	return FieldErrorf(field, EINVALID, format, args...)
 }
 
-// OnField returns err as an error about field: a rule shared by several
-// inputs (a PIN) says which one it was checking. Errors that are not
-// *Error, or already name a different field, pass through.
-func OnField(field string, err error) error {
-	var e *Error
-	if !errors.As(err, &e) {
-		return err
-	}
-	c := *e
-	c.Field = field
-	return &c
-}
-
 // FieldOf returns the input field err is about, "" if none.
 func FieldOf(err error) string {
 	var e *Error

@@ -18,11 +18,9 @@ type HotdeskSession struct {
 	Source                         string // where the login came from
 }
 
-// How a session was started.
-const (
-	SeatedByCode  = "*072"
-	SeatedByAdmin = "admin"
-)
+// SeatedByCode is how a session is started: by *072 at the seat. (Rows
+// written by older versions may say "admin".)
+const SeatedByCode = "*072"
 
 // PersonAt returns the extension seated at the phone registered as
 // device, or nil. pbx asks this on every call: one lookup on a unique index.
