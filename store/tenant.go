@@ -99,12 +99,17 @@ func (db *DB) SetDefaultTenant(ctx context.Context, domain string) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE tenants SET is_default = 0 WHERE is_default = 1`); err != nil {
 		return err
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE tenants SET is_default = 1 WHERE domain = ?`, strings.ToLower(domain))
+	domain = strings.ToLower(domain)
+	var id int64
+	err = tx.QueryRowContext(ctx, `UPDATE tenants SET is_default = 1 WHERE domain = ? RETURNING id`, domain).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Errorf(ENOTFOUND, "no tenant %s", domain)
+	}
 	if err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return Errorf(ENOTFOUND, "no tenant %s", domain)
+	if err := db.auditChange(ctx, tx, id, "default tenant", domain+" is now the default tenant"); err != nil {
+		return err
 	}
 	return tx.Commit()
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -39,7 +38,7 @@ func (c *cli) createAdmin(cmd *command, args []string) error {
 		return err
 	}
 	defer d.Close()
-	ctx := context.Background()
+	ctx := cliContext()
 	var tenantID int64
 	if *tenant != "" {
 		t, err := d.TenantByDomain(ctx, strings.TrimSpace(*tenant))

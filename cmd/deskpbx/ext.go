@@ -28,7 +28,7 @@ func (c *cli) extAdd(cmd *command, args []string) error {
 		return err
 	}
 	return withDB(*db, false, func(d *store.DB) error {
-		e, err := d.CreateExtension(context.Background(), store.NewExtension{
+		e, err := d.CreateExtension(cliContext(), store.NewExtension{
 			Domain: domain, Number: fs.Arg(1), Password: *password, PIN: *pin, Name: *name,
 		})
 		if err != nil {
@@ -81,7 +81,10 @@ func (c *cli) extImport(cmd *command, args []string) error {
 		return fmt.Errorf("%s %w; nothing was imported", label, err)
 	}
 	return withDB(*db, false, func(d *store.DB) error {
-		if err := d.ImportExtensions(context.Background(), rows); err != nil {
+		for i := range rows {
+			rows[i].Line = lines[i]
+		}
+		if err := d.ImportExtensions(cliContext(), rows); err != nil {
 			var re *store.RowError
 			if errors.As(err, &re) && re.Row >= 0 && re.Row < len(lines) {
 				return fmt.Errorf("%s line %d: %v; nothing was imported", label, lines[re.Row], re.Err)

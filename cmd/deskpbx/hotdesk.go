@@ -16,7 +16,11 @@ import (
 // prints only its one-line error.
 var quietLog = slog.New(slog.DiscardHandler)
 
-// cliActor names whoever ran the command in the hot-desk audit log.
+// cliContext names whoever ran the command as the actor of the changes
+// it makes, which store writes to the audit log with each change.
+func cliContext() context.Context { return store.WithActor(context.Background(), cliActor()) }
+
+// cliActor names whoever ran the command in the audit log.
 func cliActor() string {
 	if u := os.Getenv("USER"); u != "" {
 		return "cli:" + u

@@ -30,7 +30,7 @@ func (c *cli) tenantAdd(cmd *command, args []string) error {
 		}
 	}
 	return withDB(*db, true, func(d *store.DB) error {
-		t, err := d.CreateTenant(context.Background(), domain, *pin, *makeDefault)
+		t, err := d.CreateTenant(cliContext(), domain, *pin, *makeDefault)
 		if err != nil {
 			return err
 		}
@@ -68,7 +68,7 @@ func (c *cli) tenantDefault(cmd *command, args []string) error {
 	}
 	return withDB(*db, false, func(d *store.DB) error {
 		domain := strings.ToLower(strings.TrimSpace(fs.Arg(0)))
-		if err := d.SetDefaultTenant(context.Background(), domain); err != nil {
+		if err := d.SetDefaultTenant(cliContext(), domain); err != nil {
 			return err
 		}
 		fmt.Fprintf(c.stdout, "%s is now the default tenant\n", domain)
