@@ -126,12 +126,7 @@ func (s *Server) apiAdmins(c *call) error {
 }
 
 func (s *Server) apiAdminCreate(c *call) error {
-	var in adminInput
-	if err := c.decode(&in); err != nil {
-		return err
-	}
-	a, err := s.createAdmin(c, in)
-	return answer(c, http.StatusCreated, a, err, toAPIAdmin)
+	return decoded(c, http.StatusCreated, s.createAdmin, toAPIAdmin)
 }
 
 func (s *Server) apiAdminDelete(c *call) error { return c.done(s.deleteAdmin(c)) }

@@ -259,24 +259,14 @@ func (s *Server) apiExtension(c *call) error {
 }
 
 func (s *Server) apiExtensionCreate(c *call) error {
-	var in extensionInput
-	if err := c.decode(&in); err != nil {
-		return err
-	}
-	e, err := s.createExtension(c, in)
-	return answer(c, http.StatusCreated, e, err, s.toAPIExtensions())
+	return decoded(c, http.StatusCreated, s.createExtension, s.toAPIExtensions())
 }
 
 func (s *Server) apiExtensionUpdate(c *call) error {
 	if _, err := s.extensionFor(c.ctx, c.admin, c.id); err != nil {
 		return err
 	}
-	var in extensionChange
-	if err := c.decode(&in); err != nil {
-		return err
-	}
-	e, err := s.updateExtension(c, in)
-	return answer(c, http.StatusOK, e, err, s.toAPIExtensions())
+	return decoded(c, http.StatusOK, s.updateExtension, s.toAPIExtensions())
 }
 
 func (s *Server) apiExtensionDelete(c *call) error {

@@ -159,6 +159,17 @@ func answer[T, U any](c *call, status int, x T, err error, conv func(T) U) error
 	return c.json(status, conv(x))
 }
 
+// decoded answers an API request by decoding its JSON body into an In,
+// running op with it and answering with conv of the result.
+func decoded[In, T, U any](c *call, status int, op func(*call, In) (T, error), conv func(T) U) error {
+	var in In
+	if err := c.decode(&in); err != nil {
+		return err
+	}
+	x, err := op(c, in)
+	return answer(c, status, x, err, conv)
+}
+
 // answerList answers an API request with every element of xs converted,
 // or err when there is one.
 func answerList[T, U any](c *call, xs []T, err error, conv func(T) U) error {

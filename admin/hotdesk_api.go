@@ -51,24 +51,14 @@ func (s *Server) apiHotdeskGet(c *call) error {
 }
 
 func (s *Server) apiHotdeskCreate(c *call) error {
-	var in hotdeskInput
-	if err := c.decode(&in); err != nil {
-		return err
-	}
-	h, err := s.createHotdesk(c, in)
-	return answer(c, http.StatusCreated, h, err, s.toAPIHotdesk)
+	return decoded(c, http.StatusCreated, s.createHotdesk, s.toAPIHotdesk)
 }
 
 func (s *Server) apiHotdeskUpdate(c *call) error {
 	if _, err := s.entry(c); err != nil {
 		return err
 	}
-	var in hotdeskChange
-	if err := c.decode(&in); err != nil {
-		return err
-	}
-	h, err := s.updateHotdesk(c, in)
-	return answer(c, http.StatusOK, h, err, s.toAPIHotdesk)
+	return decoded(c, http.StatusOK, s.updateHotdesk, s.toAPIHotdesk)
 }
 
 func (s *Server) apiHotdeskDelete(c *call) error {

@@ -15,11 +15,8 @@ func (c *cli) extAdd(cmd *command, args []string) error {
 	password := fs.String("password", "", "SIP `PASSWORD` the phone registers with (required, 6-128 characters)")
 	pin := fs.String("pin", "", "voicemail `PIN` (4-15 digits)")
 	name := fs.String("name", "", "display `NAME` shown to the people it calls")
-	if err := c.parse(fs, cmd, args, 2, 2); err != nil {
+	if err := c.parse(fs, cmd, args, 2, 2, "password"); err != nil {
 		return err
-	}
-	if !flagSet(fs, "password") {
-		return usagef("%s: -password is required (usage: deskpbx %s %s)", cmd.name, cmd.name, cmd.args)
 	}
 	domain := strings.ToLower(strings.TrimSpace(fs.Arg(0)))
 	// Otherwise a malformed domain reads as "no tenant", with a hint to

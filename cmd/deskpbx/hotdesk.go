@@ -33,11 +33,8 @@ func (c *cli) hotdeskAdd(cmd *command, args []string) error {
 	id := fs.String("id", "", "hot-desk `UNIQUEID` keyed at *072 (4-15 digits, unique across all tenants; required)")
 	password := fs.String("password", "", "own hot-desk password `N` (4-15 digits); without it the voicemail PIN is asked for")
 	description := fs.String("description", "", "free `TEXT` shown in lists")
-	if err := c.parse(fs, cmd, args, 2, 2); err != nil {
+	if err := c.parse(fs, cmd, args, 2, 2, "id"); err != nil {
 		return err
-	}
-	if !flagSet(fs, "id") {
-		return usagef("%s: -id is required (usage: deskpbx %s %s)", cmd.name, cmd.name, cmd.args)
 	}
 	domain := strings.ToLower(strings.TrimSpace(fs.Arg(0)))
 	number := strings.TrimSpace(fs.Arg(1))
@@ -57,7 +54,7 @@ func (c *cli) hotdeskAdd(cmd *command, args []string) error {
 		}
 	}
 	return withDB(*db, false, func(d *store.DB) error {
-		e, err := hotdesk.New(d, quietLog).CreateEntry(context.Background(), store.NewHotdeskEntry{
+		e, err := hotdesk.New(d, quietLog).CreateEntry(cliContext(), store.NewHotdeskEntry{
 			Domain: domain, Number: number, HotdeskID: *id, PIN: *password, Description: *description,
 		}, cliActor())
 		if err != nil {

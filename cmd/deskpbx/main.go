@@ -171,8 +171,8 @@ func newFlagSet(cmd *command) *flag.FlagSet {
 }
 
 // parse parses args and checks the positional argument count is within
-// [min, max] (max < 0: unlimited).
-func (c *cli) parse(fs *flag.FlagSet, cmd *command, args []string, min, max int) error {
+// [min, max] (max < 0: unlimited) and that the required flags are given.
+func (c *cli) parse(fs *flag.FlagSet, cmd *command, args []string, min, max int, required ...string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintf(c.stdout, "Usage: deskpbx %s %s\n\n%s.\n", cmd.name, cmd.args, upperFirst(cmd.summary))
@@ -187,6 +187,11 @@ func (c *cli) parse(fs *flag.FlagSet, cmd *command, args []string, min, max int)
 	}
 	n := fs.NArg()
 	if n >= min && (max < 0 || n <= max) {
+		for _, name := range required {
+			if !flagSet(fs, name) {
+				return usagef("%s: -%s is required (usage: deskpbx %s %s)", cmd.name, name, cmd.name, cmd.args)
+			}
+		}
 		return nil
 	}
 	for _, a := range fs.Args() {
