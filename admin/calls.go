@@ -154,13 +154,15 @@ type apiCall struct {
 }
 
 func (s *Server) apiCalls(c *call) error {
-	return answerList(c, s.calls(c.admin), nil, func(x Call) apiCall {
-		out := apiCall{ID: x.ID, From: x.Caller, As: x.As, To: x.Callee, Started: x.Started}
-		if !x.Answered.IsZero() {
-			out.Answered = &x.Answered
-		}
-		return out
-	})
+	return answerList(c, s.calls(c.admin), nil, toAPICall)
+}
+
+func toAPICall(x Call) apiCall {
+	out := apiCall{ID: x.ID, From: x.Caller, As: x.As, To: x.Callee, Started: x.Started}
+	if !x.Answered.IsZero() {
+		out.Answered = &x.Answered
+	}
+	return out
 }
 
 // apiHangup takes the Call-ID path-escaped: Call-IDs hold '@' and more.

@@ -95,11 +95,13 @@ type apiSeat struct {
 	How    string    `json:"how"`
 }
 
+func toAPISeat(x Seat) apiSeat {
+	return apiSeat{Person: x.Person, Seat: x.Device, Since: x.Since, How: x.How}
+}
+
 func (s *Server) apiHotdeskSessions(c *call) error {
 	seats, err := s.seats(c.ctx, c.admin)
-	return answerList(c, seats, err, func(x Seat) apiSeat {
-		return apiSeat{Person: x.Person, Seat: x.Device, Since: x.Since, How: x.How}
-	})
+	return answerList(c, seats, err, toAPISeat)
 }
 
 // flag answers a yes/no outcome as {"name": true|false}.

@@ -27,6 +27,15 @@ func hotdeskOffice(t *testing.T) string {
 	return path
 }
 
+// hotdeskOfficeWithID is hotdeskOffice where extension number of
+// acme.example has hot-desk ID id, with the database open.
+func hotdeskOfficeWithID(t *testing.T, id, number string) (string, *store.DB) {
+	t.Helper()
+	path := hotdeskOffice(t)
+	deskpbx(t, "hotdesk", "add", "-db", path, "-id", id, "acme.example", number).mustSucceed(t, "hotdesk add")
+	return path, openStore(t, path)
+}
+
 func TestHotdeskAddListLogoutAndUnlock(t *testing.T) {
 	t.Parallel()
 	path := hotdeskOffice(t)
@@ -138,9 +147,7 @@ func TestTenantSetChangesHotdeskSettings(t *testing.T) {
 // with one line and the right exit status, and the database is as it was.
 func TestHotdeskBadInputIsOneLineAndWritesNothing(t *testing.T) {
 	t.Parallel()
-	path := hotdeskOffice(t)
-	deskpbx(t, "hotdesk", "add", "-db", path, "-id", "5551234", "acme.example", "1001").mustSucceed(t, "hotdesk add")
-	db := openStore(t, path)
+	path, db := hotdeskOfficeWithID(t, "5551234", "1001")
 	ctx := context.Background()
 	before, _ := db.HotdeskAudit(ctx, 0, 100)
 	add := func(args ...string) []string { return append([]string{"hotdesk", "add", "-db", path}, args...) }
@@ -219,9 +226,7 @@ func TestHotdeskBadInputIsOneLineAndWritesNothing(t *testing.T) {
 
 func TestHotdeskUnlockSeatLetsALockedPhoneLogInAgain(t *testing.T) {
 	t.Parallel()
-	path := hotdeskOffice(t)
-	deskpbx(t, "hotdesk", "add", "-db", path, "-id", "5551001", "acme.example", "1001").mustSucceed(t, "hotdesk add")
-	db := openStore(t, path)
+	path, db := hotdeskOfficeWithID(t, "5551001", "1001")
 	ctx := context.Background()
 	s := hotdesk.New(db, quietLog)
 	phone, err := db.LookupExtension(ctx, "acme.example", "1003")
