@@ -3,7 +3,6 @@ package admin
 import (
 	"bytes"
 	"context"
-	"deskpbx/internal/hotdeskcalls"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -22,6 +21,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"deskpbx/dialplan"
 	"deskpbx/hotdesk"
 	"deskpbx/internal/testphone"
 	"deskpbx/pbx"
@@ -79,6 +79,20 @@ func (c *clock) advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// livePBX shows the test's real *pbx.Server to the page, as the binary's
+// AdminPBX (cmd/deskpbx) does; only this test file imports pbx.
+type livePBX struct{ *pbx.Server }
+
+func (p livePBX) Bindings() []store.Binding { return p.Location().All() }
+
+func (p livePBX) Calls() []Call {
+	var out []Call
+	for _, c := range p.ActiveCalls() {
+		out = append(out, Call{ID: c.ID, CallID: c.CallID, Caller: c.Caller, As: c.As, Callee: c.Callee, Started: c.Started, Answered: c.Answered})
+	}
+	return out
+}
+
 func newOffice(t *testing.T, tweak ...func(*Config)) *office {
 	t.Helper()
 	return buildOffice(t, false, tweak...)
@@ -123,16 +137,17 @@ func buildOffice(t *testing.T, withCalls bool, tweak ...func(*Config)) *office {
 	autoCtx, autoStop := context.WithCancel(ctx)
 	autoDone := make(chan struct{})
 	if withCalls {
-		hotdeskcalls.Wire(o.pbx, o.hotdesk)
+		o.pbx.SetDialPlan(dialplan.New(db, o.hotdesk))
 		go func() {
 			defer close(autoDone)
 			o.hotdesk.RunAutoLogout(autoCtx)
 		}()
 	} else {
+		o.pbx.SetDialPlan(dialplan.New(db, nil))
 		close(autoDone)
 	}
 	must(o.pbx.Start(ctx))
-	cfg := Config{DB: db, PBX: o.pbx, HotDesk: o.hotdesk, Log: testLogger(), LiveInterval: 100 * time.Millisecond}
+	cfg := Config{DB: db, PBX: livePBX{o.pbx}, HotDesk: o.hotdesk, Log: testLogger(), LiveInterval: 100 * time.Millisecond}
 	for _, f := range tweak {
 		f(&cfg)
 	}

@@ -27,9 +27,6 @@ type Negotiated struct {
 	Ptime     int       // the peer's a=ptime in ms, 0 when absent; we always send 20 ms
 }
 
-// CanSend reports whether we may send media under this negotiation.
-func (n Negotiated) CanSend() bool { return n.Direction.Sends() }
-
 // Answer is our answer to one offer. It keeps the offer's m= lines so the
 // answer has one m= per offered stream, as RFC 3264 requires.
 type Answer struct {

@@ -39,10 +39,12 @@ type Mailboxes interface {
 	Counts(ctx context.Context, mailbox *store.Extension) (newMsgs, saved int, err error)
 }
 
-// Seating says who sits where (the hot-desk service, as pbx asks it).
+// Seating says who sits where (the hot-desk service).
 type Seating interface {
+	// PersonAt is who is seated at the phone registered as device.
 	PersonAt(ctx context.Context, device *store.Extension) (*store.Extension, bool)
-	SeatOf(ctx context.Context, person *store.Extension) (*store.Extension, bool)
+	// RingTarget is the seat a person's calls ring at, if not their own.
+	RingTarget(ctx context.Context, person *store.Extension) (*store.Extension, bool)
 }
 
 // Directory finds a phone's extension by ID; *store.DB is one.
@@ -125,7 +127,7 @@ func (l *Lights) SeatChanged(ctx context.Context, seat *store.Extension) { l.pus
 func (l *Lights) MailboxChanged(ctx context.Context, mailbox *store.Extension) {
 	l.push(ctx, mailbox)
 	if l.Seating != nil {
-		if seat, ok := l.Seating.SeatOf(ctx, mailbox); ok && seat.ID != mailbox.ID {
+		if seat, ok := l.Seating.RingTarget(ctx, mailbox); ok && seat.ID != mailbox.ID {
 			l.push(ctx, seat)
 		}
 	}

@@ -2,7 +2,6 @@ package pbx
 
 import (
 	"context"
-	"github.com/emiago/sipgo/sip"
 	"io"
 	"log/slog"
 	"os"
@@ -11,6 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"deskpbx/hotdesk"
 	"deskpbx/internal/testphone"
 	"deskpbx/store"
 )
@@ -20,9 +23,29 @@ type office struct {
 	db  *store.DB
 	srv *Server
 	dir string
-	// wire runs on each new Server before it starts (hot-desk wiring).
-	wire func(*Server)
+	// hotdesk, if set, is part of the dial plan of each new Server.
+	hotdesk *hotdesk.Service
+	// amend, if set, changes the dial plan's routes (for policies the
+	// office's own plan does not have yet).
+	amend func(*Route)
 }
+
+// amendedPlan is a dial plan with every route passed through amend.
+type amendedPlan struct {
+	DialPlan
+	amend func(*Route)
+}
+
+func (p amendedPlan) Route(ctx context.Context, req *CallRequest) Route {
+	r := p.DialPlan.Route(ctx, req)
+	p.amend(&r)
+	return r
+}
+
+// OfficeDialPlan is the dial plan a test office routes with, as the
+// binary wires it. officeplan_test.go (package pbx_test) sets it: it may
+// import dialplan, which imports pbx, and a file of package pbx may not.
+var OfficeDialPlan func(db *store.DB, hd *hotdesk.Service) DialPlan
 
 func testLogger() *slog.Logger {
 	if os.Getenv("DESKPBX_TEST_LOG") != "" {
@@ -72,9 +95,11 @@ func (o *office) start(tweak ...func(*Config)) {
 	if err != nil {
 		o.t.Fatal(err)
 	}
-	if o.wire != nil {
-		o.wire(srv)
+	plan := OfficeDialPlan(o.db, o.hotdesk)
+	if o.amend != nil {
+		plan = amendedPlan{plan, o.amend}
 	}
+	srv.SetDialPlan(plan)
 	if err := srv.Start(context.Background()); err != nil {
 		o.t.Fatal(err)
 	}
@@ -194,6 +219,72 @@ func TestCallerCancelsWhileRinging(t *testing.T) {
 	cancel()
 	waitFor(t, in.Cancelled, "CANCEL at callee")
 	waitFor(t, done, "caller's INVITE to end")
+}
+
+// A caller who gives up while the callee's phone rings sends CANCEL; the
+// INVITE it cancelled must then end with 487 Request Terminated (RFC 3261
+// §9.2), and the ringing phone be cancelled too.
+func TestCallerWhoCancelsGets487(t *testing.T) {
+	_, ada, grace := adaAndGrace(t)
+	grace.SetAnswer(testphone.RingForever)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	type dialled struct {
+		d   *sipgo.DialogClientSession
+		err error
+	}
+	done := make(chan dialled, 1)
+	go func() { d, err := ada.Dial(ctx, "1002"); done <- dialled{d, err} }()
+	in := waitFor(t, grace.Incoming, "INVITE at 1002")
+	// sipgo's caller sends CANCEL once a provisional response is in.
+	cancel()
+	waitFor(t, in.Cancelled, "CANCEL at callee")
+	got := waitFor(t, done, "caller's INVITE to end")
+	if got.d == nil || got.d.InviteResponse == nil {
+		t.Fatalf("no response to the caller's INVITE (err %v)", got.err)
+	}
+	if code := got.d.InviteResponse.StatusCode; code != 487 {
+		t.Fatalf("cancelled INVITE ended with %d, want 487", code)
+	}
+}
+
+// What voicemail will do: a call that no phone takes (busy, or nobody
+// registered) is answered by the PBX with its own media, and a feature
+// runs on it for the caller.
+func TestUnansweredCallIsAnsweredByTheNoAnswerFeature(t *testing.T) {
+	o := newOffice(t)
+	ran := make(chan string, 2)
+	o.amend = func(r *Route) {
+		if r.Ring != nil {
+			r.Ring.NoAnswer = &FeatureRoute{Name: "after-ring", Run: func(ctx context.Context, fc *FeatureCall) {
+				ran <- fc.Identity.Number
+				<-ctx.Done() // until the caller hangs up
+			}}
+		}
+	}
+	o.stop()
+	o.start()
+	ada, grace := o.phone("1001"), o.phone("1002")
+	ada.Register()
+	grace.Register()
+	grace.SetAnswer(486)
+	ctx := callCtx(t)
+	for _, number := range []string{"1002", "1003"} { // busy; not registered
+		m := testphone.NewMedia(t)
+		call, err := ada.DialFeature(ctx, number, m)
+		if err != nil {
+			t.Fatalf("call to %s: %v, want it answered by the PBX", number, err)
+		}
+		if who := waitFor(t, ran, "the no-answer feature"); who != "1001" {
+			t.Errorf("no-answer feature ran for %q, want the caller 1001", who)
+		}
+		if calls := o.srv.ActiveCalls(); len(calls) != 1 || calls[0].Callee != number+"@acme.example" || calls[0].Answered.IsZero() {
+			t.Errorf("calls while the feature runs: %+v", calls)
+		}
+		if err := call.Bye(ctx); err != nil {
+			t.Fatalf("hang up: %v", err)
+		}
+	}
 }
 
 func TestNoAnswerTimesOutWith480(t *testing.T) {

@@ -38,13 +38,7 @@ func hotdeskOffice(t *testing.T) (*office, *hotdesk.Service) {
 		}
 	}
 	hd := hotdesk.New(o.db, testLogger())
-	// What internal/hotdeskcalls.Wire does; a test inside package pbx
-	// cannot import it (it imports pbx).
-	o.wire = func(s *Server) {
-		s.SetSeating(hd)
-		s.HandleFeature("*072", func(ctx context.Context, fc *FeatureCall) { hd.LoginFlow(ctx, fc, fc.Caller, fc.Source) })
-		s.HandleFeature("*073", func(ctx context.Context, fc *FeatureCall) { hd.LogoutFlow(ctx, fc, fc.Caller, fc.Source) })
-	}
+	o.hotdesk = hd
 	o.stop()
 	o.start()
 	return o, hd

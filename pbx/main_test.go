@@ -12,5 +12,6 @@ import (
 // does not close on UserAgent.Close (sipgo v1.7.3); it belongs to sipgo's
 // connection pool, not to a call.
 func TestMain(m *testing.M) {
+	TuneSIPStack() // as the binary does before it serves
 	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/emiago/sipgo/sip.(*TransportUDP).readUDPConnection"))
 }

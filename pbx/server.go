@@ -1,5 +1,7 @@
-// Package pbx is deskpbx's SIP side: registrar with digest auth, location
-// service, call routing between extensions as a B2BUA, and feature codes.
+// Package pbx is deskpbx's SIP mechanism: registrar with digest auth,
+// location service, and calls as a B2BUA (legs, bridging, dialogs) or
+// answered with our own media. Where a call goes is not its decision: it
+// asks a DialPlan, and runs the features that names through FeatureCall.
 package pbx
 
 import (
@@ -91,9 +93,8 @@ type Server struct {
 	location     *Location
 	writer       *store.BindingWriter
 	calls        *callTable
-	features     map[string]Feature
-	registerJobs chan registerJob
-	seating      Seating
+	registerJobs registerQueue
+	dialPlan     DialPlan
 	subs         *subscriptions
 	observer     CallObserver
 
@@ -118,13 +119,12 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("pbx: no database")
 	}
 	s := &Server{
-		cfg:      cfg,
-		db:       cfg.DB,
-		log:      cfg.Log,
-		nonces:   newNonceStore(cfg.NonceTTL, cfg.DB.Now),
-		calls:    newCallTable(),
-		features: make(map[string]Feature),
-		subs:     newSubscriptions(),
+		cfg:    cfg,
+		db:     cfg.DB,
+		log:    cfg.Log,
+		nonces: newNonceStore(cfg.NonceTTL, cfg.DB.Now),
+		calls:  newCallTable(),
+		subs:   newSubscriptions(),
 	}
 	s.location = newLocation(cfg.DB.Now)
 	s.dir = newDirectory(cfg.DB)
@@ -134,12 +134,14 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("rtp ports: %w", err)
 	}
 	s.ports = ports
-	s.features[EchoTestCode] = echoTest
-	s.features[DTMFTestCode] = dtmfTest
 	return s, nil
 }
 
-func init() {
+// TuneSIPStack sets sipgo's process-wide knobs for a registrar under
+// load. Call it once, before any Server starts: sipgo reads them
+// unsynchronised, and a package that merely imports pbx (for its types)
+// must not have them changed behind its back, as an init() would.
+func TuneSIPStack() {
 	// Timer J keeps a finished non-INVITE server transaction (every
 	// REGISTER) only to absorb retransmissions. RFC 3261's 32 s kept
 	// hundreds of thousands alive under load (1-2 GB of heap); 5 s still
@@ -147,7 +149,7 @@ func init() {
 	sip.Timer_J = 5 * time.Second
 	// A response over UDP goes over UDP whatever its size (RFC 3261
 	// §18.2.2); sipgo otherwise drops one above 1300 bytes, e.g. a 407
-	// echoing a long Via list. Set here: sipgo reads it unsynchronised.
+	// echoing a long Via list.
 	sip.UDPMTUSize = 65535
 }
 
@@ -159,6 +161,9 @@ const udpReadBuffer = 4 << 20
 // Start binds UDP and TCP on the configured address, restores bindings
 // saved by a previous run and starts serving. It returns once listening.
 func (s *Server) Start(ctx context.Context) error {
+	if s.dialPlan == nil {
+		return errors.New("pbx: no dial plan (SetDialPlan)")
+	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if err := s.listen(); err != nil {
 		return err
@@ -230,7 +235,7 @@ func (s *Server) listen() error {
 			}
 			return fmt.Errorf("sip tcp listen: %w", err)
 		}
-		s.udp, s.tcp = udp, tcp
+		s.udp, s.tcp = udp, guardTCP(tcp)
 		s.listenAddr = net.JoinHostPort(host, real)
 		break
 	}
@@ -335,7 +340,6 @@ func (s *Server) sweep() {
 		}
 		s.location.sweep()
 		if i%120 == 0 {
-			s.nonces.sweep()
 			s.guard.sweep()
 			if _, err := s.db.DeleteExpiredBindings(s.ctx); err != nil && s.ctx.Err() == nil {
 				s.log.Warn("sweeping expired bindings", "err", err)

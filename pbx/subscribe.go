@@ -35,14 +35,17 @@ const (
 )
 
 // HandleEvent serves event (a package name such as "dialog") with p.
-// Call it before Start.
 func (s *Server) HandleEvent(event string, p EventPackage) {
+	s.subs.mu.Lock()
+	defer s.subs.mu.Unlock()
 	s.subs.packages[strings.ToLower(event)] = p
 }
 
 // SetSubscriptionLimits bounds subscriptions per phone (extension) and
-// in total; zero keeps a default. Call it before Start.
+// in total, for new subscriptions; zero keeps the current bound.
 func (s *Server) SetSubscriptionLimits(perPhone, total int) {
+	s.subs.mu.Lock()
+	defer s.subs.mu.Unlock()
 	if perPhone > 0 {
 		s.subs.perPhone = perPhone
 	}
@@ -86,7 +89,7 @@ func (s *Server) onSubscribe(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(tx, req, 400, "Missing Event")
 		return
 	}
-	pkg, ok := s.subs.packages[event]
+	pkg, ok := s.subs.pkg(event)
 	if !ok {
 		s.respond(tx, req, 489, "Bad Event", sip.NewHeader("Allow-Events", s.subs.allowEvents()))
 		return
@@ -206,8 +209,17 @@ func (s *Server) acceptSubscribe(tx sip.ServerTransaction, req *sip.Request, loc
 	}
 }
 
+func (t *subscriptions) pkg(event string) (EventPackage, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	p, ok := t.packages[event]
+	return p, ok
+}
+
 // allowEvents lists the packages served, for 489 answers.
 func (t *subscriptions) allowEvents() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	names := make([]string, 0, len(t.packages))
 	for n := range t.packages {
 		names = append(names, n)
@@ -266,10 +278,10 @@ func (s *Server) newSubscription(req *sip.Request, ext *store.Extension, event, 
 
 // subscriptions is the table of live subscriptions.
 type subscriptions struct {
-	packages        map[string]EventPackage // set before Start, read-only after
-	perPhone, total int
-
 	mu         sync.Mutex
+	packages   map[string]EventPackage
+	perPhone   int
+	total      int
 	byID       map[string]*subscription
 	byResource map[string]map[*subscription]struct{} // event "\x00" resource
 	perExt     map[int64]int

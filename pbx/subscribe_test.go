@@ -35,16 +35,8 @@ const watchEvent = "x-number-watch"
 
 func watchOffice(t *testing.T, tweak ...func(*Config)) *office {
 	t.Helper()
-	return newOfficeWired(t, func(s *Server) { s.HandleEvent(watchEvent, numberWatch{db: s.db}) }, tweak...)
-}
-
-// newOfficeWired is newOffice with wire run before the server starts.
-func newOfficeWired(t *testing.T, wire func(*Server), tweak ...func(*Config)) *office {
-	t.Helper()
 	o := newOffice(t, tweak...)
-	o.stop()
-	o.wire = wire
-	o.start(tweak...)
+	o.srv.HandleEvent(watchEvent, numberWatch{db: o.db})
 	return o
 }
 
@@ -198,10 +190,8 @@ func TestSubscriptionToAnotherTenantIsRefusedLikeAMissingOne(t *testing.T) {
 }
 
 func TestSubscriptionsAreBoundedPerPhone(t *testing.T) {
-	o := newOfficeWired(t, func(s *Server) {
-		s.HandleEvent(watchEvent, numberWatch{db: s.db})
-		s.SetSubscriptionLimits(3, 0)
-	})
+	o := watchOffice(t)
+	o.srv.SetSubscriptionLimits(3, 0)
 	ada, grace := o.phone("1001"), o.phone("1002")
 	for i := 0; i < 3; i++ {
 		if _, res := ada.Subscribe("1003", watchEvent, 600); res.StatusCode != 200 {
@@ -237,12 +227,7 @@ func TestNotifyRefusedWith481EndsTheSubscription(t *testing.T) {
 
 func TestUnsolicitedNotifyReachesOnlyPhonesWithoutASubscription(t *testing.T) {
 	o, ada, grace := adaAndGrace(t)
-	o.stop()
-	o.wire = func(s *Server) { s.HandleEvent(watchEvent, numberWatch{db: s.db}) }
-	o.start()
-	ada.PBX, grace.PBX = o.srv.SIPAddr(), o.srv.SIPAddr()
-	ada.Register()
-	grace.Register()
+	o.srv.HandleEvent(watchEvent, numberWatch{db: o.db})
 	sub, _ := grace.Subscribe("1002", watchEvent, 600)
 	sub.Next()
 	ctx := callCtx(t)

@@ -4,17 +4,18 @@ import (
 	"context"
 	"log/slog"
 
+	"deskpbx/dialplan"
 	"deskpbx/hotdesk"
-	"deskpbx/internal/hotdeskcalls"
 	"deskpbx/pbx"
 	"deskpbx/store"
 )
 
-// wireHotDesk makes hot desking part of call routing (see hotdeskcalls)
-// and runs auto-logout until ctx ends.
-func wireHotDesk(ctx context.Context, db *store.DB, srv *pbx.Server, log *slog.Logger) *hotdesk.Service {
+// wireDialPlan gives srv the office's dial plan, hot desking included,
+// and runs auto-logout until ctx ends. The hot-desk service it returns is
+// the one the admin page must share.
+func wireDialPlan(ctx context.Context, db *store.DB, srv *pbx.Server, log *slog.Logger) *hotdesk.Service {
 	hd := hotdesk.New(db, log)
-	hotdeskcalls.Wire(srv, hd)
+	srv.SetDialPlan(dialplan.New(db, hd))
 	go hd.RunAutoLogout(ctx)
 	return hd
 }

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"deskpbx/dialplan"
 	"deskpbx/hotdesk"
-	"deskpbx/internal/hotdeskcalls"
 	"deskpbx/internal/lamps"
 	"deskpbx/internal/testphone"
 	"deskpbx/mwi"
@@ -89,7 +89,7 @@ func newOffice(t *testing.T) *office {
 	}
 	o := &office{t: t, db: db, srv: srv, hd: hotdesk.New(db, log), boxes: &mailboxes{counts: make(map[string][2]int)}}
 	o.lights = &mwi.Lights{Dir: db, Mailboxes: o.boxes, Seating: o.hd}
-	hotdeskcalls.Wire(srv, o.hd)
+	srv.SetDialPlan(dialplan.New(db, o.hd))
 	lamps.Wire(srv, presence.NewTracker(db), o.lights)
 	if err := srv.Start(ctx); err != nil {
 		t.Fatal(err)
