@@ -28,13 +28,7 @@ type baresip struct {
 
 func startBaresip(t *testing.T, o *office, number, module string, watch ...string) *baresip {
 	t.Helper()
-	bin, err := exec.LookPath("baresip")
-	if err != nil {
-		if os.Getenv("DESKPBX_REQUIRE_PEERS") != "" {
-			t.Fatal("baresip is not installed (Debian: baresip-core) and DESKPBX_REQUIRE_PEERS is set")
-		}
-		t.Skip("baresip is not installed (Debian: baresip-core)")
-	}
+	bin := peer(t, "baresip", "baresip-core")
 	dir := t.TempDir()
 	// SIP on UDP and TCP at one port, TLS at the next; the console on UDP.
 	sipPort, consPort := freePorts(t)

@@ -84,15 +84,7 @@ func TestBusyLampShowsRingingTalkingAndHangupOfBothParties(t *testing.T) {
 }
 
 func TestBusyLampIsThePersonsAtWhateverDeskTheySit(t *testing.T) {
-	o := newOffice(t)
-	desk, grace, reception := o.phone("1003"), o.phone("1002"), o.phone("1004")
-	desk.Register()
-	grace.Register()
-	o.sitAt("1003")
-	adaKey, _ := reception.Subscribe("1001", "dialog", 600)
-	deskKey, _ := reception.Subscribe("1003", "dialog", 600)
-	adaKey.Next()
-	deskKey.Next()
+	_, desk, grace, adaKey, deskKey := adaAtTheDesk(t)
 
 	// Grace calls Ada, who is hot-desked at 1003: the desk phone rings,
 	// Ada's lamp lights, the desk's own extension stays idle.

@@ -37,13 +37,7 @@ func (l *linphonec) output() string {
 
 func startLinphonec(t *testing.T, o *office, number string, friends ...string) *linphonec {
 	t.Helper()
-	bin, err := exec.LookPath("linphonec")
-	if err != nil {
-		if os.Getenv("DESKPBX_REQUIRE_PEERS") != "" {
-			t.Fatal("linphonec is not installed (Debian: linphone-cli) and DESKPBX_REQUIRE_PEERS is set")
-		}
-		t.Skip("linphonec is not installed (Debian: linphone-cli)")
-	}
+	bin := peer(t, "linphonec", "linphone-cli")
 	dir := t.TempDir()
 	home := filepath.Join(dir, "home")
 	if err := os.MkdirAll(filepath.Join(home, ".local", "share", "linphone"), 0o700); err != nil {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -121,6 +122,41 @@ func (o *office) sitAt(seat string) {
 	if _, err := o.hd.Login(context.Background(), "5551234", "4826", o.ext(seat), "127.0.0.1:9"); err != nil {
 		o.t.Fatalf("login at %s: %v", seat, err)
 	}
+}
+
+// adaAtTheDesk is an office where Ada is hot-desked at the desk phone
+// 1003 and Grace (1002) is at her own; the reception phone (1004) has a
+// BLF key on Ada and one on the desk's own extension, both past their
+// first NOTIFY.
+func adaAtTheDesk(t *testing.T) (o *office, desk, grace *testphone.Phone, adaKey, deskKey *testphone.Subscription) {
+	t.Helper()
+	o = newOffice(t)
+	desk, grace = o.phone("1003"), o.phone("1002")
+	desk.Register()
+	grace.Register()
+	o.sitAt("1003")
+	reception := o.phone("1004")
+	adaKey, _ = reception.Subscribe("1001", "dialog", 600)
+	deskKey, _ = reception.Subscribe("1003", "dialog", 600)
+	adaKey.Next()
+	deskKey.Next()
+	return o, desk, grace, adaKey, deskKey
+}
+
+// peer is the path of a real SIP peer's binary; without it the test is
+// skipped, or fails when DESKPBX_REQUIRE_PEERS is set.
+func peer(t *testing.T, bin, debian string) string {
+	t.Helper()
+	path, err := exec.LookPath(bin)
+	if err == nil {
+		return path
+	}
+	msg := bin + " is not installed (Debian: " + debian + ")"
+	if os.Getenv("DESKPBX_REQUIRE_PEERS") != "" {
+		t.Fatal(msg + " and DESKPBX_REQUIRE_PEERS is set")
+	}
+	t.Skip(msg)
+	return ""
 }
 
 func waitFor[T any](t *testing.T, ch <-chan T, what string) T {

@@ -17,13 +17,7 @@ import (
 // watching target, over TCP, and returns its message log and its exit.
 func sippSubscriber(t *testing.T, o *office, target string) (msgLog string, done <-chan error) {
 	t.Helper()
-	bin, err := exec.LookPath("sipp")
-	if err != nil {
-		if os.Getenv("DESKPBX_REQUIRE_PEERS") != "" {
-			t.Fatal("sipp is not installed (Debian: sip-tester) and DESKPBX_REQUIRE_PEERS is set")
-		}
-		t.Skip("sipp is not installed (Debian: sip-tester)")
-	}
+	bin := peer(t, "sipp", "sip-tester")
 	scenario, err := filepath.Abs(filepath.Join("..", "..", "test", "sipp", "subscribe_dialog.xml"))
 	if err != nil {
 		t.Fatal(err)
@@ -99,15 +93,7 @@ func until(t *testing.T, what string, cond func() bool) {
 }
 
 func TestSIPpBusyLampSeesAHotDeskedPersonsCallAndTheSeatStaysIdle(t *testing.T) {
-	o := newOffice(t)
-	desk, grace, reception := o.phone("1003"), o.phone("1002"), o.phone("1004")
-	desk.Register()
-	grace.Register()
-	o.sitAt("1003")
-	adaKey, _ := reception.Subscribe("1001", "dialog", 600)
-	deskKey, _ := reception.Subscribe("1003", "dialog", 600)
-	adaKey.Next()
-	deskKey.Next()
+	o, desk, grace, adaKey, deskKey := adaAtTheDesk(t)
 	msgLog, done := sippSubscriber(t, o, "1001")
 	until(t, "SIPp's subscription", func() bool { return o.srv.Subscriptions() == 3 })
 
