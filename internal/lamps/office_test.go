@@ -26,11 +26,12 @@ import (
 // 1002 (Grace Hopper), 1003 (a desk phone) and 1004 (a receptionist's
 // phone with BLF keys); globex.example has 2001.
 type office struct {
-	t      *testing.T
+	t      testing.TB
 	db     *store.DB
 	srv    *pbx.Server
 	hd     *hotdesk.Service
 	lights *mwi.Lights
+	people *presence.Tracker
 	boxes  *mailboxes
 }
 
@@ -54,7 +55,7 @@ func (m *mailboxes) set(aor string, newMsgs, saved int) {
 	m.mu.Unlock()
 }
 
-func newOffice(t *testing.T) *office {
+func newOffice(t testing.TB) *office {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(filepath.Join(t.TempDir(), "deskpbx.db"))
@@ -91,7 +92,8 @@ func newOffice(t *testing.T) *office {
 	o := &office{t: t, db: db, srv: srv, hd: hotdesk.New(db, log), boxes: &mailboxes{counts: make(map[string][2]int)}}
 	o.lights = &mwi.Lights{Dir: db, Mailboxes: o.boxes, Seating: o.hd}
 	srv.SetDialPlan(dialplan.New(db, o.hd))
-	lamps.Wire(srv, presence.NewTracker(db), o.lights)
+	o.people = presence.NewTracker(db)
+	lamps.Wire(srv, o.people, o.lights)
 	if err := srv.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
