@@ -11,7 +11,8 @@ import (
 )
 
 // BenchmarkDialogFanOut1000 measures one person's state change reaching
-// 1,000 dialog subscriptions (10 phones with 100 BLF keys each on Ada):
+// 1,000 dialog subscriptions (50 phones of 1004 with 20 BLF keys each
+// on Ada, the per-phone bound raised for it):
 // each op is one change and the wait until every subscriber has its
 // NOTIFY. The phones run in the same process, so cpu-ms/change counts
 // both ends. Run: go test -run - -bench DialogFanOut -benchtime 50x ./internal/lamps
