@@ -95,6 +95,8 @@ type Server struct {
 	calls        *callTable
 	registerJobs registerQueue
 	dialPlan     DialPlan
+	metrics      Metrics
+	onCallEnded  func(CallEnd)
 
 	ports *media.PortAllocator
 	rtpIP netip.Addr // where feature calls bind RTP; SDP says contactIP
@@ -123,6 +125,7 @@ func New(cfg Config) (*Server, error) {
 		nonces: newNonceStore(cfg.NonceTTL, cfg.DB.Now),
 		calls:  newCallTable(),
 	}
+	s.metrics = noMetrics{}
 	s.location = newLocation(cfg.DB.Now)
 	s.dir = newDirectory(cfg.DB)
 	s.guard = newAuthGuard(cfg.DB.Now)

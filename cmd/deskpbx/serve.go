@@ -162,10 +162,11 @@ func runServe(args []string) error {
 	// One hot-desk service for calls and the admin page: it serialises
 	// its own writes, which two instances could not do between them.
 	hd := wireDialPlan(ctx, db, srv, log)
+	m := newMetrics(db, srv, hd)
 	if err := srv.Start(ctx); err != nil {
 		return err
 	}
-	stopAdmin, err := startAdmin(ctx, cfg, db, srv, hd, log)
+	stopAdmin, err := startAdmin(ctx, cfg, db, srv, hd, m, log)
 	if err != nil {
 		srv.Shutdown(context.Background())
 		return err
