@@ -28,9 +28,11 @@ func (t *tally) add(key string) {
 	t.counts[key]++
 }
 
-func (t *tally) SIPRequest(method string)            { t.add("request " + method) }
-func (t *tally) SIPResponse(method string, code int) { t.add(fmt.Sprintf("response %s %d", method, code)) }
-func (t *tally) CallEnded(outcome string)            { t.add("call " + outcome) }
+func (t *tally) SIPRequest(method string) { t.add("request " + method) }
+func (t *tally) SIPResponse(method string, code int) {
+	t.add(fmt.Sprintf("response %s %d", method, code))
+}
+func (t *tally) CallEnded(outcome string) { t.add("call " + outcome) }
 func (t *tally) RTP(sent, late, lost uint64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
