@@ -163,6 +163,8 @@ func runServe(args []string) error {
 	// its own writes, which two instances could not do between them.
 	hd := wireDialPlan(ctx, db, srv, log)
 	m := newMetrics(db, srv, hd)
+	_, stopWebhooks := startWebhooks(ctx, db, srv, log)
+	defer stopWebhooks()
 	if err := srv.Start(ctx); err != nil {
 		return err
 	}

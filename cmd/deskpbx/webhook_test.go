@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"deskpbx/internal/testphone"
+	"deskpbx/webhook"
+)
+
+// An admin points acme's CRM at deskpbx: the secret is printed once and
+// never listed; Ada's call to Grace, whose phone is busy, reaches the CRM
+// as Grace's missed call, signed with that secret.
+func TestWebhookCommandsAndAMissedCallDelivered(t *testing.T) {
+	dbPath := testDB(t)
+	deskpbx(t, "tenant", "add", "-db", dbPath, "acme.example").mustSucceed(t, "tenant add")
+	deskpbx(t, "ext", "add", "-db", dbPath, "-password", "long-secret-1001", "-name", "Ada Lovelace", "acme.example", "1001").mustSucceed(t, "ext add")
+	deskpbx(t, "ext", "add", "-db", dbPath, "-password", "long-secret-1002", "-name", "Grace Hopper", "acme.example", "1002").mustSucceed(t, "ext add")
+
+	type post struct {
+		header http.Header
+		body   []byte
+	}
+	posts := make(chan post, 8)
+	crm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		posts <- post{r.Header.Clone(), body}
+	}))
+	defer crm.Close()
+
+	deskpbx(t, "webhook", "add", "-db", dbPath, "acme.example", "ftp://crm.example/").mustFail(t, "webhook add ftp", 1, "http:// or https://")
+	deskpbx(t, "webhook", "add", "-db", dbPath, "nowhere.example", crm.URL).mustFail(t, "webhook add unknown tenant", 1, "no tenant")
+	out := deskpbx(t, "webhook", "add", "-db", dbPath, "acme.example", crm.URL+"/hooks/deskpbx").mustSucceed(t, "webhook add").stdout
+	m := regexp.MustCompile(`secret \(shown only now[^)]*\): ([0-9a-f]{64})\n`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("webhook add printed no secret:\n%s", out)
+	}
+	secret := m[1]
+	list := deskpbx(t, "webhook", "list", "-db", dbPath, "acme.example").mustSucceed(t, "webhook list").stdout
+	if !strings.Contains(list, crm.URL+"/hooks/deskpbx") || strings.Contains(list, secret) {
+		t.Fatalf("webhook list shows %q: want the URL and never the secret", list)
+	}
+
+	log, stop := startServe(t, dbPath)
+	defer stop()
+	sip := regexp.MustCompile(`sip=(\S+)`).FindStringSubmatch(log)
+	if sip == nil {
+		t.Fatalf("no SIP address in the log:\n%s", log)
+	}
+	ada := testphone.New(t, sip[1], "1001", "acme.example", "long-secret-1001")
+	grace := testphone.New(t, sip[1], "1002", "acme.example", "long-secret-1002")
+	ada.Register()
+	grace.Register()
+	grace.SetAnswer(486)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	if _, err := ada.Dial(ctx, "1002"); testphone.StatusOf(err) != 486 {
+		t.Fatalf("call to the busy phone: %v, want 486", err)
+	}
+
+	var p post
+	select {
+	case p = <-posts:
+	case <-ctx.Done():
+		t.Fatal("no webhook POST for the missed call")
+	}
+	if err := webhook.Verify(secret, p.header, p.body, time.Now(), 5*time.Minute); err != nil {
+		t.Fatalf("the CRM cannot verify the POST: %v", err)
+	}
+	var env webhook.Envelope
+	var missed webhook.MissedCall
+	if err := json.Unmarshal(p.body, &env); err != nil || json.Unmarshal(env.Data, &missed) != nil {
+		t.Fatalf("body %s: %v", p.body, err)
+	}
+	if env.Event != webhook.CallMissed || env.Tenant != "acme.example" || missed.Reason != "busy" ||
+		missed.Callee.Number != "1002" || missed.Callee.Name != "Grace Hopper" || missed.Caller.Number != "1001" || missed.CallID == "" {
+		t.Errorf("event %+v, data %+v; want Grace's missed call from Ada, busy", env, missed)
+	}
+
+	r := deskpbx(t, "webhook", "list", "-db", dbPath).mustSucceed(t, "webhook list")
+	id := strings.Fields(strings.Split(r.stdout, "\n")[1])[0]
+	deskpbx(t, "webhook", "remove", "-db", dbPath, id).mustSucceed(t, "webhook remove")
+	deskpbx(t, "webhook", "remove", "-db", dbPath, id).mustFail(t, "webhook remove twice", 1, "no webhook")
+	deskpbx(t, "webhook", "remove", "-db", dbPath, "crm").mustFail(t, "webhook remove by name", 2, "no webhook ID")
+	if list := deskpbx(t, "webhook", "list", "-db", dbPath).mustSucceed(t, "webhook list").stdout; strings.Contains(list, crm.URL) {
+		t.Errorf("removed webhook still listed:\n%s", list)
+	}
+}
