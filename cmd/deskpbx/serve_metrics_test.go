@@ -18,21 +18,13 @@ import (
 // phone that registered and the person hot-desked at another, with no
 // token, while every other path still reaches the admin page.
 func TestMetricsOnTheAdminListener(t *testing.T) {
-	dbPath := testDB(t)
-	deskpbx(t, "tenant", "add", "-db", dbPath, "acme.example").mustSucceed(t, "tenant add")
-	deskpbx(t, "ext", "add", "-db", dbPath, "-password", "long-secret-1001", "acme.example", "1001").mustSucceed(t, "ext add")
-	deskpbx(t, "ext", "add", "-db", dbPath, "-password", "long-secret-1002", "acme.example", "1002").mustSucceed(t, "ext add")
+	dbPath := acmeOffice(t)
 	deskpbx(t, "hotdesk", "add", "-db", dbPath, "-id", "700100", "acme.example", "1001").mustSucceed(t, "hotdesk add")
 
-	log, stop := startServe(t, dbPath)
+	sip, url, stop := serveOffice(t, dbPath)
 	defer stop()
-	sip := regexp.MustCompile(`sip=(\S+)`).FindStringSubmatch(log)
-	url := regexp.MustCompile(`msg="admin page listening" url=(\S+)`).FindStringSubmatch(log)
-	if sip == nil || url == nil {
-		t.Fatalf("no SIP or admin address in the log:\n%s", log)
-	}
 
-	phone := testphone.New(t, sip[1], "1002", "acme.example", "long-secret-1002")
+	phone := testphone.New(t, sip, "1002", "acme.example", "long-secret-1002")
 	phone.Register()
 	// The admin seats 1001 at phone 1002 through the same database the
 	// server reads at scrape time.
@@ -45,7 +37,7 @@ func TestMetricsOnTheAdminListener(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	body := metricstest.Get(t, url[1]+"metrics")
+	body := metricstest.Get(t, url+"metrics")
 	for _, line := range []string{
 		"deskpbx_registrations 1",
 		"deskpbx_hotdesk_seats_in_use 1",
@@ -58,8 +50,8 @@ func TestMetricsOnTheAdminListener(t *testing.T) {
 	}
 	metricstest.PromtoolCheck(t, body)
 
-	metricstest.Get(t, url[1]+"healthz")
-	if page := metricstest.Get(t, url[1]+"login"); strings.Contains(page, "deskpbx_") {
+	metricstest.Get(t, url+"healthz")
+	if page := metricstest.Get(t, url+"login"); strings.Contains(page, "deskpbx_") {
 		t.Error("the admin login page serves metrics")
 	}
 }
@@ -68,19 +60,11 @@ func TestMetricsOnTheAdminListener(t *testing.T) {
 // a scrape afterwards shows the REGISTERs and their challenges, the
 // INVITEs and their answers, the answered calls and the echo test's RTP.
 func TestMetricsCountSIPCallsAndRTP(t *testing.T) {
-	dbPath := testDB(t)
-	deskpbx(t, "tenant", "add", "-db", dbPath, "acme.example").mustSucceed(t, "tenant add")
-	deskpbx(t, "ext", "add", "-db", dbPath, "-password", "long-secret-1001", "acme.example", "1001").mustSucceed(t, "ext add")
-	deskpbx(t, "ext", "add", "-db", dbPath, "-password", "long-secret-1002", "acme.example", "1002").mustSucceed(t, "ext add")
-	log, stop := startServe(t, dbPath)
+	dbPath := acmeOffice(t)
+	sip, url, stop := serveOffice(t, dbPath)
 	defer stop()
-	sip := regexp.MustCompile(`sip=(\S+)`).FindStringSubmatch(log)
-	url := regexp.MustCompile(`msg="admin page listening" url=(\S+)`).FindStringSubmatch(log)
-	if sip == nil || url == nil {
-		t.Fatalf("no SIP or admin address in the log:\n%s", log)
-	}
-	ada := testphone.New(t, sip[1], "1001", "acme.example", "long-secret-1001")
-	grace := testphone.New(t, sip[1], "1002", "acme.example", "long-secret-1002")
+	ada := testphone.New(t, sip, "1001", "acme.example", "long-secret-1001")
+	grace := testphone.New(t, sip, "1002", "acme.example", "long-secret-1002")
 	ada.Register()
 	grace.Register()
 
@@ -110,7 +94,7 @@ func TestMetricsCountSIPCallsAndRTP(t *testing.T) {
 	// answer: scrape until both are in.
 	var body string
 	for ctx.Err() == nil {
-		body = metricstest.Get(t, url[1]+"metrics")
+		body = metricstest.Get(t, url+"metrics")
 		if strings.Contains(body, "\n"+`deskpbx_calls_total{outcome="answered"} 2`+"\n") {
 			break
 		}
@@ -137,4 +121,28 @@ func TestMetricsCountSIPCallsAndRTP(t *testing.T) {
 		t.Errorf("rtp_packets_sent_total %v, but the phone received %d", sent, len(media.Received()))
 	}
 	metricstest.PromtoolCheck(t, body)
+}
+
+// acmeOffice is a database with tenant acme.example and extensions 1001
+// (Ada Lovelace) and 1002 (Grace Hopper), passwords long-secret-NUMBER.
+func acmeOffice(t *testing.T) string {
+	dbPath := testDB(t)
+	deskpbx(t, "tenant", "add", "-db", dbPath, "acme.example").mustSucceed(t, "tenant add")
+	for number, name := range map[string]string{"1001": "Ada Lovelace", "1002": "Grace Hopper"} {
+		deskpbx(t, "ext", "add", "-db", dbPath, "-password", "long-secret-"+number, "-name", name, "acme.example", number).mustSucceed(t, "ext add")
+	}
+	return dbPath
+}
+
+// serveOffice runs the server on dbPath and returns the address phones
+// use and the admin page's URL.
+func serveOffice(t *testing.T, dbPath string) (sip, url string, stop func()) {
+	log, stop := startServe(t, dbPath)
+	s := regexp.MustCompile(`sip=(\S+)`).FindStringSubmatch(log)
+	u := regexp.MustCompile(`msg="admin page listening" url=(\S+)`).FindStringSubmatch(log)
+	if s == nil || u == nil {
+		stop()
+		t.Fatalf("no SIP or admin address in the log:\n%s", log)
+	}
+	return s[1], u[1], stop
 }

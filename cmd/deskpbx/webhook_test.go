@@ -19,10 +19,7 @@ import (
 // never listed; Ada's call to Grace, whose phone is busy, reaches the CRM
 // as Grace's missed call, signed with that secret.
 func TestWebhookCommandsAndAMissedCallDelivered(t *testing.T) {
-	dbPath := testDB(t)
-	deskpbx(t, "tenant", "add", "-db", dbPath, "acme.example").mustSucceed(t, "tenant add")
-	deskpbx(t, "ext", "add", "-db", dbPath, "-password", "long-secret-1001", "-name", "Ada Lovelace", "acme.example", "1001").mustSucceed(t, "ext add")
-	deskpbx(t, "ext", "add", "-db", dbPath, "-password", "long-secret-1002", "-name", "Grace Hopper", "acme.example", "1002").mustSucceed(t, "ext add")
+	dbPath := acmeOffice(t)
 
 	type post struct {
 		header http.Header
@@ -48,14 +45,10 @@ func TestWebhookCommandsAndAMissedCallDelivered(t *testing.T) {
 		t.Fatalf("webhook list shows %q: want the URL and never the secret", list)
 	}
 
-	log, stop := startServe(t, dbPath)
+	sip, _, stop := serveOffice(t, dbPath)
 	defer stop()
-	sip := regexp.MustCompile(`sip=(\S+)`).FindStringSubmatch(log)
-	if sip == nil {
-		t.Fatalf("no SIP address in the log:\n%s", log)
-	}
-	ada := testphone.New(t, sip[1], "1001", "acme.example", "long-secret-1001")
-	grace := testphone.New(t, sip[1], "1002", "acme.example", "long-secret-1002")
+	ada := testphone.New(t, sip, "1001", "acme.example", "long-secret-1001")
+	grace := testphone.New(t, sip, "1002", "acme.example", "long-secret-1002")
 	ada.Register()
 	grace.Register()
 	grace.SetAnswer(486)
