@@ -177,3 +177,5 @@ func (o *office) sessions() []*store.HotdeskSession {
 	}
 	return ss
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -111,7 +111,7 @@ func TestCompanyPINBeatsOwnPasswordBeatsVoicemailPIN(t *testing.T) {
 	if err := try("4826"); err != nil {
 		t.Fatalf("voicemail PIN without an own password: %v", err)
 	}
-	if err := o.db.SetHotdeskPIN(o.ctx, "5551001", "5937", "test"); err != nil {
+	if _, err := o.db.UpdateHotdeskEntry(o.ctx, "5551001", store.HotdeskEntryUpdate{PIN: ptr("5937")}, "test"); err != nil {
 		t.Fatal(err)
 	}
 	if try("4826") == nil || try("5937") != nil {
@@ -421,7 +421,7 @@ func TestForceLogoutOfOneOrEveryone(t *testing.T) {
 func TestAnAdminsDialStringOverrideOutlivesLogins(t *testing.T) {
 	o := newOffice(t)
 	o.hotdesker("1001", "5551001", "5937")
-	if err := o.db.SetHotdeskDialString(o.ctx, "5551001", "1009@acme.example", "alice"); err != nil {
+	if _, err := o.db.UpdateHotdeskEntry(o.ctx, "5551001", store.HotdeskEntryUpdate{DialOverride: ptr("1009@acme.example")}, "alice"); err != nil {
 		t.Fatal(err)
 	}
 	if o.ringsAt("1001") != "" {
@@ -435,13 +435,13 @@ func TestAnAdminsDialStringOverrideOutlivesLogins(t *testing.T) {
 	if o.ringsAt("1001") != "1009@acme.example" {
 		t.Error("a move dropped the override")
 	}
-	if err := o.db.SetHotdeskDialString(o.ctx, "5551001", "", "alice"); err != nil {
+	if _, err := o.db.UpdateHotdeskEntry(o.ctx, "5551001", store.HotdeskEntryUpdate{DialOverride: ptr("")}, "alice"); err != nil {
 		t.Fatal(err)
 	}
 	if o.ringsAt("1001") != "1004@acme.example" {
 		t.Errorf("without the override calls ring %q, want the seat", o.ringsAt("1001"))
 	}
-	if err := o.db.SetHotdeskDialString(o.ctx, "5551001", "1999@acme.example", "alice"); store.ErrorCode(err) != store.ENOTFOUND {
+	if _, err := o.db.UpdateHotdeskEntry(o.ctx, "5551001", store.HotdeskEntryUpdate{DialOverride: ptr("1999@acme.example")}, "alice"); store.ErrorCode(err) != store.ENOTFOUND {
 		t.Errorf("override to a missing extension: %v", err)
 	}
 }

@@ -19,21 +19,21 @@ import (
 // token, while every other path still reaches the admin page.
 func TestMetricsOnTheAdminListener(t *testing.T) {
 	dbPath := acmeOffice(t)
-	deskpbx(t, "hotdesk", "add", "-db", dbPath, "-id", "700100", "acme.example", "1001").mustSucceed(t, "hotdesk add")
+	deskpbx(t, "hotdesk", "add", "-db", dbPath, "-id", "700100", "-password", "482913", "acme.example", "1001").mustSucceed(t, "hotdesk add")
 
 	sip, url, stop := serveOffice(t, dbPath)
 	defer stop()
 
 	phone := testphone.New(t, sip, "1002", "acme.example", "long-secret-1002")
 	phone.Register()
-	// The admin seats 1001 at phone 1002 through the same database the
+	// 1001 logs in at phone 1002 through the same database the
 	// server reads at scrape time.
 	db := openStore(t, dbPath)
 	seat, err := db.LookupExtension(context.Background(), "acme.example", "1002")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := hotdesk.New(db, slog.New(slog.DiscardHandler)).SeatByAdmin(context.Background(), "700100", seat, "test"); err != nil {
+	if _, err := hotdesk.New(db, slog.New(slog.DiscardHandler)).Login(context.Background(), "700100", "482913", seat, "127.0.0.1:5060"); err != nil {
 		t.Fatal(err)
 	}
 
