@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"encoding/json"
+	"strings"
 
 	"deskpbx/store"
 )
@@ -19,6 +20,27 @@ func PartyOf(e *store.Extension) Party {
 		return Party{}
 	}
 	return Party{Number: e.Number, Name: e.DisplayName, Domain: e.Domain}
+}
+
+// PartyOfAOR describes the extension NUMBER@DOMAIN.
+func PartyOfAOR(aor string) Party {
+	number, domain, _ := strings.Cut(aor, "@")
+	return Party{Number: number, Domain: domain}
+}
+
+// HotdeskChange is the data of hotdesk.login and hotdesk.logout: Person
+// sat down at, or left, the phone Seat.
+type HotdeskChange struct {
+	Person Party `json:"person"`
+	Seat   Party `json:"seat"`
+	// A login's MovedFrom is the phone the person left by logging in
+	// here; Replaced is whom they unseated (who gets a hotdesk.logout,
+	// reason "replaced").
+	MovedFrom *Party `json:"moved_from,omitempty"`
+	Replaced  *Party `json:"replaced,omitempty"`
+	// Reason a session ended: "*073", "force-logout" (an admin),
+	// "autologout" or "replaced".
+	Reason string `json:"reason,omitempty"`
 }
 
 // MissedCall is the data of call.missed: a call to Callee that nobody

@@ -161,10 +161,11 @@ func runServe(args []string) error {
 	defer stop()
 	// One hot-desk service for calls and the admin page: it serialises
 	// its own writes, which two instances could not do between them.
-	hd := wireDialPlan(ctx, db, srv, log)
+	hd := wireDialPlan(db, srv, log)
 	m := newMetrics(db, srv, hd)
-	_, stopWebhooks := startWebhooks(ctx, db, srv, log)
+	_, stopWebhooks := startWebhooks(ctx, db, srv, hd, log)
 	defer stopWebhooks()
+	go hd.RunAutoLogout(ctx)
 	if err := srv.Start(ctx); err != nil {
 		return err
 	}

@@ -24,11 +24,12 @@ func (m *metricsFlags) add(fs *flag.FlagSet) {
 	fs.StringVar(&m.allow, "metrics-allow", envOr("DESKPBX_METRICS_ALLOW", ""), "addresses and CIDR prefixes, comma-separated, that may read /metrics without a token (DESKPBX_METRICS_ALLOW)")
 }
 
-// newMetrics builds the registry over the live state and has the PBX
-// count into it; call it before srv.Start.
+// newMetrics builds the registry over the live state and has the PBX and
+// hot desking count into it; call it before srv.Start.
 func newMetrics(db *store.DB, srv *pbx.Server, hd *hotdesk.Service) *metrics.Metrics {
 	m := metrics.New(metricsSources(db, srv, hd))
 	srv.SetMetrics(m)
+	hd.SetMetrics(m)
 	return m
 }
 

@@ -7,11 +7,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"deskpbx/hotdesk"
 	"deskpbx/internal/testphone"
+	"deskpbx/metrics/metricstest"
 	"deskpbx/webhook"
 )
 
@@ -84,5 +87,77 @@ func TestWebhookCommandsAndAMissedCallDelivered(t *testing.T) {
 	deskpbx(t, "webhook", "remove", "-db", dbPath, "crm").mustFail(t, "webhook remove by name", 2, "no webhook ID")
 	if list := deskpbx(t, "webhook", "list", "-db", dbPath).mustSucceed(t, "webhook list").stdout; strings.Contains(list, crm.URL) {
 		t.Errorf("removed webhook still listed:\n%s", list)
+	}
+}
+
+// Ada logs in at Grace's phone with *072, once with a wrong password
+// first, then out with *073: the scrape counts both attempts, and the
+// CRM hears of the login and the logout.
+func TestHotdeskLoginsReachMetricsAndWebhooks(t *testing.T) {
+	dbPath := acmeOffice(t)
+	deskpbx(t, "hotdesk", "add", "-db", dbPath, "-id", "700100", "-password", "482913", "acme.example", "1001").mustSucceed(t, "hotdesk add")
+	posts := make(chan webhook.Envelope, 8)
+	crm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var env webhook.Envelope
+		json.NewDecoder(r.Body).Decode(&env)
+		posts <- env
+	}))
+	defer crm.Close()
+	deskpbx(t, "webhook", "add", "-db", dbPath, "acme.example", crm.URL).mustSucceed(t, "webhook add")
+
+	sip, url, stop := serveOffice(t, dbPath)
+	defer stop()
+	desk := testphone.New(t, sip, "1002", "acme.example", "long-secret-1002")
+	desk.Register()
+	desk.KeyIn(t, "*072", "700100#111111#700100#482913#")
+	desk.KeyIn(t, "*073", "700100#482913#")
+
+	var got []string
+	for len(got) < 2 {
+		select {
+		case env := <-posts:
+			var c webhook.HotdeskChange
+			json.Unmarshal(env.Data, &c)
+			got = append(got, env.Event+" "+c.Person.Number+" at "+c.Seat.Number+" "+c.Reason)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("webhook events so far: %v, want a login and a logout", got)
+		}
+	}
+	slices.Sort(got) // delivered in parallel: the order of arrival is not promised
+	if want := []string{"hotdesk.login 1001 at 1002 ", "hotdesk.logout 1001 at 1002 *073"}; !slices.Equal(got, want) {
+		t.Errorf("webhook events %q, want %q", got, want)
+	}
+	body := metricstest.Get(t, url+"metrics")
+	for _, line := range []string{
+		`deskpbx_hotdesk_login_attempts_total{outcome="ok"} 1`,
+		`deskpbx_hotdesk_login_attempts_total{outcome="wrong_pin"} 1`,
+		`deskpbx_hotdesk_lockouts_total 0`,
+	} {
+		if !strings.Contains(body, "\n"+line+"\n") {
+			t.Errorf("/metrics lacks %q", line)
+		}
+	}
+	metricstest.PromtoolCheck(t, body)
+}
+
+// An admin's `hotdesk logout` from the shell writes its event to the
+// outbox, for the running server to deliver.
+func TestHotdeskLogoutCommandQueuesItsEvent(t *testing.T) {
+	dbPath := acmeOffice(t)
+	deskpbx(t, "hotdesk", "add", "-db", dbPath, "-id", "700100", "-password", "482913", "acme.example", "1001").mustSucceed(t, "hotdesk add")
+	deskpbx(t, "webhook", "add", "-db", dbPath, "acme.example", "https://crm.acme.example/in").mustSucceed(t, "webhook add")
+	db := openStore(t, dbPath)
+	ctx := context.Background()
+	seat, err := db.LookupExtension(ctx, "acme.example", "1002")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hotdesk.New(db, nil).Login(ctx, "700100", "482913", seat, "127.0.0.1:5060"); err != nil {
+		t.Fatal(err)
+	}
+	deskpbx(t, "hotdesk", "logout", "-db", dbPath, "700100").mustSucceed(t, "hotdesk logout")
+	due, err := db.DueWebhookDeliveries(ctx, 10)
+	if err != nil || len(due) != 1 || due[0].Event != webhook.HotdeskLogout || !strings.Contains(string(due[0].Body), `"reason":"force-logout"`) {
+		t.Fatalf("outbox after the logout command: %+v, %v; want one hotdesk.logout, force-logout", due, err)
 	}
 }
