@@ -50,7 +50,7 @@ type Recorder interface {
 	// "no_answer", "cancelled", "failed".
 	CallEnded(outcome string)
 	// HotdeskLogin counts a *072 attempt by outcome: "ok", "wrong_pin",
-	// "unknown_id", "locked", "disabled".
+	// "unknown_id", "locked", "no_secret", "disabled", "error".
 	HotdeskLogin(outcome string)
 	// HotdeskLockout counts an ID or seat locked after too many failures.
 	HotdeskLockout()
