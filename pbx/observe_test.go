@@ -46,31 +46,31 @@ func (t *tally) get(key string) int {
 	return t.counts[key]
 }
 
-// observedOffice is an office whose server counts into a tally and sends
-// every call's end to the returned channel.
-func observedOffice(t *testing.T) (*office, *tally, chan CallEnd) {
-	o := newOffice(t)
+// observed restarts the office's server counting into a tally and
+// sending every call's end to the returned channel.
+func (o *office) observed() (*tally, chan CallEnd) {
 	o.stop()
 	m := &tally{}
 	ends := make(chan CallEnd, 16)
 	srv, err := New(Config{DB: o.db, Log: testLogger(), SIPAddr: "127.0.0.1:0", RTPPorts: [2]int{30000, 30999}})
 	if err != nil {
-		t.Fatal(err)
+		o.t.Fatal(err)
 	}
-	srv.SetDialPlan(OfficeDialPlan(o.db, nil))
+	srv.SetDialPlan(OfficeDialPlan(o.db, o.hotdesk))
 	srv.SetMetrics(m)
 	srv.OnCallEnded(func(e CallEnd) { ends <- e })
 	if err := srv.Start(context.Background()); err != nil {
-		t.Fatal(err)
+		o.t.Fatal(err)
 	}
 	o.srv = srv
-	return o, m, ends
+	return m, ends
 }
 
 // Every call is counted once by how it ended, and a call to a person
 // that nobody took reaches the listener as that person's missed call.
 func TestCallsAreCountedByOutcomeAndMissedOnesNamed(t *testing.T) {
-	o, m, ends := observedOffice(t)
+	o := newOffice(t)
+	m, ends := o.observed()
 	ada, grace := o.phone("1001"), o.phone("1002")
 	ada.Register()
 	grace.Register()
@@ -138,7 +138,8 @@ func TestCallsAreCountedByOutcomeAndMissedOnesNamed(t *testing.T) {
 
 // The media a feature call of ours sends is counted when it ends.
 func TestFeatureCallCountsItsRTP(t *testing.T) {
-	o, m, ends := observedOffice(t)
+	o := newOffice(t)
+	m, ends := o.observed()
 	_, call, media, ctx := adaDialsFeature(t, o, "*43")
 	deadline := time.Now().Add(10 * time.Second)
 	for len(media.Received()) < 10 && time.Now().Before(deadline) {
@@ -153,5 +154,31 @@ func TestFeatureCallCountsItsRTP(t *testing.T) {
 	m.mu.Unlock()
 	if got := uint64(len(media.Received())); sent < got || got < 10 {
 		t.Errorf("%d RTP packets counted sent, phone received %d", sent, got)
+	}
+}
+
+// Ada sits at the phone of 1003, which is busy: Grace's call to Ada is
+// Ada's missed call, not the phone's.
+func TestAHotDeskersMissedCallIsTheirs(t *testing.T) {
+	o, hd := hotdeskOffice(t)
+	_, ends := o.observed()
+	grace, desk := o.phone("1002"), o.phone("1003")
+	grace.Register()
+	desk.Register()
+	seat, err := o.db.LookupExtension(context.Background(), "acme.example", "1003")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hd.Login(context.Background(), "5551234", "4826", seat, "test"); err != nil {
+		t.Fatal(err)
+	}
+	desk.SetAnswer(486)
+	if _, err := grace.Dial(callCtx(t), "1001"); testphone.StatusOf(err) != 486 {
+		t.Fatalf("call to Ada at the busy desk: %v, want 486", err)
+	}
+	waitFor(t, desk.Incoming, "INVITE at Ada's desk")
+	end := waitFor(t, ends, "the call's end")
+	if !end.Missed() || end.Callee.Number != "1001" || end.Identity.Number != "1002" {
+		t.Errorf("call ended as %+v, want Ada's missed call from Grace", end)
 	}
 }

@@ -38,16 +38,12 @@ func TestMetricsOnTheAdminListener(t *testing.T) {
 	}
 
 	body := metricstest.Get(t, url+"metrics")
-	for _, line := range []string{
+	scrapeHas(t, body,
 		"deskpbx_registrations 1",
 		"deskpbx_hotdesk_seats_in_use 1",
 		`deskpbx_active_calls{state="answered"} 0`,
 		"deskpbx_hotdesk_logins_completed_total 0",
-	} {
-		if !strings.Contains(body, "\n"+line+"\n") {
-			t.Errorf("/metrics lacks %q", line)
-		}
-	}
+	)
 	metricstest.PromtoolCheck(t, body)
 
 	metricstest.Get(t, url+"healthz")
@@ -100,7 +96,7 @@ func TestMetricsCountSIPCallsAndRTP(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	for _, line := range []string{
+	scrapeHas(t, body,
 		`deskpbx_calls_total{outcome="answered"} 2`,
 		`deskpbx_sip_requests_total{method="REGISTER"} 4`,
 		`deskpbx_sip_responses_total{code="401",method="REGISTER"} 2`,
@@ -108,11 +104,7 @@ func TestMetricsCountSIPCallsAndRTP(t *testing.T) {
 		`deskpbx_sip_responses_total{code="407",method="INVITE"} 2`,
 		`deskpbx_sip_responses_total{code="200",method="INVITE"} 2`,
 		`deskpbx_sip_requests_total{method="BYE"} 2`,
-	} {
-		if !strings.Contains(body, "\n"+line+"\n") {
-			t.Errorf("/metrics lacks %q", line)
-		}
-	}
+	)
 	sent := regexp.MustCompile(`\ndeskpbx_rtp_packets_sent_total (\d+)\n`).FindStringSubmatch(body)
 	if sent == nil {
 		t.Fatal("/metrics lacks deskpbx_rtp_packets_sent_total")
@@ -145,4 +137,14 @@ func serveOffice(t *testing.T, dbPath string) (sip, url string, stop func()) {
 		t.Fatalf("no SIP or admin address in the log:\n%s", log)
 	}
 	return s[1], u[1], stop
+}
+
+// scrapeHas fails t for each line the scrape body lacks.
+func scrapeHas(t *testing.T, body string, lines ...string) {
+	t.Helper()
+	for _, line := range lines {
+		if !strings.Contains(body, "\n"+line+"\n") {
+			t.Errorf("/metrics lacks %q", line)
+		}
+	}
 }
