@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strings"
 	"time"
 )
@@ -85,6 +86,17 @@ func (db *DB) DeleteWebhook(ctx context.Context, id int64) error {
 		return Errorf(ENOTFOUND, "no webhook %d", id)
 	}
 	return nil
+}
+
+// WebhookTenant returns the domain of tenant id and how many webhooks it
+// has: a read, so that events of tenants without webhooks cost no write.
+func (db *DB) WebhookTenant(ctx context.Context, id int64) (domain string, hooks int, err error) {
+	err = db.sql.QueryRowContext(ctx, `SELECT domain, (SELECT count(*) FROM webhooks WHERE tenant_id = tenants.id)
+		FROM tenants WHERE id = ?`, id).Scan(&domain, &hooks)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", 0, Errorf(ENOTFOUND, "no tenant %d", id)
+	}
+	return domain, hooks, err
 }
 
 // EnqueueWebhookEvent writes one delivery of body per webhook of the

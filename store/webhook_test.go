@@ -62,6 +62,15 @@ func TestWebhookOutboxLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	if d, n, err := db.WebhookTenant(ctx, crm.TenantID); d != "acme.example" || n != 2 || err != nil {
+		t.Errorf("WebhookTenant(acme) = %q, %d, %v", d, n, err)
+	}
+	if _, n, err := db.WebhookTenant(ctx, beta.ID); n != 0 || err != nil {
+		t.Errorf("WebhookTenant(beta) = %d, %v", n, err)
+	}
+	if _, _, err := db.WebhookTenant(ctx, 999); ErrorCode(err) != ENOTFOUND {
+		t.Errorf("WebhookTenant(999): %v", err)
+	}
 	// An event of acme reaches both its hooks; beta has none.
 	if n, err := db.EnqueueWebhookEvent(ctx, crm.TenantID, "call.missed", []byte(`{"a":1}`)); err != nil || n != 2 {
 		t.Fatalf("enqueue: %d, %v; want 2 deliveries", n, err)
