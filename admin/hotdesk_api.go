@@ -19,7 +19,7 @@ type apiHotdesk struct {
 	HasOwnPIN    bool       `json:"has_own_password"`
 	SeatedAt     string     `json:"seated_at,omitempty"`
 	Since        *time.Time `json:"since,omitempty"`
-	DialString   string     `json:"dial_string,omitempty"`
+	RingTarget   string     `json:"dial_string,omitempty"`
 	DialOverride string     `json:"dial_override,omitempty"`
 	Description  string     `json:"description"`
 	Locked       bool       `json:"locked"`
@@ -27,7 +27,7 @@ type apiHotdesk struct {
 
 func (s *Server) toAPIHotdesk(h *store.HotdeskEntry) apiHotdesk {
 	out := apiHotdesk{ExtensionID: h.Person.ID, Extension: h.Person.AOR(), Name: h.Person.DisplayName, HotdeskID: h.HotdeskID,
-		HasOwnPIN: h.PINHash != "", SeatedAt: h.Seat, DialString: h.DialString(), DialOverride: h.DialOverride,
+		HasOwnPIN: h.PINHash != "", SeatedAt: h.Seat, RingTarget: h.RingTarget(), DialOverride: h.DialOverride,
 		Description: h.Description, Locked: h.Locked(s.db.Now())}
 	if !h.SeatedSince.IsZero() {
 		t := h.SeatedSince

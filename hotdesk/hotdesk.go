@@ -83,11 +83,11 @@ func (s *Service) PersonAt(ctx context.Context, device *store.Extension) (*store
 	return s.found(p, err, "hot-desk seat lookup failed", "device", device)
 }
 
-// SeatOf returns the extension whose registered phones ring for calls to
+// RingTarget returns the extension whose registered phones ring for calls to
 // a seated person: the dial string (the seat, or an admin's override).
 // One indexed query.
-func (s *Service) SeatOf(ctx context.Context, person *store.Extension) (*store.Extension, bool) {
-	e, err := s.db.RingTargetOf(ctx, person.ID)
+func (s *Service) RingTarget(ctx context.Context, person *store.Extension) (*store.Extension, bool) {
+	e, err := s.db.RingTarget(ctx, person.ID)
 	return s.found(e, err, "hot-desk dial string lookup failed", "person", person)
 }
 

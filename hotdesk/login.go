@@ -16,7 +16,7 @@ type Seated struct {
 	Seat       *store.Extension
 	MovedFrom  string // AOR of the phone the person left; "" if none
 	Replaced   string // AOR of the person who sat here before; "" if none
-	DialString string // where the person's calls now ring
+	RingTarget string // where the person's calls now ring
 
 	replaced *store.HotdeskSession // the session Replaced had here
 }
@@ -156,11 +156,11 @@ func (s *Service) seatPerson(tx *store.HotdeskTx, entry *store.HotdeskEntry, sea
 	if err != nil {
 		return nil, err
 	}
-	out := &Seated{Person: person, Seat: seat, DialString: seat.AOR()}
+	out := &Seated{Person: person, Seat: seat, RingTarget: seat.AOR()}
 	if entry.DialOverride != "" {
-		out.DialString = entry.DialOverride
+		out.RingTarget = entry.DialOverride
 	}
-	detail := "calls ring " + out.DialString
+	detail := "calls ring " + out.RingTarget
 	if entry.DialOverride != "" {
 		detail += " (the admin's dial string override stays)"
 	}

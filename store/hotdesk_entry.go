@@ -28,9 +28,9 @@ type HotdeskEntry struct {
 	LockedUntil time.Time // end of the ID's lockout; may be in the past
 }
 
-// DialString is where calls to the person go: the admin's override, else
+// RingTarget is where calls to the person go: the admin's override, else
 // the seat; "" when they ring the person's own phones.
-func (e *HotdeskEntry) DialString() string {
+func (e *HotdeskEntry) RingTarget() string {
 	if e.Seat == "" {
 		return ""
 	}

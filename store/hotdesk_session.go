@@ -34,10 +34,10 @@ func (db *DB) PersonAt(ctx context.Context, deviceID int64) (*Extension, error) 
 	return e, err
 }
 
-// RingTargetOf returns the extension whose registered phones ring for
+// RingTarget returns the extension whose registered phones ring for
 // calls to a seated person: the dial string override, else the seat; nil
 // when the person is not seated. Asked on every call: primary keys only.
-func (db *DB) RingTargetOf(ctx context.Context, personID int64) (*Extension, error) {
+func (db *DB) RingTarget(ctx context.Context, personID int64) (*Extension, error) {
 	e, err := scanExtension(db.sql.QueryRowContext(ctx, `SELECT `+extensionCols+`
 		FROM hotdesk_sessions s JOIN hotdesk_entries h ON h.extension_id = s.person_id
 		JOIN extensions e ON e.id = coalesce(h.dial_override_id, s.device_id) JOIN tenants t ON t.id = e.tenant_id

@@ -92,7 +92,7 @@ func TestPerCallLookupsAreSingleIndexedQueries(t *testing.T) {
 	for name, q := range map[string]string{
 		"PersonAt": `SELECT ` + extensionCols + ` FROM hotdesk_sessions s JOIN extensions e ON e.id = s.person_id
 			JOIN tenants t ON t.id = e.tenant_id WHERE s.device_id = 1`,
-		"RingTargetOf": `SELECT ` + extensionCols + ` FROM hotdesk_sessions s JOIN hotdesk_entries h ON h.extension_id = s.person_id
+		"RingTarget": `SELECT ` + extensionCols + ` FROM hotdesk_sessions s JOIN hotdesk_entries h ON h.extension_id = s.person_id
 			JOIN extensions e ON e.id = coalesce(h.dial_override_id, s.device_id) JOIN tenants t ON t.id = e.tenant_id WHERE s.person_id = 1`,
 		"Entry": hotdeskLoginQuery,
 	} {
