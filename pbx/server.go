@@ -97,6 +97,8 @@ type Server struct {
 	dialPlan     DialPlan
 	subs         *subscriptions
 	observer     CallObserver
+	metrics      Metrics
+	onCallEnded  func(CallEnd)
 
 	ports *media.PortAllocator
 	rtpIP netip.Addr // where feature calls bind RTP; SDP says contactIP
@@ -126,6 +128,7 @@ func New(cfg Config) (*Server, error) {
 		calls:  newCallTable(),
 		subs:   newSubscriptions(),
 	}
+	s.metrics = noMetrics{}
 	s.location = newLocation(cfg.DB.Now)
 	s.dir = newDirectory(cfg.DB)
 	s.guard = newAuthGuard(cfg.DB.Now)
