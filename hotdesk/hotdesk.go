@@ -53,7 +53,7 @@ type Service struct {
 
 	latency   latencyRecorder
 	metrics   Metrics
-	onSession func(SessionEvent)
+	onSession []func(SessionEvent)
 	// writing queues this process's hot-desk transactions in Go, which
 	// wakes the next one as soon as the lock is free, rather than in
 	// SQLite's busy handler, which retries after sleeps of 1 to 100 ms.

@@ -42,10 +42,10 @@ func (s *Service) SetMetrics(m Metrics) {
 	}
 }
 
-// OnSession sets f to be called after each session change is committed,
-// on the goroutine that made it; call it before the service is used.
-// f should return quickly.
-func (s *Service) OnSession(f func(SessionEvent)) { s.onSession = f }
+// OnSession adds f to the functions called after each session change is
+// committed, on the goroutine that made it; call it before the service is
+// used. f should return quickly.
+func (s *Service) OnSession(f func(SessionEvent)) { s.onSession = append(s.onSession, f) }
 
 type noMetrics struct{}
 
@@ -79,11 +79,17 @@ func (s *Service) seated(a *attempt, out *Seated) {
 	if s.onSession == nil {
 		return
 	}
-	s.onSession(SessionEvent{Login: true, Person: out.Person.AOR(), Seat: out.Seat.AOR(),
+	s.tell(SessionEvent{Login: true, Person: out.Person.AOR(), Seat: out.Seat.AOR(),
 		PersonTenantID: out.Person.TenantID, SeatTenantID: out.Seat.TenantID, HotdeskID: a.id,
 		MovedFrom: out.MovedFrom, Replaced: out.Replaced, At: a.at})
 	if out.replaced != nil {
 		s.ended("replaced", a.at, out.replaced)
+	}
+}
+
+func (s *Service) tell(e SessionEvent) {
+	for _, f := range s.onSession {
+		f(e)
 	}
 }
 
@@ -96,7 +102,7 @@ func (s *Service) ended(reason string, at time.Time, sessions ...*store.HotdeskS
 		if sess == nil {
 			continue
 		}
-		s.onSession(SessionEvent{Person: sess.Person, Seat: sess.Device, PersonTenantID: sess.PersonTenantID,
+		s.tell(SessionEvent{Person: sess.Person, Seat: sess.Device, PersonTenantID: sess.PersonTenantID,
 			SeatTenantID: sess.DeviceTenantID, HotdeskID: sess.HotdeskID, Reason: reason, At: at})
 	}
 }

@@ -162,6 +162,7 @@ func runServe(args []string) error {
 	// One hot-desk service for calls and the admin page: it serialises
 	// its own writes, which two instances could not do between them.
 	hd := wireDialPlan(db, srv, log)
+	wireLamps(ctx, db, srv, hd, nil, log)
 	m := newMetrics(db, srv, hd)
 	_, stopWebhooks := startWebhooks(ctx, db, srv, hd, log)
 	defer stopWebhooks()
