@@ -26,6 +26,7 @@ import (
 // DESKPBX_* environment twin that sets its default.
 type serveConfig struct {
 	db          string
+	dataDir     string // voicemail audio; "" means dataDirFor(db)
 	sipAddr     string
 	httpAddr    string
 	rtpPorts    string
@@ -48,6 +49,7 @@ func parseServeFlags(args []string) (*serveConfig, error) {
 	c := &serveConfig{}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.StringVar(&c.db, "db", envOr("DESKPBX_DB", "./deskpbx.db"), "SQLite database file (DESKPBX_DB)")
+	fs.StringVar(&c.dataDir, "data-dir", envOr("DESKPBX_DATA_DIR", ""), "directory for voicemail audio, created 0700 (DESKPBX_DATA_DIR; default: the database path + .data)")
 	fs.StringVar(&c.sipAddr, "sip-addr", envOr("DESKPBX_SIP_ADDR", ":5060"), "SIP address, UDP and TCP (DESKPBX_SIP_ADDR)")
 	fs.StringVar(&c.httpAddr, "http-addr", envOr("DESKPBX_HTTP_ADDR", ":8080"), "admin web page address (DESKPBX_HTTP_ADDR)")
 	fs.StringVar(&c.rtpPorts, "rtp-ports", envOr("DESKPBX_RTP_PORTS", "10000-20000"), "RTP port range LO-HI (DESKPBX_RTP_PORTS)")
@@ -75,8 +77,16 @@ func parseServeFlags(args []string) (*serveConfig, error) {
 	if fs.NArg() > 0 {
 		return nil, usagef("serve takes no arguments, got %q", fs.Arg(0))
 	}
+	if c.dataDir == "" {
+		c.dataDir = dataDirFor(c.db)
+	}
 	return c, nil
 }
+
+// dataDirFor is the default data directory: beside the database, named
+// after it, so two databases in one directory keep apart and a backup of
+// "deskpbx.db*" takes both.
+func dataDirFor(db string) string { return db + ".data" }
 
 func parsePortRange(s string) ([2]int, error) {
 	lo, hi, ok := strings.Cut(s, "-")
