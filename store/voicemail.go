@@ -299,8 +299,9 @@ func (db *DB) DropVoicemailRowsWithout(ctx context.Context, missing func(file st
 }
 
 // SetVoicemailPIN changes extension extID's voicemail PIN, refusing the
-// guessable ones.
-func (db *DB) SetVoicemailPIN(ctx context.Context, extID int64, pin string) error {
+// guessable ones, and audits the change (never the PIN) in the same
+// transaction.
+func (db *DB) SetVoicemailPIN(ctx context.Context, extID int64, pin, actor string) error {
 	e, err := db.extensionByID(ctx, extID)
 	if err != nil {
 		return err
@@ -311,6 +312,12 @@ func (db *DB) SetVoicemailPIN(ctx context.Context, extID int64, pin string) erro
 	if pin == e.Number {
 		return Errorf(EINVALID, "PIN may not be the extension number")
 	}
-	_, err = db.sql.ExecContext(ctx, `UPDATE extensions SET pin_hash = ? WHERE id = ?`, HashPIN(pin), extID)
-	return err
+	hash := HashPIN(pin)
+	return db.HotdeskTx(ctx, func(tx *HotdeskTx) error {
+		if _, err := tx.tx.ExecContext(ctx, `UPDATE extensions SET pin_hash = ? WHERE id = ?`, hash, extID); err != nil {
+			return err
+		}
+		return tx.Audit(AuditEntry{At: db.Now(), TenantID: e.TenantID, SeatTenantID: e.TenantID, Actor: actor,
+			Action: "voicemail-pin", Person: e.AOR(), Outcome: "ok", Detail: "voicemail PIN changed"})
+	})
 }

@@ -37,11 +37,11 @@ func TestMailboxDefaultsAndSettings(t *testing.T) {
 		t.Fatalf("a 2 s no-answer timeout: %v, want invalid", err)
 	}
 	for _, pin := range []string{"1111", "1234", "1001", "12"} {
-		if err := db.SetVoicemailPIN(ctx, e.ID, pin); ErrorCode(err) != EINVALID {
+		if err := db.SetVoicemailPIN(ctx, e.ID, pin, "test"); ErrorCode(err) != EINVALID {
 			t.Errorf("weak PIN %s accepted: %v", pin, err)
 		}
 	}
-	if err := db.SetVoicemailPIN(ctx, e.ID, "4826"); err != nil {
+	if err := db.SetVoicemailPIN(ctx, e.ID, "4826", "test"); err != nil {
 		t.Fatal(err)
 	}
 	e, _ = db.ExtensionByID(ctx, e.ID)
