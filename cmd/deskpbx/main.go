@@ -49,6 +49,7 @@ var commands = []*command{
 	{name: "hotdesk list", args: "[-db PATH] [DOMAIN]", summary: "list hot-desk IDs: who sits where since when, where their calls ring, lockouts", run: (*cli).hotdeskList},
 	{name: "hotdesk logout", args: "[-db PATH] (-all [DOMAIN] | UNIQUEID)", summary: "end the hot-desk session of one ID, or everyone's (of one tenant)", run: (*cli).hotdeskLogout},
 	{name: "hotdesk unlock", args: "[-db PATH] UNIQUEID", summary: "lift the lockout of a hot-desk ID after too many wrong passwords", run: (*cli).hotdeskUnlock},
+	{name: "voicemail list", args: "[-db PATH] DOMAIN NUMBER", summary: "list the messages in an extension's mailbox: folder, caller, time, duration", run: (*cli).voicemailList},
 	{name: "create-admin", args: "[-db PATH] [-tenant DOMAIN] USER", summary: "add an admin of the web page; the password is read from stdin, or generated and printed", run: (*cli).createAdmin},
 	{name: "healthcheck", args: "[-sip-addr HOST:PORT]", summary: "exit 0 if the running PBX answers a SIP OPTIONS within 2 s", run: (*cli).healthcheck},
 	{name: "help", args: "[COMMAND]", summary: "show this help, or the flags of one command"},

@@ -20,6 +20,7 @@ import (
 
 	"deskpbx/pbx"
 	"deskpbx/store"
+	"deskpbx/voicemail"
 )
 
 // serveConfig is the server's configuration: flags, each with a
@@ -166,7 +167,11 @@ func runServe(args []string) error {
 	defer stop()
 	// One hot-desk service for calls and the admin page: it serialises
 	// its own writes, which two instances could not do between them.
-	hd := wireDialPlan(ctx, db, srv, log)
+	vm, err := voicemail.New(ctx, db, cfg.dataDir, log)
+	if err != nil {
+		return err
+	}
+	hd := wireDialPlan(ctx, db, srv, vm, log)
 	if err := srv.Start(ctx); err != nil {
 		return err
 	}
@@ -175,7 +180,7 @@ func runServe(args []string) error {
 		srv.Shutdown(context.Background())
 		return err
 	}
-	log.Info("deskpbx running", "db", cfg.db, "sip", srv.SIPAddr())
+	log.Info("deskpbx running", "db", cfg.db, "data_dir", cfg.dataDir, "sip", srv.SIPAddr())
 	<-ctx.Done()
 	log.Info("shutting down: ending calls")
 	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
