@@ -146,3 +146,15 @@ func Digit(d rune) []byte {
 	}
 	return nil
 }
+
+// Number reads a number out key by key ("1001": one zero zero one),
+// skipping anything that is not a key.
+func Number(number string) [][]byte {
+	out := make([][]byte, 0, len(number))
+	for _, d := range number {
+		if p := Digit(d); p != nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -76,7 +76,7 @@ func (s *Service) greeting(ctx context.Context, box *store.Extension) [][]byte {
 		out = append(out, ulaw(pcm))
 	} else {
 		out = append(out, sounds.Ulaw(sounds.Extension))
-		out = append(out, spoken(box.Number)...)
+		out = append(out, sounds.Number(box.Number)...)
 	}
 	return append(out, sounds.Ulaw(sounds.VMUnavailable), sounds.Ulaw(sounds.VMAfterTone))
 }
@@ -102,14 +102,3 @@ var beep = func() []byte {
 
 // ulaw encodes recorded audio for Play.
 func ulaw(pcm []int16) []byte { return media.PCMU.Encode(make([]byte, 0, len(pcm)), pcm) }
-
-// spoken reads a number out digit by digit.
-func spoken(number string) [][]byte {
-	out := make([][]byte, 0, len(number))
-	for _, d := range number {
-		if p := sounds.Digit(d); p != nil {
-			out = append(out, p)
-		}
-	}
-	return out
-}

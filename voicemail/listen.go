@@ -145,9 +145,9 @@ func (m *menu) counts(ctx context.Context) error {
 		return m.c.Play(ctx, sounds.Ulaw(sounds.VMNoMessages))
 	}
 	p := [][]byte{sounds.Ulaw(sounds.VMYouHave)}
-	p = append(p, spoken(strconv.Itoa(n))...)
+	p = append(p, sounds.Number(strconv.Itoa(n))...)
 	p = append(p, sounds.Ulaw(sounds.VMNew), sounds.Ulaw(sounds.VMAnd))
-	p = append(p, spoken(strconv.Itoa(saved))...)
+	p = append(p, sounds.Number(strconv.Itoa(saved))...)
 	p = append(p, sounds.Ulaw(sounds.VMSaved), sounds.Ulaw(sounds.VMMessages))
 	return m.c.Play(ctx, p...)
 }
@@ -245,8 +245,8 @@ func (m *menu) edge(ctx context.Context, step int) error {
 }
 
 // play says the envelope of message i (its number, when, from whom) and
-// plays it; a new message heard to the end is moved to saved, as
-// Asterisk moves a heard message out of INBOX.
+// plays it; a new message once played (or skipped with a key) is moved
+// to saved, as Asterisk moves a played message out of INBOX.
 func (m *menu) play(ctx context.Context, i int) error {
 	msg := m.msgs[i]
 	pcm, err := m.s.Audio(msg.File)
@@ -255,11 +255,11 @@ func (m *menu) play(ctx context.Context, i int) error {
 		return err
 	}
 	p := [][]byte{sounds.Ulaw(sounds.VMMessage)}
-	p = append(p, spoken(strconv.Itoa(i+1))...)
+	p = append(p, sounds.Number(strconv.Itoa(i+1))...)
 	p = append(p, m.s.when(msg.At)...)
 	if msg.CallerNumber != "" {
 		p = append(p, sounds.Ulaw(sounds.VMFrom))
-		p = append(p, spoken(msg.CallerNumber)...)
+		p = append(p, sounds.Number(msg.CallerNumber)...)
 	} else {
 		p = append(p, sounds.Ulaw(sounds.VMUnknownCaller))
 	}
@@ -289,8 +289,8 @@ func (s *Service) when(at time.Time) [][]byte {
 	case !at.Before(today.AddDate(0, 0, -1)):
 		p = append(p, sounds.Ulaw(sounds.VMYesterday))
 	default:
-		p = append(p, spoken(at.Format("0102"))...)
+		p = append(p, sounds.Number(at.Format("0102"))...)
 	}
 	p = append(p, sounds.Ulaw(sounds.VMAt))
-	return append(p, spoken(at.Format("1504"))...)
+	return append(p, sounds.Number(at.Format("1504"))...)
 }
