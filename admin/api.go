@@ -507,7 +507,8 @@ func (s *Server) apiCalls(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// apiHangup takes the Call-ID path-escaped: Call-IDs hold '@' and more.
+// apiHangup takes the call's ID from the calls list (an opaque handle,
+// not its Call-ID), path-escaped.
 func (s *Server) apiHangup(w http.ResponseWriter, r *http.Request) {
 	id, err := url.PathUnescape(chi.URLParam(r, "id"))
 	if err != nil {

@@ -380,7 +380,7 @@ func (s *Server) hangup(ctx context.Context, a *store.Admin, id string) error {
 			if !s.pbx.Hangup(ctx, id) {
 				return notFound("call")
 			}
-			s.log.Info("admin hung up a call", "admin", a.Username, "call_id", id)
+			s.log.Info("admin hung up a call", "admin", a.Username, "call_id", c.CallID)
 			s.record(ctx, a, a.TenantID, "call hung up", c.Caller+" to "+c.Callee)
 			return nil
 		}

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -49,6 +50,9 @@ type Config struct {
 	// are refused for LockWindow (defaults 5, 20, 15 min).
 	UserFailures, IPFailures int
 	LockWindow               time.Duration
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed (see behindProxies); none by default.
+	TrustedProxies []netip.Prefix
 }
 
 func (c *Config) setDefaults() {
@@ -109,7 +113,7 @@ func New(cfg Config) (*Server, error) {
 	if s.pages, err = parseTemplates(); err != nil {
 		return nil, err
 	}
-	s.handler = s.routes()
+	s.handler = behindProxies(cfg.TrustedProxies, s.routes())
 	s.wg.Add(1)
 	go s.sweep()
 	return s, nil

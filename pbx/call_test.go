@@ -25,6 +25,21 @@ type office struct {
 	dir string
 	// hotdesk, if set, is part of the dial plan of each new Server.
 	hotdesk *hotdesk.Service
+	// amend, if set, changes the dial plan's routes (for policies the
+	// office's own plan does not have yet).
+	amend func(*Route)
+}
+
+// amendedPlan is a dial plan with every route passed through amend.
+type amendedPlan struct {
+	DialPlan
+	amend func(*Route)
+}
+
+func (p amendedPlan) Route(ctx context.Context, req *CallRequest) Route {
+	r := p.DialPlan.Route(ctx, req)
+	p.amend(&r)
+	return r
 }
 
 // OfficeDialPlan is the dial plan a test office routes with, as the
@@ -80,7 +95,11 @@ func (o *office) start(tweak ...func(*Config)) {
 	if err != nil {
 		o.t.Fatal(err)
 	}
-	srv.SetDialPlan(OfficeDialPlan(o.db, o.hotdesk))
+	plan := OfficeDialPlan(o.db, o.hotdesk)
+	if o.amend != nil {
+		plan = amendedPlan{plan, o.amend}
+	}
+	srv.SetDialPlan(plan)
 	if err := srv.Start(context.Background()); err != nil {
 		o.t.Fatal(err)
 	}
@@ -226,6 +245,45 @@ func TestCallerWhoCancelsGets487(t *testing.T) {
 	}
 	if code := got.d.InviteResponse.StatusCode; code != 487 {
 		t.Fatalf("cancelled INVITE ended with %d, want 487", code)
+	}
+}
+
+// What voicemail will do: a call that no phone takes (busy, or nobody
+// registered) is answered by the PBX with its own media, and a feature
+// runs on it for the caller.
+func TestUnansweredCallIsAnsweredByTheNoAnswerFeature(t *testing.T) {
+	o := newOffice(t)
+	ran := make(chan string, 2)
+	o.amend = func(r *Route) {
+		if r.Ring != nil {
+			r.Ring.NoAnswer = &FeatureRoute{Name: "after-ring", Run: func(ctx context.Context, fc *FeatureCall) {
+				ran <- fc.Identity.Number
+				<-ctx.Done() // until the caller hangs up
+			}}
+		}
+	}
+	o.stop()
+	o.start()
+	ada, grace := o.phone("1001"), o.phone("1002")
+	ada.Register()
+	grace.Register()
+	grace.SetAnswer(486)
+	ctx := callCtx(t)
+	for _, number := range []string{"1002", "1003"} { // busy; not registered
+		m := testphone.NewMedia(t)
+		call, err := ada.DialFeature(ctx, number, m)
+		if err != nil {
+			t.Fatalf("call to %s: %v, want it answered by the PBX", number, err)
+		}
+		if who := waitFor(t, ran, "the no-answer feature"); who != "1001" {
+			t.Errorf("no-answer feature ran for %q, want the caller 1001", who)
+		}
+		if calls := o.srv.ActiveCalls(); len(calls) != 1 || calls[0].Callee != number+"@acme.example" || calls[0].Answered.IsZero() {
+			t.Errorf("calls while the feature runs: %+v", calls)
+		}
+		if err := call.Bye(ctx); err != nil {
+			t.Fatalf("hang up: %v", err)
+		}
 	}
 }
 

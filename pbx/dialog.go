@@ -16,7 +16,7 @@ func (s *Server) relayInDialog(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(tx, req, 481, "Call/Transaction Does Not Exist")
 		return
 	}
-	if c.media != nil {
+	if c.ownMedia() != nil {
 		s.answerFeatureInDialog(c, req, tx)
 		return
 	}

@@ -3,6 +3,7 @@ package pbx
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -63,69 +64,90 @@ func (fc *FeatureCall) MethodsSeen() media.Method { return fc.media.MethodsSeen(
 // Hangup ends the call (BYE) now; the feature should return after it.
 func (fc *FeatureCall) Hangup() { go fc.call.hangup(context.Background()) }
 
-// runFeature answers a call to a feature code with our own media and
-// runs the feature on it.
-func (s *Server) runFeature(req *sip.Request, tx sip.ServerTransaction, f *FeatureRoute, caller, identity *store.Extension, log *slog.Logger) {
-	code := f.Name
-	if len(req.Body()) == 0 {
-		// We do not do late offers: the phone must offer media.
-		s.respond(tx, req, 488, "Not Acceptable Here")
-		return
-	}
-	ans, err := media.Negotiate(req.Body())
-	if err != nil {
-		log.Info("feature call media refused", "err", err)
-		s.respond(tx, req, 488, "Not Acceptable Here", sip.NewHeader("Warning", `304 deskpbx "PCMU or PCMA only"`))
-		return
-	}
+// runOwnMedia answers the caller with our own media and runs f on it
+// until f returns or the caller hangs up: a feature code, or a call that
+// no phone answered.
+func (c *call) runOwnMedia(s *Server, f *FeatureRoute) {
+	c.mu.Lock()
+	c.feature = f.Name
+	c.mu.Unlock()
 	ctx, cancel := context.WithCancel(s.ctx)
 	defer cancel()
-	sess, err := media.NewSession(ctx, s.ports, s.rtpIP, media.Config{Logger: log})
-	if err != nil {
-		log.Error("no RTP port for feature call", "err", err)
-		s.respond(tx, req, 503, "Service Unavailable")
+	sess, ok := c.openOwnMedia(ctx, s)
+	if !ok {
 		return
 	}
 	defer sess.Close()
-	sess.SetRemote(ans.Negotiated)
-
-	a, err := s.dua.ReadInvite(req, tx)
-	if err != nil {
-		s.respond(tx, req, 400, "Bad Request")
-		return
-	}
-	defer a.Close()
-	c := &call{log: log, caller: caller, identity: identity, feature: code, started: s.db.Now(),
-		a: a, media: sess, answer: ans, done: make(chan struct{})}
-	s.calls.add(c, a.ID)
-	defer s.calls.remove(c)
-
-	answer := sip.NewResponseFromRequest(a.InviteRequest, 200, "OK", ans.Marshal(s.contactIP, sess.Port()))
-	answer.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	c.mu.Lock()
-	c.answered = s.db.Now()
-	c.mu.Unlock()
-	if err := a.WriteResponse(answer); err != nil {
-		log.Info("caller did not confirm the answer", "err", err)
-		c.hangup(context.Background())
+	if !c.answerWithOwnMedia(s) {
 		return
 	}
 	go func() {
 		select {
 		case <-c.done:
-		case <-a.Context().Done():
+		case <-c.a.Context().Done():
 		case <-sess.Done():
 		}
 		cancel()
 	}()
-	log.Info("feature call answered", "feature", code)
-	f.Run(ctx, &FeatureCall{Caller: caller, Identity: identity, Source: req.Source(), Log: log, media: sess, call: c})
+	c.log.Info("feature call answered", "feature", f.Name)
+	f.Run(ctx, &FeatureCall{Caller: c.caller, Identity: c.identity, Source: c.a.InviteRequest.Source(), Log: c.log, media: sess, call: c})
 	c.hangup(context.Background())
 	st := sess.Stats()
 	// Late counts prompt frames sent more than 5 ms after their slot: the
 	// first sign of an overloaded box, visible without a packet capture.
-	log.Info("feature call ended", "feature", code, "rtp_sent", st.Sent, "rtp_received", st.Received,
+	c.log.Info("feature call ended", "feature", f.Name, "rtp_sent", st.Sent, "rtp_received", st.Received,
 		"rtp_late", st.Late, "rtp_ignored", st.Ignored, "latched", st.Latched.String())
+}
+
+// openOwnMedia answers the caller's SDP offer with an RTP session of
+// ours; when it cannot, the caller is refused.
+func (c *call) openOwnMedia(ctx context.Context, s *Server) (*media.Session, bool) {
+	offer := c.a.InviteRequest.Body()
+	if len(offer) == 0 {
+		// We do not do late offers: the phone must offer media.
+		c.a.refuse(488)
+		return nil, false
+	}
+	ans, err := media.Negotiate(offer)
+	if err != nil {
+		c.log.Info("feature call media refused", "err", err)
+		c.a.refuse(488, sip.NewHeader("Warning", `304 deskpbx "PCMU or PCMA only"`))
+		return nil, false
+	}
+	// RTP is taken only from the phone's SIP source or SDP address.
+	sig, _ := netip.ParseAddrPort(c.a.InviteRequest.Source())
+	sess, err := media.NewSession(ctx, s.ports, s.rtpIP, media.Config{Logger: c.log, Signaling: sig.Addr()})
+	if err != nil {
+		c.log.Error("no RTP port for feature call", "err", err)
+		c.a.refuse(503)
+		return nil, false
+	}
+	sess.SetRemote(ans.Negotiated)
+	c.mu.Lock()
+	c.media, c.answer = sess, ans
+	c.mu.Unlock()
+	return sess, true
+}
+
+// answerWithOwnMedia sends the caller 200 OK with our SDP answer.
+func (c *call) answerWithOwnMedia(s *Server) bool {
+	c.mu.Lock()
+	sdp := c.answer.Marshal(s.contactIP, c.media.Port())
+	c.answered = s.db.Now()
+	c.mu.Unlock()
+	if err := c.a.answer(sdp, sip.NewHeader("Content-Type", "application/sdp")); err != nil {
+		c.log.Info("caller did not confirm the answer", "err", err)
+		c.hangup(context.Background())
+		return false
+	}
+	return true
+}
+
+// ownMedia is the call's own media session, nil on a bridged call.
+func (c *call) ownMedia() *media.Session {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.media
 }
 
 // answerFeatureInDialog handles requests within a feature call: DTMF by
@@ -139,7 +161,7 @@ func (s *Server) answerFeatureInDialog(c *call, req *sip.Request, tx sip.ServerT
 			ct = h.Value()
 		}
 		if key, ok := media.ParseINFO(ct, req.Body()); ok {
-			c.media.FeedDigit(key, media.INFO)
+			c.ownMedia().FeedDigit(key, media.INFO)
 			s.respond(tx, req, 200, "OK")
 			return
 		}
@@ -159,8 +181,8 @@ func (s *Server) answerFeatureInDialog(c *call, req *sip.Request, tx sip.ServerT
 			s.respond(tx, req, 488, "Not Acceptable Here")
 			return
 		}
-		c.media.SetRemote(ans.Negotiated)
-		res := sip.NewResponseFromRequest(req, 200, "OK", ans.Marshal(s.contactIP, c.media.Port()))
+		c.ownMedia().SetRemote(ans.Negotiated)
+		res := sip.NewResponseFromRequest(req, 200, "OK", ans.Marshal(s.contactIP, c.ownMedia().Port()))
 		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 		res.AppendHeader(sip.HeaderClone(&s.dua.ContactHDR))
 		tx.Respond(res)

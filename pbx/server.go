@@ -1,5 +1,7 @@
-// Package pbx is deskpbx's SIP side: registrar with digest auth, location
-// service, call routing between extensions as a B2BUA, and feature codes.
+// Package pbx is deskpbx's SIP mechanism: registrar with digest auth,
+// location service, and calls as a B2BUA (legs, bridging, dialogs) or
+// answered with our own media. Where a call goes is not its decision: it
+// asks a DialPlan, and runs the features that names through FeatureCall.
 package pbx
 
 import (

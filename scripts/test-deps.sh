@@ -4,6 +4,8 @@
 set -euo pipefail
 
 packages=(sip-tester baresip-core espeak-ng sox multimon-ng chromium)
+# For the .deb test (make deb: arm64 cgo, qemu-user, systemd-analyze) and promtool.
+packages+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user systemd prometheus)
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
 	echo "test-deps: not a Debian system; install these yourself: ${packages[*]}" >&2

@@ -30,6 +30,10 @@ type Admin struct {
 	TenantID  int64
 	Domain    string // the tenant's domain; empty for a system admin
 	CreatedAt time.Time
+	// MustChangePassword is set on an account whose password deskpbx
+	// generated (the first admin): until it is changed, the page allows
+	// nothing else.
+	MustChangePassword bool
 }
 
 // System reports whether a is a system admin.
@@ -66,13 +70,13 @@ var (
 	dummyHashes = map[int][]byte{}
 )
 
-const adminCols = `a.id, a.username, coalesce(a.tenant_id, 0), coalesce(t.domain, ''), a.created_at`
+const adminCols = `a.id, a.username, coalesce(a.tenant_id, 0), coalesce(t.domain, ''), a.created_at, a.must_change_password`
 const adminFrom = ` FROM admins a LEFT JOIN tenants t ON t.id = a.tenant_id `
 
 func scanAdmin(row interface{ Scan(...any) error }) (*Admin, error) {
 	var a Admin
 	var created int64
-	if err := row.Scan(&a.ID, &a.Username, &a.TenantID, &a.Domain, &created); err != nil {
+	if err := row.Scan(&a.ID, &a.Username, &a.TenantID, &a.Domain, &created, &a.MustChangePassword); err != nil {
 		return nil, err
 	}
 	a.CreatedAt = time.UnixMilli(created)
@@ -193,6 +197,12 @@ func (db *DB) CreateFirstAdmin(ctx context.Context, username, password string) (
 	if err != nil {
 		return nil, false, err
 	}
+	// Its password went to a terminal or a file: it must not stay the
+	// key to every extension's credentials.
+	if _, err := tx.ExecContext(ctx, `UPDATE admins SET must_change_password = 1 WHERE id = ?`, a.ID); err != nil {
+		return nil, false, err
+	}
+	a.MustChangePassword = true
 	return a, true, tx.Commit()
 }
 
@@ -243,7 +253,8 @@ func (db *DB) AuthenticateAdmin(ctx context.Context, username, password string) 
 }
 
 // SetAdminPassword changes an admin's password and ends all of that
-// admin's sessions: whoever knew the old password is logged out.
+// admin's sessions and revokes its API tokens: whoever knew the old
+// password, or made a token with it, is shut out.
 func (db *DB) SetAdminPassword(ctx context.Context, id int64, password string) error {
 	a, err := db.AdminByID(ctx, id)
 	if err != nil {
@@ -261,11 +272,13 @@ func (db *DB) SetAdminPassword(ctx context.Context, id int64, password string) e
 		return err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `UPDATE admins SET password_hash = ? WHERE id = ?`, string(hash), id); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE admins SET password_hash = ?, must_change_password = 0 WHERE id = ?`, string(hash), id); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM admin_sessions WHERE admin_id = ?`, id); err != nil {
-		return err
+	for _, q := range []string{`DELETE FROM admin_sessions WHERE admin_id = ?`, `DELETE FROM admin_tokens WHERE admin_id = ?`} {
+		if _, err := tx.ExecContext(ctx, q, id); err != nil {
+			return err
+		}
 	}
 	return tx.Commit()
 }

@@ -51,6 +51,8 @@ var commands = []*command{
 	{name: "hotdesk unlock", args: "[-db PATH] UNIQUEID", summary: "lift the lockout of a hot-desk ID after too many wrong passwords", run: (*cli).hotdeskUnlock},
 	{name: "voicemail list", args: "[-db PATH] DOMAIN NUMBER", summary: "list the messages in an extension's mailbox: folder, caller, time, duration", run: (*cli).voicemailList},
 	{name: "create-admin", args: "[-db PATH] [-tenant DOMAIN] USER", summary: "add an admin of the web page; the password is read from stdin, or generated and printed", run: (*cli).createAdmin},
+	{name: "backup", args: "[-db PATH] FILE.tar.gz", summary: "write a consistent copy of the database (and voicemail beside it) while the server runs", run: (*cli).backup},
+	{name: "restore", args: "[-db PATH] [-force] FILE.tar.gz", summary: "put a backup back into a stopped installation; -force replaces (and keeps) existing data", run: (*cli).restore},
 	{name: "healthcheck", args: "[-sip-addr HOST:PORT]", summary: "exit 0 if the running PBX answers a SIP OPTIONS within 2 s", run: (*cli).healthcheck},
 	{name: "help", args: "[COMMAND]", summary: "show this help, or the flags of one command"},
 }

@@ -12,6 +12,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -26,17 +27,19 @@ import (
 // serveConfig is the server's configuration: flags, each with a
 // DESKPBX_* environment twin that sets its default.
 type serveConfig struct {
-	db          string
-	dataDir     string // voicemail audio; "" means dataDirFor(db)
-	sipAddr     string
-	httpAddr    string
-	rtpPorts    string
-	externalIP  string
-	ringTimeout time.Duration
-	logLevel    string
-	tlsCert     string
-	tlsKey      string
-	pprofAddr   string
+	db             string
+	dataDir        string // voicemail audio; default dataDirFor(db)
+	sipAddr        string
+	httpAddr       string
+	rtpPorts       string
+	externalIP     string
+	ringTimeout    time.Duration
+	logLevel       string
+	tlsCert        string
+	tlsKey         string
+	pprofAddr      string
+	trustedProxies string
+	metrics        metricsFlags
 }
 
 func envOr(name, def string) string {
@@ -50,7 +53,7 @@ func parseServeFlags(args []string) (*serveConfig, error) {
 	c := &serveConfig{}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.StringVar(&c.db, "db", envOr("DESKPBX_DB", "./deskpbx.db"), "SQLite database file (DESKPBX_DB)")
-	fs.StringVar(&c.dataDir, "data-dir", envOr("DESKPBX_DATA_DIR", ""), "directory for voicemail audio, created 0700 (DESKPBX_DATA_DIR; default: the database path + .data)")
+	fs.StringVar(&c.dataDir, "data-dir", envOr("DESKPBX_DATA_DIR", ""), "directory for voicemail audio, created 0700 (DESKPBX_DATA_DIR; default: voicemail beside the database, where deskpbx backup looks)")
 	fs.StringVar(&c.sipAddr, "sip-addr", envOr("DESKPBX_SIP_ADDR", ":5060"), "SIP address, UDP and TCP (DESKPBX_SIP_ADDR)")
 	fs.StringVar(&c.httpAddr, "http-addr", envOr("DESKPBX_HTTP_ADDR", ":8080"), "admin web page address (DESKPBX_HTTP_ADDR)")
 	fs.StringVar(&c.rtpPorts, "rtp-ports", envOr("DESKPBX_RTP_PORTS", "10000-20000"), "RTP port range LO-HI (DESKPBX_RTP_PORTS)")
@@ -63,6 +66,8 @@ func parseServeFlags(args []string) (*serveConfig, error) {
 	fs.StringVar(&c.tlsCert, "tls-cert", envOr("DESKPBX_TLS_CERT", ""), "certificate file for the admin page; with -tls-key serves HTTPS (DESKPBX_TLS_CERT)")
 	fs.StringVar(&c.tlsKey, "tls-key", envOr("DESKPBX_TLS_KEY", ""), "private key file for -tls-cert (DESKPBX_TLS_KEY)")
 	fs.StringVar(&c.pprofAddr, "pprof-addr", envOr("DESKPBX_PPROF_ADDR", ""), "serve Go's pprof profiles on this address, for profiling; off when empty (DESKPBX_PPROF_ADDR)")
+	fs.StringVar(&c.trustedProxies, "trusted-proxies", envOr("DESKPBX_TRUSTED_PROXIES", ""), "reverse proxies in front of the admin page (addresses or prefixes, comma-separated) whose X-Forwarded-For and X-Forwarded-Proto are believed (DESKPBX_TRUSTED_PROXIES)")
+	c.metrics.add(fs)
 	fs.StringVar(&c.logLevel, "log-level", envOr("DESKPBX_LOG_LEVEL", "info"), "debug, info, warn or error (DESKPBX_LOG_LEVEL)")
 	// Errors come back as one line from main; -h prints the flags.
 	fs.SetOutput(io.Discard)
@@ -84,10 +89,9 @@ func parseServeFlags(args []string) (*serveConfig, error) {
 	return c, nil
 }
 
-// dataDirFor is the default data directory: beside the database, named
-// after it, so two databases in one directory keep apart and a backup of
-// "deskpbx.db*" takes both.
-func dataDirFor(db string) string { return db + ".data" }
+// dataDirFor is the default voicemail directory: "voicemail" beside the
+// database, which is where deskpbx backup and restore look for it.
+func dataDirFor(db string) string { return filepath.Join(filepath.Dir(db), "voicemail") }
 
 func parsePortRange(s string) ([2]int, error) {
 	lo, hi, ok := strings.Cut(s, "-")
@@ -150,6 +154,7 @@ func runServe(args []string) error {
 		return err
 	}
 	defer db.Close()
+	warnExposedFiles(db, log)
 
 	pbx.TuneSIPStack()
 	srv, err := pbx.New(pbx.Config{

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"deskpbx/admin"
@@ -33,7 +34,11 @@ func startAdmin(ctx context.Context, cfg *serveConfig, db *store.DB, srv *pbx.Se
 		}
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
-	page, err := admin.New(admin.Config{DB: db, PBX: srv, HotDesk: hd, Log: log})
+	proxies, err := admin.ParseTrustedProxies(cfg.trustedProxies)
+	if err != nil {
+		return nil, usagef("trusted-proxies %q: %v", cfg.trustedProxies, err)
+	}
+	page, err := admin.New(admin.Config{DB: db, PBX: srv, HotDesk: hd, Log: log, TrustedProxies: proxies})
 	if err != nil {
 		return nil, err
 	}
@@ -43,7 +48,7 @@ func startAdmin(ctx context.Context, cfg *serveConfig, db *store.DB, srv *pbx.Se
 		return nil, fmt.Errorf("admin page: %w", err)
 	}
 	hs := &http.Server{
-		Handler:           page.Handler(),
+		Handler:           withMetrics(cfg.metrics, page.Handler(), db, srv, hd, log),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -70,10 +75,11 @@ func startAdmin(ctx context.Context, cfg *serveConfig, db *store.DB, srv *pbx.Se
 		return nil, fmt.Errorf("creating the first admin: %w", err)
 	}
 	if created {
-		// The only time this password exists in clear: it is not stored,
-		// and a restart does not print it again.
-		log.Warn("first start: created the admin account; log in and change this password, it is shown only this once",
-			"url", url, "user", user, "password", password)
+		if err := announceFirstAdmin(os.Stderr, cfg.db, url, user, password, log); err != nil {
+			hs.Close()
+			page.Close()
+			return nil, err
+		}
 	}
 	log.Info("admin page listening", "url", url)
 	return func(ctx context.Context) error {
