@@ -96,7 +96,7 @@ func (s *Server) ringCallee(nc newCall, r *Ring) {
 	}
 	defer c.close(s)
 
-	b, final := c.ring(s, bindings)
+	b, final := c.ring(s, bindings, r.Timeout)
 	switch {
 	case b != nil:
 		c.bridge(s, b)
