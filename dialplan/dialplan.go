@@ -64,7 +64,7 @@ func (p *Plan) Route(ctx context.Context, req *pbx.CallRequest) pbx.Route {
 	case err != nil:
 		route.Reject = &pbx.Rejection{Code: 500, Reason: "callee lookup", Err: err}
 	default:
-		route.Ring = &pbx.Ring{Callee: callee, Target: p.RingTarget(ctx, callee), NoAnswer: p.mailboxOf(ctx, callee)}
+		route.Ring = p.ringPerson(ctx, callee)
 	}
 	return route
 }

@@ -8,19 +8,23 @@ import (
 	"deskpbx/voicemail"
 )
 
-// mailboxOf is what a call to person does when no phone takes it (no
-// answer, busy, or nowhere to ring): their own mailbox, never that of
-// the seat they are hot-desked at. Nil when the office has no voicemail
-// or the person switched theirs off.
-func (p *Plan) mailboxOf(ctx context.Context, person *store.Extension) *pbx.FeatureRoute {
+// ringPerson is a call to person: their ring target's phones, for their
+// own no-answer timeout, then their own mailbox when no phone takes it
+// (no answer, busy, or nowhere to ring), never that of the seat they
+// are hot-desked at. Without voicemail, or with the person's switched
+// off, the phones' final status goes back to the caller.
+func (p *Plan) ringPerson(ctx context.Context, person *store.Extension) *pbx.Ring {
+	r := &pbx.Ring{Callee: person, Target: p.RingTarget(ctx, person)}
 	if p.voicemail == nil {
-		return nil
+		return r
 	}
 	m, err := p.db.Mailbox(ctx, person.ID)
 	if err != nil || !m.Enabled {
-		return nil
+		return r
 	}
-	return &pbx.FeatureRoute{Name: "voicemail " + person.Number, Run: func(ctx context.Context, fc *pbx.FeatureCall) {
+	r.Timeout = m.NoAnswer
+	r.NoAnswer = &pbx.FeatureRoute{Name: "voicemail " + person.Number, Run: func(ctx context.Context, fc *pbx.FeatureCall) {
 		p.voicemail.Leave(ctx, fc, person, voicemail.Caller{Number: fc.Identity.Number, Name: fc.Identity.DisplayName})
 	}}
+	return r
 }
