@@ -157,6 +157,9 @@ func dtmfTone(key rune, d time.Duration) []int16 {
 // already, out-of-band ones are written in as their tones. Trailing
 // silence that ended the recording, and the stop key's own tone, are cut.
 func (s *Session) Record(ctx context.Context, lim RecordLimits) ([]int16, RecordEnd) {
+	if lim.MaxLen <= 0 {
+		lim.MaxLen = 3 * time.Minute // a recording nobody bounded must still end
+	}
 	r := &recording{max: int(lim.MaxLen / (time.Second / 8000)), full: make(chan struct{})}
 	start := time.Now()
 	r.lastVoice.Store(start.UnixNano())
