@@ -2,6 +2,7 @@ package store
 
 import (
 	"net"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -59,10 +60,25 @@ func ValidPassword(pw string) error {
 	if len(pw) > 128 {
 		return Errorf(EINVALID, "password is longer than 128 characters")
 	}
+	digits, same := true, true
 	for _, c := range pw {
 		if c < 0x20 || c == 0x7f {
 			return Errorf(EINVALID, "password contains a control character")
 		}
+		digits = digits && c >= '0' && c <= '9'
+		same = same && c == rune(pw[0])
+	}
+	// This rule holds for every way a SIP password comes in (CLI, CSV
+	// import, admin page, API): digest can be brute-forced offline from one
+	// captured REGISTER, and these fall first. The admin page asks more of
+	// a typed password (StrongSIPPassword).
+	switch {
+	case digits && len(pw) < 10:
+		return Errorf(EINVALID, "password is digits only and shorter than 10; choose a less guessable one")
+	case same:
+		return Errorf(EINVALID, "password is one repeated character; choose a less guessable one")
+	case slices.Contains(commonWords, strings.ToLower(pw)):
+		return Errorf(EINVALID, "password is one of the first words attackers try")
 	}
 	return nil
 }
