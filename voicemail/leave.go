@@ -75,7 +75,7 @@ func (s *Service) greeting(ctx context.Context, box *store.Extension) [][]byte {
 	if pcm, err := s.Audio(m.NameFile); m.NameFile != "" && err == nil {
 		out = append(out, ulaw(pcm))
 	} else {
-		out = append(out, sounds.Ulaw(sounds.Extension))
+		out = append(out, sounds.Ulaw(sounds.VMExtension))
 		out = append(out, sounds.Number(box.Number)...)
 	}
 	return append(out, sounds.Ulaw(sounds.VMUnavailable), sounds.Ulaw(sounds.VMAfterTone))

@@ -38,7 +38,7 @@ func startAdmin(ctx context.Context, cfg *serveConfig, db *store.DB, srv *pbx.Se
 	if err != nil {
 		return nil, usagef("trusted-proxies %q: %v", cfg.trustedProxies, err)
 	}
-	page, err := admin.New(admin.Config{DB: db, PBX: srv, HotDesk: hd, Log: log, TrustedProxies: proxies})
+	page, err := admin.New(admin.Config{DB: db, PBX: AdminPBX{srv}, HotDesk: hd, Log: log, TrustedProxies: proxies})
 	if err != nil {
 		return nil, err
 	}
@@ -87,6 +87,23 @@ func startAdmin(ctx context.Context, cfg *serveConfig, db *store.DB, srv *pbx.Se
 		page.Close()
 		return hs.Shutdown(ctx)
 	}, nil
+}
+
+// AdminPBX shows a *pbx.Server to the admin page in the page's own terms
+// (admin.PBX), so that admin never imports pbx.
+type AdminPBX struct{ *pbx.Server }
+
+// Bindings lists the live registrations.
+func (p AdminPBX) Bindings() []store.Binding { return p.Location().All() }
+
+// Calls lists the calls in progress, oldest first.
+func (p AdminPBX) Calls() []admin.Call {
+	infos := p.ActiveCalls()
+	out := make([]admin.Call, len(infos))
+	for i, c := range infos {
+		out[i] = admin.Call{ID: c.ID, CallID: c.CallID, Caller: c.Caller, As: c.As, Callee: c.Callee, Started: c.Started, Answered: c.Answered}
+	}
+	return out
 }
 
 // adminURL is the address an admin types in: the box's own address when
