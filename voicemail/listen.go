@@ -245,8 +245,8 @@ func (m *menu) edge(ctx context.Context, step int) error {
 }
 
 // play says the envelope of message i (its number, when, from whom) and
-// plays it; a new message once played (or skipped with a key) is moved
-// to saved, as Asterisk moves a played message out of INBOX.
+// plays it; a new message is moved to saved as it starts to play (or is
+// skipped with a key), as Asterisk moves a played message out of INBOX.
 func (m *menu) play(ctx context.Context, i int) error {
 	msg := m.msgs[i]
 	pcm, err := m.s.Audio(msg.File)
@@ -266,13 +266,13 @@ func (m *menu) play(ctx context.Context, i int) error {
 	if err := m.c.Play(ctx, p...); err != nil {
 		return err
 	}
-	if err := m.c.Play(ctx, ulaw(pcm)); err != nil {
-		return err
-	}
 	if msg.Folder == store.FolderNew {
-		return m.s.Save(ctx, m.box, msg)
+		// Heard once it starts: a caller who hangs up halfway knows of it.
+		if err := m.s.Save(context.WithoutCancel(ctx), m.box, msg); err != nil {
+			return err
+		}
 	}
-	return nil
+	return m.c.Play(ctx, ulaw(pcm))
 }
 
 // when is "received today at 1 4 0 5", "yesterday", or the weekday-less
