@@ -15,10 +15,10 @@ import (
 
 // messagePcap is a caller for SIPp: silence through the spoken greeting
 // and the beep (about 8.6 s; deskpbx ends a message after 5 s of
-// silence, so the keys must come within that), then the keys 2 5 8 0,
-// six times (a slow box may play the greeting late), as in-band tones (a number read out
-// on the keypad: real audio whose content can be decoded back), then
-// nothing, so deskpbx ends the message on silence and hangs up.
+// silence, so the keys must come within that), then the keys 2 5 8 0 six
+// times (a slow box may play the greeting late) as in-band tones: real
+// audio whose content can be decoded back. Then nothing, so deskpbx ends
+// the message on silence and hangs up.
 func messagePcap(t *testing.T) string {
 	t.Helper()
 	pkts, err := rtppcap.InbandDigits(strings.Repeat("2580", 6), rtppcap.PCMU, -10, rtppcap.WithLeadIn(10500*time.Millisecond))
