@@ -12,25 +12,40 @@ import (
 	"deskpbx/hotdesk"
 	"deskpbx/pbx"
 	"deskpbx/store"
+	"deskpbx/voicemail"
 )
 
 // Plan is the office's dial plan.
 type Plan struct {
-	db       *store.DB
-	hotdesk  *hotdesk.Service // nil: nobody hot-desks
-	features map[string]pbx.Feature
+	db        *store.DB
+	hotdesk   *hotdesk.Service   // nil: nobody hot-desks
+	voicemail *voicemail.Service // nil: no mailboxes
+	features  map[string]pbx.Feature
 }
 
 // New is the dial plan of the extensions in db, with hot desking run by
 // hd (nil for none: calls are made as, and ring, the phones themselves).
 func New(db *store.DB, hd *hotdesk.Service) *Plan {
-	p := &Plan{db: db, hotdesk: hd, features: make(map[string]pbx.Feature)}
+	p := &Plan{db: db, hotdesk: hd}
+	p.buildFeatures()
+	return p
+}
+
+// WithVoicemail gives the office mailboxes: *97/*98, and calls nobody
+// answers go to the called person's mailbox.
+func (p *Plan) WithVoicemail(vm *voicemail.Service) *Plan {
+	p.voicemail = vm
+	p.buildFeatures()
+	return p
+}
+
+func (p *Plan) buildFeatures() {
+	p.features = make(map[string]pbx.Feature)
 	for _, f := range p.featureCodes() {
 		if f.run != nil {
 			p.features[f.code] = f.run
 		}
 	}
-	return p
 }
 
 // Route answers pbx's question for one new call.
@@ -49,7 +64,7 @@ func (p *Plan) Route(ctx context.Context, req *pbx.CallRequest) pbx.Route {
 	case err != nil:
 		route.Reject = &pbx.Rejection{Code: 500, Reason: "callee lookup", Err: err}
 	default:
-		route.Ring = &pbx.Ring{Callee: callee, Target: p.RingTarget(ctx, callee)}
+		route.Ring = p.ringPerson(ctx, callee)
 	}
 	return route
 }

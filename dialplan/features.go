@@ -13,6 +13,8 @@ const (
 	DTMFTestCode      = "*44"
 	HotdeskLoginCode  = "*072" // as in FusionPBX
 	HotdeskLogoutCode = "*073"
+	VoicemailCode     = "*97" // as in FusionPBX and FreePBX
+	VoicemailAskCode  = "*98"
 )
 
 type featureCode struct {
@@ -38,7 +40,21 @@ func (p *Plan) featureCodes() []featureCode {
 		{HotdeskLogoutCode, "hot-desk logout", p.withHotdesk(func(ctx context.Context, fc *pbx.FeatureCall) {
 			p.hotdesk.LogoutFlow(ctx, fc, fc.Caller, fc.Source)
 		})},
+		{VoicemailCode, "voicemail of whoever this phone is now (the person hot-desked here, else the phone's own)", p.withVoicemail(func(ctx context.Context, fc *pbx.FeatureCall) {
+			p.voicemail.Listen(ctx, fc, fc.Identity, fc.Caller, fc.Source)
+		})},
+		{VoicemailAskCode, "voicemail of a mailbox number asked for", p.withVoicemail(func(ctx context.Context, fc *pbx.FeatureCall) {
+			p.voicemail.ListenAsk(ctx, fc, fc.Identity, fc.Caller, fc.Source)
+		})},
 	}
+}
+
+// withVoicemail offers f only in an office with mailboxes.
+func (p *Plan) withVoicemail(f pbx.Feature) pbx.Feature {
+	if p.voicemail == nil {
+		return nil
+	}
+	return f
 }
 
 // withHotdesk offers f only in an office with hot desking.

@@ -93,6 +93,7 @@ type Session struct {
 
 	echoOn    atomic.Bool
 	echoReset atomic.Bool
+	rec       atomic.Pointer[recording] // set while Record runs (record.go)
 
 	sent, received, ignored, foreign, late atomic.Uint64
 
@@ -282,6 +283,9 @@ func (s *Session) receive(b []byte, src netip.AddrPort, now time.Time) {
 	// switches law mid-call still has its digits heard.
 	s.pcm = Codec(pt).Decode(s.pcm[:0], s.pkt.Payload)
 	s.tones.feed(s.pcm)
+	if r := s.rec.Load(); r != nil {
+		r.add(s.pcm, s.pkt.Timestamp, now)
+	}
 	if s.echoOn.Load() {
 		s.echoPacket(pt, s.pkt.Payload, s.pkt.Timestamp, s.pkt.Marker)
 	}

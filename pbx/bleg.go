@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -33,11 +34,12 @@ type fork struct {
 	results chan legResult
 }
 
-// ring forks the INVITE to every binding and returns the answered leg,
-// or nil and the final status to send the caller (0 when the caller
-// cancelled, since the transaction layer has answered 487 already).
-func (c *call) ring(s *Server, bindings []store.Binding) (*bLeg, int) {
-	f := c.startFork(s, bindings)
+// ring forks the INVITE to every binding for up to timeout (0: the
+// server's RingTimeout) and returns the answered leg, or nil and the
+// final status to send the caller (0 when the caller cancelled, since
+// the transaction layer has answered 487 already).
+func (c *call) ring(s *Server, bindings []store.Binding, timeout time.Duration) (*bLeg, int) {
+	f := c.startFork(s, bindings, timeout)
 	defer f.stop()
 	winner, final := f.wait(c, len(bindings))
 	f.closeLosers(winner)
@@ -57,9 +59,12 @@ func (c *call) ring(s *Server, bindings []store.Binding) (*bLeg, int) {
 
 // startFork sends one INVITE per binding; each leg's outcome arrives on
 // the fork's results.
-func (c *call) startFork(s *Server, bindings []store.Binding) *fork {
+func (c *call) startFork(s *Server, bindings []store.Binding, timeout time.Duration) *fork {
+	if timeout <= 0 {
+		timeout = s.cfg.RingTimeout
+	}
 	f := &fork{results: make(chan legResult, len(bindings))}
-	f.ctx, f.stop = context.WithTimeout(s.ctx, s.cfg.RingTimeout)
+	f.ctx, f.stop = context.WithTimeout(s.ctx, timeout)
 	for _, bnd := range bindings {
 		s.sendFromListener(bnd)
 		d, err := s.dua.WriteInvite(f.ctx, s.newCalleeInvite(c.a.InviteRequest, c.identity, c.callee, bnd))

@@ -2,6 +2,7 @@ package pbx
 
 import (
 	"context"
+	"time"
 
 	"deskpbx/store"
 )
@@ -41,6 +42,8 @@ type Ring struct {
 	// phone answered (timeout, busy, declined), e.g. for voicemail. Nil
 	// passes the phones' final status on (480, 486, ...).
 	NoAnswer *FeatureRoute
+	// Timeout is how long the phones ring; 0: the server's RingTimeout.
+	Timeout time.Duration
 }
 
 // FeatureRoute is a call the PBX answers itself.

@@ -40,6 +40,11 @@ func (fc *FeatureCall) PlayNoBarge(ctx context.Context, prompts ...[]byte) error
 	return fc.media.PlayNoBarge(ctx, prompts...)
 }
 
+// Record records what the caller says (see media.Session.Record).
+func (fc *FeatureCall) Record(ctx context.Context, lim media.RecordLimits) ([]int16, media.RecordEnd) {
+	return fc.media.Record(ctx, lim)
+}
+
 // Collect gathers digits (see media.Session.Collect for its endings).
 func (fc *FeatureCall) Collect(ctx context.Context, max int, terminator rune, firstDigit, interDigit time.Duration) (string, error) {
 	return fc.media.Collect(ctx, max, terminator, firstDigit, interDigit)

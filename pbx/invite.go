@@ -102,7 +102,7 @@ func (s *Server) ringCallee(nc newCall, r *Ring) {
 	s.observeCall(c, CallEarly)
 	defer s.observeCall(c, CallTerminated)
 
-	b, final := c.ring(s, bindings)
+	b, final := c.ring(s, bindings, r.Timeout)
 	outcome = ringOutcome(b != nil, final)
 	switch {
 	case b != nil:

@@ -34,6 +34,45 @@ const (
 	ViaInfo        = "via-info"
 	TryAgain       = "try-again"
 
+	// Voicemail.
+	VMExtension      = "vm-extension"   // "extension": follow with digits
+	VMUnavailable    = "vm-unavailable" // after "extension" + digits, or a recorded name
+	VMAfterTone      = "vm-after-tone"
+	VMFull           = "vm-full"
+	VMMessageSaved   = "vm-message-saved"
+	VMEnterMailbox   = "vm-enter-mailbox"
+	VMEnterPIN       = "vm-enter-pin"
+	VMInvalid        = "vm-invalid"
+	VMYouHave        = "vm-you-have" // + count + "new" + "and" + count + "saved" + "messages"
+	VMNew            = "vm-new"
+	VMAnd            = "vm-and"
+	VMSaved          = "vm-saved"
+	VMMessages       = "vm-messages"
+	VMNoMessages     = "vm-no-messages"
+	VMMainMenu       = "vm-main-menu"
+	VMMessageMenu    = "vm-message-menu"
+	VMMessage        = "vm-message" // + number: the envelope
+	VMReceived       = "vm-received"
+	VMToday          = "vm-today"
+	VMYesterday      = "vm-yesterday"
+	VMAt             = "vm-at"
+	VMFrom           = "vm-from" // + digits
+	VMUnknownCaller  = "vm-unknown-caller"
+	VMDeleted        = "vm-deleted"
+	VMMessageKept    = "vm-message-kept"
+	VMNoMore         = "vm-no-more"
+	VMFirst          = "vm-first"
+	VMOptions        = "vm-options"
+	VMRecordGreeting = "vm-record-greeting"
+	VMRecordName     = "vm-record-name"
+	VMRecorded       = "vm-recorded"
+	VMNewPIN         = "vm-new-pin"
+	VMPINAgain       = "vm-pin-again"
+	VMPINWeak        = "vm-pin-weak"
+	VMPINMismatch    = "vm-pin-mismatch"
+	VMPINChanged     = "vm-pin-changed"
+	VMInvalidOption  = "vm-invalid-option"
+
 	Digit0     = "digit-0"
 	Digit1     = "digit-1"
 	Digit2     = "digit-2"
@@ -102,4 +141,16 @@ func Digit(d rune) []byte {
 		return prompts[DigitPound]
 	}
 	return nil
+}
+
+// Number reads a number out key by key ("1001": one zero zero one),
+// skipping anything that is not a key.
+func Number(number string) [][]byte {
+	out := make([][]byte, 0, len(number))
+	for _, d := range number {
+		if p := Digit(d); p != nil {
+			out = append(out, p)
+		}
+	}
+	return out
 }

@@ -25,6 +25,12 @@ var allConstants = []string{
 	ViaInband, ViaInfo, TryAgain,
 	Digit0, Digit1, Digit2, Digit3, Digit4, Digit5, Digit6, Digit7, Digit8,
 	Digit9, DigitStar, DigitPound,
+	VMExtension, VMUnavailable, VMAfterTone, VMFull, VMMessageSaved, VMEnterMailbox, VMEnterPIN,
+	VMInvalid, VMYouHave, VMNew, VMAnd, VMSaved, VMMessages, VMNoMessages, VMMainMenu,
+	VMMessageMenu, VMMessage, VMReceived, VMToday, VMYesterday, VMAt, VMFrom,
+	VMUnknownCaller, VMDeleted, VMMessageKept, VMNoMore, VMFirst, VMOptions,
+	VMRecordGreeting, VMRecordName, VMRecorded, VMNewPIN, VMPINAgain, VMPINWeak,
+	VMPINMismatch, VMPINChanged, VMInvalidOption,
 }
 
 func listedNames(t *testing.T) []string {

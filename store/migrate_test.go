@@ -107,6 +107,24 @@ var fixtures = map[int]fixture{
 			}
 		},
 	},
+	7: {
+		insert: func(ctx context.Context, tx *sql.Tx) error {
+			return execAll(ctx, tx,
+				q(`INSERT INTO voicemail_settings (extension_id, enabled, no_answer_secs, email, greeting_file) VALUES (10, 1, 12, 'ada@acme.example', 'vm-g.wav')`),
+				q(`INSERT INTO voicemail_messages (extension_id, caller_number, caller_name, at, duration_ms, folder, file) VALUES (10, '1002', 'Grace', 1700000002000, 4500, 'new', 'vm-m.wav')`),
+			)
+		},
+		check: func(t *testing.T, ctx context.Context, db *DB) {
+			m, err := db.Mailbox(ctx, 10)
+			if err != nil || m.NoAnswer != 12*time.Second || m.Email != "ada@acme.example" || m.GreetingFile != "vm-g.wav" {
+				t.Errorf("mailbox of 1001: %+v, %v", m, err)
+			}
+			msgs, err := db.VoicemailMessages(ctx, 10)
+			if err != nil || len(msgs) != 1 || msgs[0].CallerNumber != "1002" || msgs[0].Duration != 4500*time.Millisecond {
+				t.Errorf("voicemail of 1001: %+v, %v", msgs, err)
+			}
+		},
+	},
 }
 
 type statement struct {

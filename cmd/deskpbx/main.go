@@ -53,6 +53,7 @@ var commands = []*command{
 	{name: "webhook add", args: "[-db PATH] DOMAIN URL", summary: "POST a tenant's events (hot-desk login and logout, missed call, voicemail, emergency call) to URL, signed; prints the secret once", run: (*cli).webhookAdd},
 	{name: "webhook list", args: "[-db PATH] [DOMAIN]", summary: "list webhooks with their pending and failed deliveries", run: (*cli).webhookList},
 	{name: "webhook remove", args: "[-db PATH] ID", summary: "remove a webhook and its undelivered events", run: (*cli).webhookRemove},
+	{name: "voicemail list", args: "[-db PATH] DOMAIN NUMBER", summary: "list the messages in an extension's mailbox: folder, caller, time, duration", run: (*cli).voicemailList},
 	{name: "create-admin", args: "[-db PATH] [-tenant DOMAIN] USER", summary: "add an admin of the web page; the password is read from stdin, or generated and printed", run: (*cli).createAdmin},
 	{name: "backup", args: "[-db PATH] FILE.tar.gz", summary: "write a consistent copy of the database (and voicemail beside it) while the server runs", run: (*cli).backup},
 	{name: "restore", args: "[-db PATH] [-force] FILE.tar.gz", summary: "put a backup back into a stopped installation; -force replaces (and keeps) existing data", run: (*cli).restore},

@@ -12,6 +12,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -20,12 +21,14 @@ import (
 
 	"deskpbx/pbx"
 	"deskpbx/store"
+	"deskpbx/voicemail"
 )
 
 // serveConfig is the server's configuration: flags, each with a
 // DESKPBX_* environment twin that sets its default.
 type serveConfig struct {
 	db             string
+	dataDir        string // voicemail audio; default dataDirFor(db)
 	sipAddr        string
 	httpAddr       string
 	rtpPorts       string
@@ -50,6 +53,7 @@ func parseServeFlags(args []string) (*serveConfig, error) {
 	c := &serveConfig{}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.StringVar(&c.db, "db", envOr("DESKPBX_DB", "./deskpbx.db"), "SQLite database file (DESKPBX_DB)")
+	fs.StringVar(&c.dataDir, "data-dir", envOr("DESKPBX_DATA_DIR", ""), "directory for voicemail audio, created 0700 (DESKPBX_DATA_DIR; default: voicemail beside the database, where deskpbx backup looks)")
 	fs.StringVar(&c.sipAddr, "sip-addr", envOr("DESKPBX_SIP_ADDR", ":5060"), "SIP address, UDP and TCP (DESKPBX_SIP_ADDR)")
 	fs.StringVar(&c.httpAddr, "http-addr", envOr("DESKPBX_HTTP_ADDR", ":8080"), "admin web page address (DESKPBX_HTTP_ADDR)")
 	fs.StringVar(&c.rtpPorts, "rtp-ports", envOr("DESKPBX_RTP_PORTS", "10000-20000"), "RTP port range LO-HI (DESKPBX_RTP_PORTS)")
@@ -79,8 +83,15 @@ func parseServeFlags(args []string) (*serveConfig, error) {
 	if fs.NArg() > 0 {
 		return nil, usagef("serve takes no arguments, got %q", fs.Arg(0))
 	}
+	if c.dataDir == "" {
+		c.dataDir = dataDirFor(c.db)
+	}
 	return c, nil
 }
+
+// dataDirFor is the default voicemail directory: "voicemail" beside the
+// database, which is where deskpbx backup and restore look for it.
+func dataDirFor(db string) string { return filepath.Join(filepath.Dir(db), "voicemail") }
 
 func parsePortRange(s string) ([2]int, error) {
 	lo, hi, ok := strings.Cut(s, "-")
@@ -161,8 +172,16 @@ func runServe(args []string) error {
 	defer stop()
 	// One hot-desk service for calls and the admin page: it serialises
 	// its own writes, which two instances could not do between them.
-	hd := wireDialPlan(db, srv, log)
-	wireLamps(ctx, db, srv, hd, nil, log)
+	vm, err := voicemail.New(ctx, db, cfg.dataDir, log)
+	if err != nil {
+		return err
+	}
+	hd := wireDialPlan(db, srv, vm, log)
+	lights := wireLamps(ctx, db, srv, hd, vm, log)
+	vm.OnChange = func(box *store.Extension) {
+		// Unsolicited NOTIFYs may wait on a phone that does not answer.
+		go lights.MailboxChanged(context.WithoutCancel(ctx), box)
+	}
 	m := newMetrics(db, srv, hd)
 	_, stopWebhooks := startWebhooks(ctx, db, srv, hd, log)
 	defer stopWebhooks()
@@ -175,7 +194,7 @@ func runServe(args []string) error {
 		srv.Shutdown(context.Background())
 		return err
 	}
-	log.Info("deskpbx running", "db", cfg.db, "sip", srv.SIPAddr())
+	log.Info("deskpbx running", "db", cfg.db, "data_dir", cfg.dataDir, "sip", srv.SIPAddr())
 	<-ctx.Done()
 	log.Info("shutting down: ending calls")
 	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
