@@ -51,7 +51,7 @@ type Stats struct {
 
 // Session is the PBX's end of one call's RTP stream: a bound UDP port, a
 // receive goroutine that detects DTMF and can echo, and a sender used by the
-// paced player. Everything it starts ends on Close or when the context given
+// player, whose frames a pacer shared with other calls sends. Everything it starts ends on Close or when the context given
 // to NewSession is done.
 //
 // Symmetric RTP: we latch to the source of the first valid RTP packet
@@ -81,6 +81,10 @@ type Session struct {
 
 	tx     sender
 	digits *digitStream
+
+	playing sync.Mutex // held by Play for its whole length
+	out     playout
+	pacer   *pacer
 
 	// Receive goroutine only.
 	pkt        rtp.Packet
@@ -140,7 +144,9 @@ func NewSession(ctx context.Context, ports *PortAllocator, ip netip.Addr, cfg Co
 		digits: newDigitStream(),
 		pcm:    make([]int16, 0, 2048),
 		done:   make(chan struct{}),
+		pacer:  pickPacer(),
 	}
+	s.out.ended = make(chan struct{}, 1)
 	if cfg.Signaling.IsValid() {
 		s.sigAddr = cfg.Signaling.Unmap()
 	}
