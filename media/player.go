@@ -12,7 +12,8 @@ const frameInterval = 20 * time.Millisecond
 // maxLag is how late the player may fall (GC pause, overloaded box) before
 // it gives up catching up. Up to it, late frames go out back to back and
 // the schedule is kept; beyond it, sending a burst would only overflow the
-// phone's jitter buffer, so the schedule restarts from now.
+// phone's jitter buffer, so the schedule restarts at the call's next slot,
+// as a new talkspurt.
 const maxLag = 100 * time.Millisecond
 
 // lateAfter is when a frame counts as late in Stats: the design's target
@@ -20,13 +21,14 @@ const maxLag = 100 * time.Millisecond
 const lateAfter = 5 * time.Millisecond
 
 // Play plays µ-law prompts back to back as one talkspurt (transcoded to
-// A-law on a PCMA call), paced on a monotonic deadline schedule. A digit
+// A-law on a PCMA call), paced by the session's pacer: one frame every
+// 20 ms in the 1 ms slot the prompt started in (see pacer). A digit
 // barges in: Play returns nil at once and the digit stays queued, so the
 // next Collect gets it first. A digit already queued when Play is called
 // (typed ahead) skips the prompt the same way.
 //
 // Between prompts, and whenever nothing plays, nothing is sent (silence
-// suppression, RFC 3551): no goroutine or timer runs for an idle call, and
+// suppression, RFC 3551): nothing is scheduled for an idle call, and
 // the next Play starts a new talkspurt, marker bit set and timestamp moved
 // on by the silence. Play returns ctx.Err() or ErrClosed if the call ends.
 func (s *Session) Play(ctx context.Context, prompts ...[]byte) error {
