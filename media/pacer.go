@@ -70,8 +70,10 @@ func (p *pacer) tickOf(t time.Time) int64    { return int64(t.Sub(p.base) / slot
 func (p *pacer) timeOf(tick int64) time.Time { return p.base.Add(time.Duration(tick) * slotWidth) }
 
 // add schedules s's current playout (generation gen), whose first frame
-// went out at now: the next is due one frame later, in the slot now falls
-// in. The caller must not hold s.out.mu (the pacer takes it under p.mu).
+// went out at now: the next is due one frame later, at the start of the
+// slot after now, so that frames are never closer than 20 ms (a phone's
+// jitter buffer takes a late frame better than an early one). The caller
+// must not hold s.out.mu (the pacer takes it under p.mu).
 func (p *pacer) add(s *Session, gen uint64, now time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -79,7 +81,7 @@ func (p *pacer) add(s *Session, gen uint64, now time.Time) {
 		p.running, p.base, p.last = true, now, 0
 		go p.run()
 	}
-	tick := p.tickOf(now) + slotsPerFrame
+	tick := p.tickOf(now) + 1 + slotsPerFrame
 	s.out.mu.Lock()
 	s.out.tick = tick
 	s.out.mu.Unlock()

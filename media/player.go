@@ -121,10 +121,11 @@ func (s *Session) paceFrames(p *pacer, gen uint64, cur int64, now time.Time) boo
 	for out.tick <= cur {
 		if now.Sub(p.timeOf(out.tick)) > maxLag {
 			// Sending a burst would only overflow the phone's jitter
-			// buffer: restart the schedule in the same slot, as a new
-			// talkspurt so the timestamp jumps with the wall clock.
-			out.tick += (cur - out.tick) / slotsPerFrame * slotsPerFrame
+			// buffer: go on at the call's next slot, as a new talkspurt
+			// so the timestamp jumps with the wall clock.
+			out.tick += ((cur-out.tick)/slotsPerFrame + 1) * slotsPerFrame
 			out.first = true
+			break
 		}
 		// Measured now, not when the pacer woke: the sends before this
 		// one in the slot delayed it too.
