@@ -1,33 +1,32 @@
 package media
 
 import (
-	"runtime"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
-// slotWidth is the resolution of a pacer's schedule: every playing session
-// owns one slot of the 20 ms frame, the one its prompt started in, and is
-// sent a frame each time that slot comes round. Sending all of a pacer's
-// calls at one shared instant would make the last of a thousand
-// back-to-back sends a few milliseconds late; twenty slots spread them.
+// slotWidth is the resolution of the pacers' schedule: a prompt is sent a
+// frame each time the 1 ms slot of the 20 ms frame it started in comes
+// round. Sending every call at one shared instant would make the last of
+// a thousand back-to-back sends a few milliseconds late; twenty slots
+// spread them.
 const slotWidth = time.Millisecond
 
 const slotsPerFrame = int64(frameInterval / slotWidth)
 
-// A pacer sends the prompt frames of many sessions from one goroutine on a
-// shared slot schedule, instead of a goroutine and timer per call waking
-// 50 times a second each: at 2,000 calls that was 100,000 timer wake-ups
-// and goroutine switches a second, and frames fell late while the cores
-// were not even busy. A pacer wakes at most once per slot that holds a
-// session, and sends every frame due in it back to back.
+// A pacer sends the prompt frames of the calls of its slot from one
+// goroutine, instead of a goroutine and timer per call waking 50 times a
+// second each: at 2,000 calls that was 100,000 timer wake-ups and
+// goroutine switches a second, and frames fell late while the cores were
+// not even busy. A pacer wakes once per 20 ms and sends every frame due
+// back to back.
 //
 // sendmmsg would batch these sends into one system call, but it sends
 // through one socket, and each call has its own (a random port per call,
 // see PortAllocator): batching across calls would mean one shared port,
-// so one send per frame remains. The pacer only runs while a prompt
-// plays, so an idle PBX has no goroutine or timer running.
+// so one send per frame remains (BenchmarkSendSyscall: batching would
+// save about a quarter of it). A pacer only runs while a prompt plays, so
+// an idle PBX has no goroutine or timer running.
 type pacer struct {
 	mu      sync.Mutex
 	base    time.Time // when tick 0 was; ticks are slotWidth apart
@@ -48,22 +47,21 @@ type pacedEntry struct {
 	gen uint64
 }
 
-// pacers has one pacer per core the Go scheduler runs on, so the sends of
-// many calls are spread over the cores without a goroutine per call.
-var pacers = sync.OnceValue(func() []*pacer {
-	ps := make([]*pacer, max(1, runtime.GOMAXPROCS(0)))
-	for i := range ps {
-		ps[i] = &pacer{}
-	}
-	return ps
-})
+// pacers has a pacer per slot of the frame: a prompt is paced by the one
+// of the slot it started in. One pacer per core would put every call of a
+// core in one goroutine: when the operating system preempts that thread
+// (a busy box), all of them fall late together, as the Go scheduler cannot
+// move a running goroutine. Twenty pacers are twenty small units of work a
+// 20 ms frame, which the other core takes over when one stalls; still a
+// thousand wake-ups a second at most, whatever the number of calls.
+var pacers [slotsPerFrame]pacer
 
-var nextPacer atomic.Uint32
+// epoch numbers the slots the same way for every pacer.
+var epoch = time.Now()
 
-// pickPacer spreads sessions over the pacers in turn.
-func pickPacer() *pacer {
-	ps := pacers()
-	return ps[int(nextPacer.Add(1))%len(ps)]
+// pacerAt is the pacer of the slot t falls in.
+func pacerAt(t time.Time) *pacer {
+	return &pacers[int64(t.Sub(epoch)/slotWidth)%slotsPerFrame]
 }
 
 func (p *pacer) tickOf(t time.Time) int64    { return int64(t.Sub(p.base) / slotWidth) }
@@ -83,7 +81,7 @@ func (p *pacer) add(s *Session, gen uint64, now time.Time) {
 	}
 	tick := p.tickOf(now) + 1 + slotsPerFrame
 	s.out.mu.Lock()
-	s.out.tick = tick
+	s.out.pacer, s.out.tick = p, tick
 	s.out.mu.Unlock()
 	b := &p.buckets[tick%slotsPerFrame]
 	*b = append(*b, pacedEntry{s, gen})

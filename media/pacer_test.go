@@ -116,9 +116,12 @@ func TestAStalledPacerGoesOnWithANewTalkspurt(t *testing.T) {
 		}
 		pkts = append(pkts, pkt)
 	}
-	s.pacer.mu.Lock() // the pacer cannot serve any slot meanwhile
+	s.out.mu.Lock()
+	pc := s.out.pacer
+	s.out.mu.Unlock()
+	pc.mu.Lock() // the pacer cannot serve its slot meanwhile
 	time.Sleep(stall)
-	s.pacer.mu.Unlock()
+	pc.mu.Unlock()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}

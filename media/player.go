@@ -21,8 +21,8 @@ const maxLag = 100 * time.Millisecond
 const lateAfter = 5 * time.Millisecond
 
 // Play plays µ-law prompts back to back as one talkspurt (transcoded to
-// A-law on a PCMA call), paced by the session's pacer: one frame every
-// 20 ms in the 1 ms slot the prompt started in (see pacer). A digit
+// A-law on a PCMA call), paced by the pacer of the 1 ms slot it started
+// in: one frame every 20 ms in that slot (see pacer). A digit
 // barges in: Play returns nil at once and the digit stays queued, so the
 // next Collect gets it first. A digit already queued when Play is called
 // (typed ahead) skips the prompt the same way.
@@ -53,8 +53,9 @@ type playout struct {
 	codec   Codec
 	prompts [][]byte
 	p, off  int
-	tick    int64 // the pacer tick the next frame is due at
-	first   bool  // the next frame starts a talkspurt
+	pacer   *pacer // the one that sends this playout's frames
+	tick    int64  // the pacer tick the next frame is due at
+	first   bool   // the next frame starts a talkspurt
 	ended   chan struct{}
 }
 
@@ -86,7 +87,8 @@ func (s *Session) play(ctx context.Context, barge bool, prompts [][]byte) error 
 	if !more {
 		return nil
 	}
-	s.pacer.add(s, gen, time.Now())
+	now := time.Now()
+	pacerAt(now).add(s, gen, now)
 	select {
 	case <-out.ended:
 		return nil

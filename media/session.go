@@ -84,7 +84,6 @@ type Session struct {
 
 	playing sync.Mutex // held by Play for its whole length
 	out     playout
-	pacer   *pacer
 
 	// Receive goroutine only.
 	pkt        rtp.Packet
@@ -144,7 +143,6 @@ func NewSession(ctx context.Context, ports *PortAllocator, ip netip.Addr, cfg Co
 		digits: newDigitStream(),
 		pcm:    make([]int16, 0, 2048),
 		done:   make(chan struct{}),
-		pacer:  pickPacer(),
 	}
 	s.out.ended = make(chan struct{}, 1)
 	if cfg.Signaling.IsValid() {
