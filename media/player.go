@@ -67,8 +67,14 @@ func (s *Session) play(ctx context.Context, barge bool, prompts [][]byte) error 
 		return nil
 	}
 	// One prompt at a time per call: two would interleave their frames.
-	s.playing.Lock()
-	defer s.playing.Unlock()
+	select {
+	case s.playing <- struct{}{}:
+		defer func() { <-s.playing }()
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.done:
+		return ErrClosed
+	}
 	codec := s.Codec()
 	out := &s.out
 	out.mu.Lock()
