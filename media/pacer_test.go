@@ -148,3 +148,34 @@ func TestAStalledPacerGoesOnWithANewTalkspurt(t *testing.T) {
 		t.Fatalf("%d new talkspurts after the stall, want 1", spurts)
 	}
 }
+
+// Two prompts on one call play one after the other, and one waiting for
+// its turn still ends with its context.
+func TestASecondPromptWaitsForTheFirstAndForItsContext(t *testing.T) {
+	t.Parallel()
+	s := newTestSession(t, Config{})
+	p := newPhone(t, s.LocalAddr())
+	connect(s, p, PCMU, 101)
+
+	first := make(chan error, 1)
+	go func() { first <- s.Play(ctxFor(t), prompt(8000*20)) }()
+	if _, _, err := p.read(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	second := make(chan error, 1)
+	go func() { second <- s.Play(ctx, prompt(160)) }()
+	cancel()
+	if err := <-second; !errors.Is(err, context.Canceled) {
+		t.Fatalf("waiting Play returned %v", err)
+	}
+	select {
+	case err := <-first:
+		t.Fatalf("the first prompt stopped: %v", err)
+	default:
+	}
+	s.Close()
+	if err := <-first; !errors.Is(err, ErrClosed) {
+		t.Fatalf("first Play returned %v", err)
+	}
+}
