@@ -1,12 +1,7 @@
 package media
 
 import (
-	"context"
-	"net"
 	"net/netip"
-	"sync"
-	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -75,74 +70,4 @@ func BenchmarkReceiveAudioFrame(b *testing.B) {
 	for b.Loop() {
 		s.receive(raw, src, now)
 	}
-}
-
-// BenchmarkPlayer1000Sessions plays a 2 s prompt on 1,000 sessions at once,
-// each on its own port and paced by its own deadline loop, as an IVR under
-// full load. It reports the share of frames sent more than 5 ms late and
-// the CPU the process used per call.
-func BenchmarkPlayer1000Sessions(b *testing.B) {
-	const calls = 1000
-	ports, err := NewPortAllocator(44000, 47999)
-	if err != nil {
-		b.Fatal(err)
-	}
-	sink, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(loopback, 0)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	sink.SetReadBuffer(4 << 20)
-	var received atomic.Uint64
-	var sinkDone sync.WaitGroup
-	sinkDone.Go(func() {
-		buf := make([]byte, 2048)
-		for {
-			if _, _, err := sink.ReadFromUDPAddrPort(buf); err != nil {
-				return
-			}
-			received.Add(1)
-		}
-	})
-	defer func() { sink.Close(); sinkDone.Wait() }()
-
-	sessions := make([]*Session, calls)
-	for i := range sessions {
-		s, err := NewSession(context.Background(), ports, loopback, Config{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer s.Close()
-		s.SetRemote(Negotiated{Codec: PCMU, Remote: sink.LocalAddr().(*net.UDPAddr).AddrPort(), Direction: SendRecv})
-		sessions[i] = s
-	}
-	ulaw := prompt(2 * 8000)
-	var before, after syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &before)
-	b.ResetTimer()
-	for b.Loop() {
-		var wg sync.WaitGroup
-		for i, s := range sessions {
-			// Calls start at scattered instants, as real ones do; starting
-			// all 1,000 in the same microsecond lines up every deadline.
-			offset := time.Duration(i%20)*time.Millisecond + time.Duration(i/20)*20*time.Microsecond
-			wg.Go(func() {
-				time.Sleep(offset)
-				s.Play(context.Background(), ulaw)
-			})
-		}
-		wg.Wait()
-	}
-	b.StopTimer()
-	syscall.Getrusage(syscall.RUSAGE_SELF, &after)
-	cpu := time.Duration(after.Utime.Nano() + after.Stime.Nano() - before.Utime.Nano() - before.Stime.Nano())
-	var sent, late uint64
-	for _, s := range sessions {
-		st := s.Stats()
-		sent += st.Sent
-		late += st.Late
-	}
-	b.ReportMetric(100*float64(late)/float64(sent), "%late>5ms")
-	b.ReportMetric(float64(sent)/float64(b.N), "frames/op")
-	// Both cores fully busy would be 200%.
-	b.ReportMetric(100*cpu.Seconds()/b.Elapsed().Seconds(), "%cpu")
 }

@@ -51,8 +51,8 @@ type Stats struct {
 
 // Session is the PBX's end of one call's RTP stream: a bound UDP port, a
 // receive goroutine that detects DTMF and can echo, and a sender used by the
-// paced player. Everything it starts ends on Close or when the context given
-// to NewSession is done.
+// player, whose frames a pacer shared with other calls sends. Everything it
+// starts ends on Close or when the context given to NewSession is done.
 //
 // Symmetric RTP: we latch to the source of the first valid RTP packet
 // (version 2, a payload type we negotiated) that comes from the SDP's IP
@@ -81,6 +81,9 @@ type Session struct {
 
 	tx     sender
 	digits *digitStream
+
+	playing chan struct{} // holds a token while a Play runs
+	out     playout
 
 	// Receive goroutine only.
 	pkt        rtp.Packet
@@ -142,6 +145,7 @@ func NewSession(ctx context.Context, ports *PortAllocator, ip netip.Addr, cfg Co
 		pcm:    make([]int16, 0, 2048),
 		done:   make(chan struct{}),
 	}
+	s.playing, s.out.ended = make(chan struct{}, 1), make(chan struct{}, 1)
 	if cfg.Signaling.IsValid() {
 		s.sigAddr = cfg.Signaling.Unmap()
 	}
