@@ -22,7 +22,7 @@ type CallRequest struct {
 }
 
 // Route is the dial plan's answer: Identity, and exactly one of Ring,
-// Feature or Reject.
+// Feature, Pickup or Reject.
 type Route struct {
 	// Identity is who the call is made as: its caller ID (From) and the
 	// tenant whose numbers it dials.
@@ -31,6 +31,15 @@ type Route struct {
 	Ring    *Ring         // ring a person's phones
 	Feature *FeatureRoute // answer with our own media and run a feature
 	Reject  *Rejection    // refuse the call
+	Pickup  *Pickup       // answer a call ringing for someone else
+}
+
+// Pickup takes a call that rings for Callee (directed pickup), or for
+// anyone of the tenant TenantID when Callee is nil (group pickup): the
+// caller talks to the phone that dialled, and the ringing phones stop.
+type Pickup struct {
+	Callee   *store.Extension // whose ringing call; nil for any of the tenant's
+	TenantID int64
 }
 
 // Ring sends a call to the registered phones of Target.

@@ -93,6 +93,8 @@ type Server struct {
 	location     *Location
 	writer       *store.BindingWriter
 	calls        *callTable
+	ringing      *ringingCalls
+	callEvents   func(context.Context, CallEvent)
 	registerJobs chan registerJob
 	dialPlan     DialPlan
 
@@ -117,11 +119,12 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("pbx: no database")
 	}
 	s := &Server{
-		cfg:    cfg,
-		db:     cfg.DB,
-		log:    cfg.Log,
-		nonces: newNonceStore(cfg.NonceTTL, cfg.DB.Now),
-		calls:  newCallTable(),
+		cfg:     cfg,
+		db:      cfg.DB,
+		log:     cfg.Log,
+		nonces:  newNonceStore(cfg.NonceTTL, cfg.DB.Now),
+		calls:   newCallTable(),
+		ringing: newRingingCalls(),
 	}
 	s.location = newLocation(cfg.DB.Now)
 	s.dir = newDirectory(cfg.DB)

@@ -1,0 +1,72 @@
+package pbx
+
+import (
+	"context"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// attendedTransfer joins the two parties the transferor talks to: the
+// one in the call the REFER came in (x) and the one in the call its
+// Replaces names (y). deskpbx owns both calls, so it re-INVITEs them to
+// each other itself; no phone needs INVITE with Replaces.
+func (s *Server) attendedTransfer(c *call, from *party, replaces [2]string, req *sip.Request, tx sip.ServerTransaction) {
+	d, dFrom := s.calls.byDialogID(replaces[0])
+	if d == nil {
+		d, dFrom = s.calls.byDialogID(replaces[1])
+	}
+	// Only the transferor's own other call can be named: a Call-ID and
+	// tags are not a secret, and must not let one phone take another's
+	// call.
+	if d == nil || d == c || !d.isParty(dFrom) || dFrom.phone.ID != from.phone.ID {
+		c.log.Info("attended transfer refused: Replaces names no call of the transferor's")
+		s.respond(tx, req, 481, "Replaced Call Does Not Exist")
+		return
+	}
+	x, y := c.other(from), d.other(dFrom)
+	if y == nil || d.ownMedia() != nil {
+		s.respond(tx, req, 403, "No Call To Transfer")
+		return
+	}
+	if !c.startTransfer(from) {
+		s.respond(tx, req, 491, "Request Pending")
+		return
+	}
+	if !d.startTransfer(dFrom) {
+		c.endTransfer()
+		s.respond(tx, req, 491, "Request Pending")
+		return
+	}
+	s.respond(tx, req, 202, "Accepted")
+	log := c.log.With("transfer", "attended", "by", from.person.AOR(), "joins", x.person.AOR(), "to", y.person.AOR())
+	log.Info("attended transfer")
+	s.notifyRefer(c, from, "100 Trying", false)
+	ev := CallEvent{Kind: "transfer-attended", By: from.person, Phone: from.phone, Party: x.person.AOR(),
+		To: y.person.AOR(), CallID: c.a.InviteRequest.CallID().Value(), Source: req.Source()}
+	if err := s.join(x, y); err != nil {
+		log.Info("attended transfer failed", "err", err)
+		d.endTransfer()
+		s.failTransfer(c, from, 500, ev)
+		return
+	}
+	// y leaves its call d without a BYE; d then ends with the
+	// transferor's leg in it.
+	d.mu.Lock()
+	for i, q := range d.parties {
+		if q == y {
+			d.parties[i] = nil
+		}
+	}
+	d.transfer = nil
+	d.signalSwap()
+	d.mu.Unlock()
+	s.completeTransfer(c, from, y, ev)
+	d.hangup(context.Background())
+}
+
+// endTransfer forgets a transfer that did not happen.
+func (c *call) endTransfer() {
+	c.mu.Lock()
+	c.transfer = nil
+	c.mu.Unlock()
+}
