@@ -71,7 +71,7 @@ func replacesOf(u sip.Uri) ([2]string, bool) {
 			return [2]string{}, false
 		}
 	}
-	if v, err := url.QueryUnescape(raw); err == nil {
+	if v, err := url.PathUnescape(raw); err == nil {
 		raw = v
 	}
 	parts := strings.Split(raw, ";")
@@ -119,7 +119,8 @@ func (s *Server) blindTransfer(c *call, from *party, target sip.Uri, req *sip.Re
 	rest := c.other(from)
 	log := c.log.With("transfer", "blind", "by", from.person.AOR(), "to", route.Ring.Callee.AOR())
 	log.Info("blind transfer")
-	s.notifyRefer(c, from, "100 Trying", false)
+	progress := s.newReferNotifier(c, from)
+	progress.report("100 Trying")
 
 	sentRinging := false
 	r := &ringing{log: log, gaveUp: rest.done(), over: c.done,
@@ -133,7 +134,7 @@ func (s *Server) blindTransfer(c *call, from *party, target sip.Uri, req *sip.Re
 		progress: func(res *sip.Response) error {
 			if res.StatusCode == 180 && !sentRinging {
 				sentRinging = true
-				s.notifyRefer(c, from, "180 Ringing", false)
+				progress.report("180 Ringing")
 			}
 			return nil
 		}}
@@ -141,17 +142,17 @@ func (s *Server) blindTransfer(c *call, from *party, target sip.Uri, req *sip.Re
 	ev := CallEvent{Kind: "transfer-blind", By: from.person, Phone: from.phone, Party: rest.person.AOR(),
 		To: route.Ring.Callee.AOR(), CallID: c.a.InviteRequest.CallID().Value(), Source: req.Source()}
 	if leg == nil {
-		s.failTransfer(c, from, orStatus(final, 487), ev)
+		s.failTransfer(c, progress, orStatus(final, 487), ev)
 		return
 	}
 	to := &party{leg: leg, phone: route.Ring.Target, person: route.Ring.Callee}
 	if err := s.connectAnswered(rest, leg); err != nil {
 		log.Info("transfer target could not be connected", "err", err)
 		byeCtx(context.Background(), leg.Bye)
-		s.failTransfer(c, from, 488, ev)
+		s.failTransfer(c, progress, 488, ev)
 		return
 	}
-	s.completeTransfer(c, from, to, ev)
+	s.completeTransfer(c, from, to, progress, ev)
 }
 
 func orStatus(code, otherwise int) int {
@@ -210,7 +211,7 @@ func (c *call) signalSwap() {
 
 // completeTransfer puts to in from's place, tells the transferor it
 // worked and ends its leg.
-func (s *Server) completeTransfer(c *call, from, to *party, ev CallEvent) {
+func (s *Server) completeTransfer(c *call, from, to *party, progress *referNotifier, ev CallEvent) {
 	c.mu.Lock()
 	for i, q := range c.parties {
 		if q == from || (q == nil && c.transfer.transferor == from) {
@@ -222,7 +223,7 @@ func (s *Server) completeTransfer(c *call, from, to *party, ev CallEvent) {
 	c.signalSwap()
 	c.mu.Unlock()
 	s.calls.add(c, to)
-	s.notifyRefer(c, from, "200 OK", true)
+	progress.finish("200 OK")
 	byeCtx(context.Background(), from.leg.Bye)
 	c.log.Info("transferred", "by", from.person.AOR(), "to", to.person.AOR())
 	ev.OK = true
@@ -231,13 +232,13 @@ func (s *Server) completeTransfer(c *call, from, to *party, ev CallEvent) {
 
 // failTransfer tells the transferor the transfer failed with code; the
 // call goes on as before, or ends if the transferor has hung up.
-func (s *Server) failTransfer(c *call, from *party, code int, ev CallEvent) {
+func (s *Server) failTransfer(c *call, progress *referNotifier, code int, ev CallEvent) {
 	c.mu.Lock()
 	left := c.transfer != nil && c.transfer.left
 	c.transfer = nil
 	c.mu.Unlock()
 	c.log.Info("transfer failed", "code", code, "transferor_left", left)
-	s.notifyRefer(c, from, fmt.Sprintf("%d %s", code, reasonPhrase(code)), true)
+	progress.finish(fmt.Sprintf("%d %s", code, reasonPhrase(code)))
 	ev.Status = fmt.Sprint(code)
 	s.callEvent(ev)
 	if left {
@@ -245,9 +246,49 @@ func (s *Server) failTransfer(c *call, from *party, code int, ev CallEvent) {
 	}
 }
 
-// notifyRefer reports a transfer's progress to the transferor (RFC 3515
-// §2.4.4): the target's status line as a sipfrag, the last one ending
-// the implicit subscription. A transferor that hung up is not told.
+// referNotifier reports a transfer's progress to the transferor (RFC
+// 3515 §2.4.4): the target's status line as a sipfrag, the last one
+// ending the implicit subscription. The NOTIFYs go one at a time, in
+// order, from a goroutine of their own: progress arrives on a ringing
+// leg's goroutine, which must not wait for the transferor's phone.
+type referNotifier struct {
+	queue chan referStatus
+	done  chan struct{}
+}
+
+type referStatus struct {
+	line  string
+	final bool
+}
+
+func (s *Server) newReferNotifier(c *call, to *party) *referNotifier {
+	n := &referNotifier{queue: make(chan referStatus, 8), done: make(chan struct{})}
+	go func() {
+		defer close(n.done)
+		for st := range n.queue {
+			s.notifyRefer(c, to, st.line, st.final)
+		}
+	}()
+	return n
+}
+
+// report queues a status line; it never blocks (a ringing leg reports
+// at most a few).
+func (n *referNotifier) report(line string) {
+	select {
+	case n.queue <- referStatus{line: line}:
+	default:
+	}
+}
+
+// finish sends the final status once the others have gone.
+func (n *referNotifier) finish(line string) {
+	n.queue <- referStatus{line: line, final: true}
+	close(n.queue)
+	<-n.done
+}
+
+// notifyRefer sends one NOTIFY; a transferor that hung up is not told.
 func (s *Server) notifyRefer(c *call, to *party, status string, final bool) {
 	if closed(to.done()) {
 		return

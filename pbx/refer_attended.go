@@ -40,13 +40,14 @@ func (s *Server) attendedTransfer(c *call, from *party, replaces [2]string, req 
 	s.respond(tx, req, 202, "Accepted")
 	log := c.log.With("transfer", "attended", "by", from.person.AOR(), "joins", x.person.AOR(), "to", y.person.AOR())
 	log.Info("attended transfer")
-	s.notifyRefer(c, from, "100 Trying", false)
+	progress := s.newReferNotifier(c, from)
+	progress.report("100 Trying")
 	ev := CallEvent{Kind: "transfer-attended", By: from.person, Phone: from.phone, Party: x.person.AOR(),
 		To: y.person.AOR(), CallID: c.a.InviteRequest.CallID().Value(), Source: req.Source()}
 	if err := s.join(x, y); err != nil {
 		log.Info("attended transfer failed", "err", err)
 		d.endTransfer()
-		s.failTransfer(c, from, 500, ev)
+		s.failTransfer(c, progress, 500, ev)
 		return
 	}
 	// y leaves its call d without a BYE; d then ends with the
@@ -60,7 +61,7 @@ func (s *Server) attendedTransfer(c *call, from *party, replaces [2]string, req 
 	d.transfer = nil
 	d.signalSwap()
 	d.mu.Unlock()
-	s.completeTransfer(c, from, y, ev)
+	s.completeTransfer(c, from, y, progress, ev)
 	d.hangup(context.Background())
 }
 

@@ -1,14 +1,10 @@
 package pbx
 
-import (
-	"context"
-
-	"deskpbx/store"
-)
+import "deskpbx/store"
 
 // CallEvent is a transfer or a pickup, for the audit log. pbx reports
-// it through the hook cmd installs (SetCallEvents) and writes nothing
-// itself.
+// it through the hook cmd installs (Config.CallEvents) and writes
+// nothing itself.
 type CallEvent struct {
 	Kind   string           // "transfer-blind", "transfer-attended" or "pickup"
 	By     *store.Extension // the person who transferred or picked up
@@ -21,12 +17,8 @@ type CallEvent struct {
 	Source string // host:port of the phone's request
 }
 
-// SetCallEvents installs the hook told of every transfer and pickup;
-// call it before Start. It runs on the call's goroutine: keep it short.
-func (s *Server) SetCallEvents(f func(context.Context, CallEvent)) { s.callEvents = f }
-
 func (s *Server) callEvent(e CallEvent) {
-	if s.callEvents != nil {
-		s.callEvents(s.ctx, e)
+	if s.cfg.CallEvents != nil {
+		s.cfg.CallEvents(s.ctx, e)
 	}
 }

@@ -48,6 +48,10 @@ type Config struct {
 	NonceTTL time.Duration
 	// OfferSHA256 adds an RFC 8760 SHA-256 challenge after the MD5 one.
 	OfferSHA256 bool
+
+	// CallEvents, if set, is told of every transfer and pickup (for the
+	// audit log); it runs on the call's goroutine, so keep it short.
+	CallEvents func(context.Context, CallEvent)
 }
 
 func (c *Config) setDefaults() {
@@ -94,7 +98,6 @@ type Server struct {
 	writer       *store.BindingWriter
 	calls        *callTable
 	ringing      *ringingCalls
-	callEvents   func(context.Context, CallEvent)
 	registerJobs chan registerJob
 	dialPlan     DialPlan
 

@@ -40,6 +40,10 @@ type Phone struct {
 	Byes      chan *sip.Request
 	// InDialog gets each INFO and UPDATE of a call; they are answered 200.
 	InDialog chan *sip.Request
+	// Notifies gets each NOTIFY (answered 200), Acks each ACK of a call
+	// the phone answered; see refer.go.
+	Notifies chan *sip.Request
+	Acks     chan *sip.Request
 
 	t      testing.TB
 	ua     *sipgo.UserAgent
@@ -48,6 +52,7 @@ type Phone struct {
 
 	mu       sync.Mutex
 	answer   int // what a new call gets: 200, 486, or RingForever
+	rtpPort  int // the port its SDP answers give; 4002 unless UseMedia
 	inCalls  map[string]*sipgo.DialogServerSession
 	outCalls map[string]*sipgo.DialogClientSession
 }
@@ -79,8 +84,8 @@ func New(t testing.TB, pbxAddr, user, domain, password string) *Phone {
 	p := &Phone{t: t, User: user, Domain: domain, Password: password, PBX: pbxAddr,
 		Addr: "127.0.0.1:" + strconv.Itoa(port), answer: 200,
 		Incoming: make(chan *IncomingCall, 32), Reinvites: make(chan *sip.Request, 8), Byes: make(chan *sip.Request, 8),
-		InDialog: make(chan *sip.Request, 8),
-		inCalls:  make(map[string]*sipgo.DialogServerSession), outCalls: make(map[string]*sipgo.DialogClientSession)}
+		InDialog: make(chan *sip.Request, 8), Notifies: make(chan *sip.Request, 16), Acks: make(chan *sip.Request, 16),
+		inCalls: make(map[string]*sipgo.DialogServerSession), outCalls: make(map[string]*sipgo.DialogClientSession)}
 	p.ua, err = sipgo.NewUA(sipgo.WithUserAgent("testphone-"+user), sipgo.WithUserAgentHostname("127.0.0.1"))
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +101,12 @@ func New(t testing.TB, pbxAddr, user, domain, password string) *Phone {
 		if d := p.findIn(req); d != nil {
 			d.ReadAck(req, tx)
 		}
+		select {
+		case p.Acks <- req:
+		default:
+		}
 	})
+	p.srv.OnNotify(p.onNotify)
 	p.srv.OnBye(p.onBye)
 	inDialog := func(req *sip.Request, tx sip.ServerTransaction) {
 		select {
@@ -168,7 +178,7 @@ func (p *Phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	d.Respond(180, "Ringing", nil)
 	switch answer {
 	case 200:
-		if err := d.RespondSDP(SDP(4002, "sendrecv")); err != nil {
+		if err := d.RespondSDP(SDP(p.answerPort(), "sendrecv")); err != nil {
 			p.t.Logf("%s: answering: %v", p.User, err)
 		}
 	case RingForever:
@@ -189,7 +199,7 @@ func (p *Phone) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	case HasLine(req.Body(), "a=inactive"):
 		dir = "inactive"
 	}
-	res := sip.NewResponseFromRequest(req, 200, "OK", SDP(4002, dir))
+	res := sip.NewResponseFromRequest(req, 200, "OK", SDP(p.answerPort(), dir))
 	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	res.AppendHeader(&p.DUA.ContactHDR)
 	tx.Respond(res)
