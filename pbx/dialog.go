@@ -86,15 +86,16 @@ func (s *Server) relayInDialog(req *sip.Request, tx sip.ServerTransaction) {
 	}
 }
 
-// onAck confirms the caller's answered dialog; ACKs of relayed
-// re-INVITEs are absorbed (we acknowledged the other leg already).
+// onAck confirms an answered dialog of a caller (or of a phone that
+// picked a call up); ACKs of relayed re-INVITEs are absorbed (we
+// acknowledged the other leg already).
 func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
-	c, fromA := s.calls.match(req)
-	if c == nil || !fromA {
+	c, from := s.calls.matchParty(req)
+	if c == nil {
 		return
 	}
-	if req.CSeq() != nil && req.CSeq().SeqNo == c.a.InviteRequest.CSeq().SeqNo {
-		c.a.ReadAck(req, tx)
+	if a, ok := from.leg.(*aLeg); ok && req.CSeq() != nil && req.CSeq().SeqNo == a.InviteRequest.CSeq().SeqNo {
+		a.ReadAck(req, tx)
 	}
 }
 

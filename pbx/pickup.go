@@ -111,6 +111,10 @@ func (s *Server) pickup(nc newCall, pk *Pickup) {
 		return
 	}
 	nc.log.Info("picked up a ringing call", "callee", target.callee.AOR(), "caller_call_id", target.a.InviteRequest.CallID().Value())
+	// The picked call's owner answers this INVITE and runs the call;
+	// this handler keeps the INVITE's transaction alive (sipgo ends it
+	// when its handler returns) until that call is over.
+	<-target.done
 }
 
 func pickupCallee(pk *Pickup) string {

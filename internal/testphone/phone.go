@@ -62,6 +62,7 @@ type IncomingCall struct {
 	Req       *sip.Request
 	Dialog    *sipgo.DialogServerSession
 	Cancelled chan struct{} // closed when a call left ringing is cancelled
+	answerNow chan []byte   // AnswerWith answers a call left ringing
 }
 
 const sdpFormat = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio %d RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\na=%s\r\n"
@@ -169,7 +170,7 @@ func (p *Phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		tx.Respond(sip.NewResponseFromRequest(req, 400, "Bad", nil))
 		return
 	}
-	in := &IncomingCall{Req: req, Dialog: d, Cancelled: make(chan struct{})}
+	in := &IncomingCall{Req: req, Dialog: d, Cancelled: make(chan struct{}), answerNow: make(chan []byte, 1)}
 	p.mu.Lock()
 	p.inCalls[d.ID] = d
 	answer := p.answer
@@ -182,8 +183,14 @@ func (p *Phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			p.t.Logf("%s: answering: %v", p.User, err)
 		}
 	case RingForever:
-		<-d.Context().Done()
-		close(in.Cancelled)
+		select {
+		case <-d.Context().Done():
+			close(in.Cancelled)
+		case sdp := <-in.answerNow:
+			if err := d.RespondSDP(sdp); err != nil {
+				p.t.Logf("%s: answering: %v", p.User, err)
+			}
+		}
 	default:
 		d.Respond(answer, "Busy Here", nil)
 	}

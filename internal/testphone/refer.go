@@ -28,6 +28,10 @@ func (p *Phone) answerPort() int {
 	return p.rtpPort
 }
 
+// AnswerWith answers a call left ringing (RingForever) with sdp, as a
+// person picking up the handset after a while.
+func (in *IncomingCall) AnswerWith(sdp []byte) { in.answerNow <- sdp }
+
 func (p *Phone) onNotify(req *sip.Request, tx sip.ServerTransaction) {
 	select {
 	case p.Notifies <- req:
