@@ -150,6 +150,7 @@ func runServe(args []string) error {
 		ExternalIP:  cfg.externalIP,
 		RTPPorts:    rtp,
 		RingTimeout: cfg.ringTimeout,
+		CallEvents:  auditCallEvents(db, log),
 	})
 	if err != nil {
 		return err
