@@ -142,6 +142,11 @@ func (s *Server) blindTransfer(c *call, from *party, target sip.Uri, req *sip.Re
 	ev := CallEvent{Kind: "transfer-blind", By: from.person, Phone: from.phone, Party: rest.person.AOR(),
 		To: route.Ring.Callee.AOR(), CallID: c.a.InviteRequest.CallID().Value(), Source: req.Source()}
 	if leg == nil {
+		if route.Ring.NoAnswer != nil && final != 0 && !c.over() && !s.draining.Load() {
+			log.Info("transfer target did not answer: answering ourselves", "code", final, "feature", route.Ring.NoAnswer.Name)
+			s.transferToOwnMedia(c, from, rest, route.Ring, progress, ev)
+			return
+		}
 		s.failTransfer(c, progress, orStatus(final, 487), ev)
 		return
 	}

@@ -25,13 +25,18 @@ type transferOffice struct {
 	events               chan CallEvent
 }
 
-func newTransferOffice(t *testing.T, tweak ...func(*Config)) *transferOffice {
+func newTransferOffice(t *testing.T, amend ...func(*Route)) *transferOffice {
 	t.Helper()
 	events := make(chan CallEvent, 16)
-	tweak = append(tweak, func(c *Config) {
+	withEvents := func(c *Config) {
 		c.CallEvents = func(_ context.Context, e CallEvent) { events <- e }
-	})
-	o := newOffice(t, tweak...)
+	}
+	o := newOffice(t, withEvents)
+	if len(amend) > 0 {
+		o.amend = amend[0]
+		o.stop()
+		o.start(withEvents)
+	}
 	to := &transferOffice{office: o, events: events,
 		ada: o.phone("1001"), grace: o.phone("1002"), carol: o.phone("1003"),
 		adaM: testphone.NewMedia(t), graceM: testphone.NewMedia(t), carolM: testphone.NewMedia(t)}
@@ -107,12 +112,7 @@ func wantFrags(t *testing.T, got []string, want ...string) {
 // them all.
 func talk(t *testing.T, x, y *testphone.Media) {
 	t.Helper()
-	pkts := make([]rtppcap.Packet, 25)
-	for i := range pkts {
-		pkts[i] = rtppcap.Packet{At: time.Duration(i) * rtppcap.Ptime, Packet: rtp.Packet{
-			Header:  rtp.Header{Version: 2, PayloadType: 0, SequenceNumber: uint16(i), Timestamp: uint32(160 * i), SSRC: 0x1234},
-			Payload: make([]byte, 160)}}
-	}
+	pkts := halfASecond()
 	xGot, yGot := len(x.Received()), len(y.Received())
 	done := make(chan struct{})
 	go func() { x.Play(pkts); close(done) }()
@@ -125,6 +125,17 @@ func talk(t *testing.T, x, y *testphone.Media) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// halfASecond is 25 µ-law packets of silence, 20 ms apart.
+func halfASecond() []rtppcap.Packet {
+	pkts := make([]rtppcap.Packet, 25)
+	for i := range pkts {
+		pkts[i] = rtppcap.Packet{At: time.Duration(i) * rtppcap.Ptime, Packet: rtp.Packet{
+			Header:  rtp.Header{Version: 2, PayloadType: 0, SequenceNumber: uint16(i), Timestamp: uint32(160 * i), SSRC: 0x1234},
+			Payload: make([]byte, 160)}}
+	}
+	return pkts
 }
 
 func (o *transferOffice) wantEvent(t *testing.T, kind, by, to string, ok bool) CallEvent {
@@ -324,4 +335,51 @@ func TestBadRefersAreRefusedAndTheCallGoesOn(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, o.grace.Byes, "BYE at Grace: the call was untouched")
+}
+
+// A transfer to a phone that is busy goes where a direct call to it
+// would: here the route's no-answer feature (voicemail's slot), which
+// answers the transferred party with our own media.
+func TestBlindTransferToABusyPhoneGoesToTheNoAnswerFeature(t *testing.T) {
+	ran := make(chan string, 1)
+	o := newTransferOffice(t, func(r *Route) {
+		if r.Ring != nil {
+			r.Ring.NoAnswer = &FeatureRoute{Name: "after-ring", Run: func(ctx context.Context, fc *FeatureCall) {
+				ran <- fc.Identity.Number
+				fc.Echo(ctx)
+			}}
+		}
+	})
+	o.carol.SetAnswer(486)
+	ctx := callCtx(t)
+	adaCall, graceIn := o.call(t, ctx, o.ada, o.adaM, "1002", o.grace)
+	if res, err := testphone.Refer(ctx, graceIn.Dialog, "<sip:1003@acme.example>"); err != nil || res.StatusCode != 202 {
+		t.Fatalf("REFER: %v %v, want 202", res, err)
+	}
+	if frags := sipfrags(t, o.grace); frags[len(frags)-1] != "SIP/2.0 200 OK" {
+		t.Fatalf("transferor was told %q, want the transfer done (200 OK)", frags)
+	}
+	waitFor(t, o.grace.Byes, "BYE at the transferor")
+	if who := waitFor(t, ran, "the no-answer feature"); who != "1001" {
+		t.Fatalf("no-answer feature ran for %s, want the transferred party 1001", who)
+	}
+	if re := waitFor(t, o.ada.Reinvites, "re-INVITE at Ada"); len(re.Body()) != 0 {
+		t.Fatalf("Ada was re-INVITEd with an offer %q, want to be asked for hers", re.Body())
+	}
+	// Our answer is in the ACK; the feature echoes what Ada sends.
+	o.adaM.Answered(t, waitFor(t, o.ada.Acks, "ACK with our answer at Ada").Body())
+	before := len(o.adaM.Received())
+	o.adaM.Play(halfASecond())
+	deadline := time.Now().Add(5 * time.Second)
+	for len(o.adaM.Received())-before < 10 {
+		if time.Now().After(deadline) {
+			t.Fatalf("Ada heard %d packets back from the no-answer feature, want her audio echoed", len(o.adaM.Received())-before)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	o.wantTransferListed(t, "1002@acme.example", "1003@acme.example")
+	o.wantEvent(t, "transfer-blind", "1002@acme.example", "1003@acme.example", true)
+	if err := adaCall.Bye(ctx); err != nil {
+		t.Fatal(err)
+	}
 }
