@@ -32,6 +32,7 @@ type call struct {
 	b        *bLeg // nil until a phone answered
 	answered time.Time
 	ended    bool
+	handle   string        // CallInfo.ID, made when first listed
 	done     chan struct{} // closed by end
 	// parties are who talk once answered: the caller, and whoever took
 	// the call; a transfer or a pickup puts another party in one's place.

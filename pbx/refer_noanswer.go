@@ -2,6 +2,7 @@ package pbx
 
 import (
 	"context"
+	"net/netip"
 
 	"deskpbx/media"
 )
@@ -49,7 +50,9 @@ func (c *call) runOwnMediaFor(s *Server, p *party, f *FeatureRoute) {
 		c.hangup(context.Background())
 		return
 	}
-	sess, err := media.NewSession(ctx, s.ports, s.rtpIP, media.Config{Logger: c.log})
+	// RTP is taken only from the phone's SIP source or SDP address.
+	sig, _ := netip.ParseAddrPort(partySource(p))
+	sess, err := media.NewSession(ctx, s.ports, s.rtpIP, media.Config{Logger: c.log, Signaling: sig.Addr()})
 	if err != nil {
 		reinv.ack(nil)
 		c.log.Error("no RTP port for the no-answer feature", "err", err)

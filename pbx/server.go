@@ -98,7 +98,7 @@ type Server struct {
 	writer       *store.BindingWriter
 	calls        *callTable
 	ringing      *ringingCalls
-	registerJobs chan registerJob
+	registerJobs registerQueue
 	dialPlan     DialPlan
 
 	ports *media.PortAllocator
@@ -238,7 +238,7 @@ func (s *Server) listen() error {
 			}
 			return fmt.Errorf("sip tcp listen: %w", err)
 		}
-		s.udp, s.tcp = udp, tcp
+		s.udp, s.tcp = udp, guardTCP(tcp)
 		s.listenAddr = net.JoinHostPort(host, real)
 		break
 	}
@@ -342,7 +342,6 @@ func (s *Server) sweep() {
 		}
 		s.location.sweep()
 		if i%120 == 0 {
-			s.nonces.sweep()
 			s.guard.sweep()
 			if _, err := s.db.DeleteExpiredBindings(s.ctx); err != nil && s.ctx.Err() == nil {
 				s.log.Warn("sweeping expired bindings", "err", err)
