@@ -142,15 +142,17 @@ func (c *call) hold(s *Server) {
 }
 
 // hangupIfParty ends the call when the party at i, whose dialog ended
-// (its done channel was gone), is still a party of the call.
+// (its done channel was gone), was still a party of the call and not
+// one that leaves it to the others (a transferor: see leaves).
 func (c *call) hangupIfParty(i int, gone <-chan struct{}) bool {
 	c.mu.Lock()
-	still := c.parties[i].done() == gone
+	p := c.parties[i]
 	c.mu.Unlock()
-	if still {
-		c.hangup(context.Background())
+	if p.done() != gone || c.leaves(p) {
+		return false
 	}
-	return still
+	c.hangup(context.Background())
+	return true
 }
 
 // end marks the call over once; the first caller of end does the BYEs.

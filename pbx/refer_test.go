@@ -383,3 +383,32 @@ func TestBlindTransferToABusyPhoneGoesToTheNoAnswerFeature(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Many phones hang up as soon as a blind transfer is accepted: the
+// transfer goes on without the transferor, and the others talk.
+func TestTransferorHangsUpWhileTheTargetRings(t *testing.T) {
+	o := newTransferOffice(t)
+	o.carol.SetAnswer(testphone.RingForever)
+	ctx := callCtx(t)
+	adaCall, graceIn := o.call(t, ctx, o.ada, o.adaM, "1002", o.grace)
+	if res, err := testphone.Refer(ctx, graceIn.Dialog, "<sip:1003@acme.example>"); err != nil || res.StatusCode != 202 {
+		t.Fatalf("REFER: %v %v, want 202", res, err)
+	}
+	carolIn := waitFor(t, o.carol.Incoming, "INVITE at the transfer target")
+	if err := graceIn.Dialog.Bye(ctx); err != nil {
+		t.Fatalf("transferor hangs up: %v", err)
+	}
+	if calls := o.srv.ActiveCalls(); len(calls) != 1 {
+		t.Fatalf("calls after the transferor hung up: %+v, want Ada's, still transferring", calls)
+	}
+	carolIn.AnswerWith(testphone.SDP(o.carolM.Port(), "sendrecv"))
+	reinvite := waitFor(t, o.ada.Reinvites, "re-INVITE at Ada")
+	o.adaM.Answered(t, reinvite.Body())
+	o.carolM.Answered(t, waitFor(t, o.carol.Acks, "ACK at the target").Body())
+	talk(t, o.adaM, o.carolM)
+	o.wantEvent(t, "transfer-blind", "1002@acme.example", "1003@acme.example", true)
+	if err := adaCall.Bye(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, o.carol.Byes, "BYE at the target when Ada hangs up")
+}
