@@ -1,0 +1,40 @@
+package e2e
+
+import (
+	"testing"
+	"time"
+)
+
+// startPhone registers u from a fresh port, then runs scenario (a
+// called phone's) on that port, and waits until it listens.
+func startPhone(t *testing.T, p *pbx, u user, scenario string) *sipp {
+	t.Helper()
+	port := freePort(t)
+	register(t, p, u, port)
+	s := startSIPp(t, scenario+"-"+u.number, scenario, port, "", 1)
+	s.waitListening()
+	return s
+}
+
+// SIPp phones, the binary: alice calls bob and blind-transfers him to
+// carol. alice sees 202 and the sipfrags 100, 180, 200 and is hung up;
+// carol is asked for an offer and gets bob's answer in the ACK; bob is
+// re-INVITEd with carol's offer. Both are hung up when deskpbx stops.
+func TestSIPpBlindTransferByTheCaller(t *testing.T) {
+	requireSIPp(t)
+	carol := user{number: "1003", domain: domain, password: "long-secret-1003"}
+	p := newPBX(t, domain)
+	for _, u := range []user{alice, bob, carol} {
+		p.addExt(domain, u.number, u.password)
+	}
+	p.start()
+
+	transferee := startPhone(t, p, bob, "uas_transferee.xml")
+	target := startPhone(t, p, carol, "uas_ring_answer.xml")
+	caller := startCaller(t, p, alice, "uac_auth_refer.xml", "-key", "target", carol.number)
+	caller.wait(1)
+	p.waitLog(10*time.Second, `msg=transferred`, `by=1001@acme.example`, `to=1003@acme.example`)
+	p.stop()
+	transferee.wait(1)
+	target.wait(1)
+}
