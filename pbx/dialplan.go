@@ -16,7 +16,7 @@ type DialPlan interface {
 
 // CallRequest is what pbx knows of a new call when it asks the dial plan.
 type CallRequest struct {
-	Caller  *store.Extension // the phone that authenticated the INVITE
+	Caller  *store.Extension // the phone that authenticated the INVITE (or sent a REFER: a transfer is routed as its transferor)
 	Dialled string           // the user part of the Request-URI
 	Source  string           // host:port the INVITE came from
 }
