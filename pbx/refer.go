@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -115,14 +116,19 @@ func (s *Server) blindTransfer(c *call, from *party, target sip.Uri, req *sip.Re
 		s.respond(tx, req, 491, "Request Pending")
 		return
 	}
-	s.respond(tx, req, 202, "Accepted")
 	rest := c.other(from)
+	if rest == nil { // hung up since onRefer looked
+		c.endTransfer()
+		s.respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	s.respond(tx, req, 202, "Accepted")
 	log := c.log.With("transfer", "blind", "by", from.person.AOR(), "to", route.Ring.Callee.AOR())
 	log.Info("blind transfer")
 	progress := s.newReferNotifier(c, from)
 	progress.report("100 Trying")
 
-	sentRinging := false
+	var ringingOnce sync.Once // each ringing phone reports its 180
 	r := &ringing{log: log, gaveUp: rest.done(), over: c.done,
 		invite: func(b store.Binding) *sip.Request {
 			// No offer: the target's answer brings one, which the
@@ -132,9 +138,8 @@ func (s *Server) blindTransfer(c *call, from *party, target sip.Uri, req *sip.Re
 			return s.newCalleeInvite(sip.NewRequest(sip.INVITE, target), rest.person, route.Ring.Callee, b)
 		},
 		progress: func(res *sip.Response) error {
-			if res.StatusCode == 180 && !sentRinging {
-				sentRinging = true
-				progress.report("180 Ringing")
+			if res.StatusCode == 180 {
+				ringingOnce.Do(func() { progress.report("180 Ringing") })
 			}
 			return nil
 		}}
@@ -167,10 +172,17 @@ func orStatus(code, otherwise int) int {
 	return code
 }
 
-// sameTenantHost says whether a Refer-To host names the transferor's own
-// tenant: its domain, or an address of ours (phones often write that).
+// sameTenantHost says whether a Refer-To host may be dialled as the
+// transferor: anything but another tenant's domain. The number is looked
+// up in the transferor's tenant whatever the host says (an address of
+// ours, the registrar's name), so only a host naming another tenant can
+// mean a number the transferor may not reach.
 func (s *Server) sameTenantHost(host string, person *store.Extension) bool {
-	return host == "" || strings.EqualFold(host, person.Domain) || store.IsIPHost(host) || strings.EqualFold(host, s.contactIP)
+	if host == "" || strings.EqualFold(host, person.Domain) || store.IsIPHost(host) {
+		return true
+	}
+	t, err := s.db.TenantByDomain(s.ctx, strings.ToLower(host))
+	return err != nil || t.ID == person.TenantID
 }
 
 // startTransfer marks a transfer in progress by from; false when one
