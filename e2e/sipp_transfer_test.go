@@ -5,17 +5,6 @@ import (
 	"time"
 )
 
-// startPhone registers u from a fresh port, then runs scenario (a
-// called phone's) on that port, and waits until it listens.
-func startPhone(t *testing.T, p *pbx, u user, scenario string) *sipp {
-	t.Helper()
-	port := freePort(t)
-	register(t, p, u, port)
-	s := startSIPp(t, scenario+"-"+u.number, scenario, port, "", 1)
-	s.waitListening()
-	return s
-}
-
 // SIPp phones, the binary: alice calls bob and blind-transfers him to
 // carol. alice sees 202 and the sipfrags 100, 180, 200 and is hung up;
 // carol is asked for an offer and gets bob's answer in the ACK; bob is
