@@ -1,7 +1,8 @@
 // Package pbx is deskpbx's SIP mechanism: registrar with digest auth,
-// location service, and calls as a B2BUA (legs, bridging, dialogs) or
-// answered with our own media. Where a call goes is not its decision: it
-// asks a DialPlan, and runs the features that names through FeatureCall.
+// location service, and calls as a B2BUA (legs, bridging, dialogs,
+// transfers, pickup) or answered with our own media. Where a call goes
+// is not its decision: it asks a DialPlan, and runs the features that
+// names through FeatureCall.
 package pbx
 
 import (
