@@ -412,3 +412,35 @@ func TestTransferorHangsUpWhileTheTargetRings(t *testing.T) {
 	}
 	waitFor(t, o.carol.Byes, "BYE at the target when Ada hangs up")
 }
+
+// A Replaces can only name the transferor's own other call: Call-IDs and
+// tags are no secret, and must not let one phone take over two others'.
+func TestReplacesNamingSomeoneElsesCallIsRefused(t *testing.T) {
+	o := newTransferOffice(t)
+	ctx := callCtx(t)
+	adaCall, graceIn := o.call(t, ctx, o.ada, o.adaM, "1002", o.grace)
+	carolCall, _ := o.call(t, ctx, o.carol, o.carolM, "1001", o.ada) // Grace is not in it
+
+	res, err := testphone.Refer(ctx, graceIn.Dialog, testphone.ReplacesOf("1001", "acme.example", carolCall))
+	if err != nil || res.StatusCode != 481 {
+		t.Fatalf("REFER with Replaces naming another phone's call: %v %v, want 481", res, err)
+	}
+	select {
+	case r := <-o.ada.Reinvites:
+		t.Fatalf("a refused REFER re-INVITEd Ada: %q", r.Body())
+	case r := <-o.carol.Reinvites:
+		t.Fatalf("a refused REFER re-INVITEd Carol: %q", r.Body())
+	default:
+	}
+	calls := o.srv.ActiveCalls()
+	if len(calls) != 2 || calls[0].TransferredTo != "" || calls[1].TransferredTo != "" {
+		t.Fatalf("calls after the refused REFER: %+v, want both untouched", calls)
+	}
+	for _, d := range []*sipgo.DialogClientSession{adaCall, carolCall} {
+		if err := d.Bye(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, o.grace.Byes, "BYE at Grace: her call was untouched")
+	waitFor(t, o.ada.Byes, "BYE at Ada: Carol's call was untouched")
+}
