@@ -2,6 +2,7 @@ package pbx
 
 import (
 	"context"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -24,7 +25,10 @@ func (s *Server) attendedTransfer(c *call, from *party, replaces [2]string, req 
 		return
 	}
 	x, y := c.other(from), d.other(dFrom)
-	if y == nil || d.ownMedia() != nil {
+	// y nil: the target still rings (a "semi-attended" transfer); it is
+	// joined when it answers.
+	targetRings := y == nil && d.callee != nil && dFrom.leg == partyLeg(d.a) && !d.over()
+	if x == nil || d.ownMedia() != nil || y == nil && !targetRings {
 		s.respond(tx, req, 403, "No Call To Transfer")
 		return
 	}
@@ -38,12 +42,21 @@ func (s *Server) attendedTransfer(c *call, from *party, replaces [2]string, req 
 		return
 	}
 	s.respond(tx, req, 202, "Accepted")
-	log := c.log.With("transfer", "attended", "by", from.person.AOR(), "joins", x.person.AOR(), "to", y.person.AOR())
+	log := c.log.With("transfer", "attended", "by", from.person.AOR(), "joins", x.person.AOR(), "to", d.callee.AOR())
 	log.Info("attended transfer")
 	progress := s.newReferNotifier(c, from)
 	progress.report("100 Trying")
 	ev := CallEvent{Kind: "transfer-attended", By: from.person, Phone: from.phone, Party: x.person.AOR(),
-		To: y.person.AOR(), CallID: c.a.InviteRequest.CallID().Value(), Source: req.Source()}
+		To: d.callee.AOR(), CallID: c.a.InviteRequest.CallID().Value(), Source: req.Source()}
+	if y == nil {
+		progress.report("180 Ringing")
+		if y = waitAnswered(d, dFrom, x); y == nil {
+			log.Info("attended transfer: the target did not answer")
+			d.endTransfer()
+			s.failTransfer(c, progress, 480, ev)
+			return
+		}
+	}
 	if err := s.join(x, y); err != nil {
 		log.Info("attended transfer failed", "err", err)
 		d.endTransfer()
@@ -63,6 +76,35 @@ func (s *Server) attendedTransfer(c *call, from *party, replaces [2]string, req 
 	d.mu.Unlock()
 	s.completeTransfer(c, from, y, progress, ev)
 	d.hangup(context.Background())
+}
+
+// waitAnswered waits until the ringing call d (the transferor's
+// consultation) is answered and bridged, and returns the party that
+// answered; nil when d ended first or x, who is to be joined to it,
+// hung up. A call has no "answered" signal of its own, and this wait is
+// rare and bounded by d's ring timeout, so it looks every 50 ms.
+func waitAnswered(d *call, dFrom, x *party) *party {
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		// Bridged once the transferor has ACKed the answer: re-INVITEs
+		// to the target must not overtake our ACK of its 200.
+		if y := d.other(dFrom); y != nil && confirmed(dFrom) {
+			return y
+		}
+		select {
+		case <-d.done:
+			return nil
+		case <-x.done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+func confirmed(p *party) bool {
+	l, ok := p.leg.(interface{ LoadState() sip.DialogState })
+	return ok && l.LoadState() >= sip.DialogStateConfirmed
 }
 
 // endTransfer forgets a transfer that did not happen.

@@ -3,6 +3,7 @@ package pbx
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -443,4 +444,69 @@ func TestReplacesNamingSomeoneElsesCallIsRefused(t *testing.T) {
 	}
 	waitFor(t, o.grace.Byes, "BYE at Grace: her call was untouched")
 	waitFor(t, o.ada.Byes, "BYE at Ada: Carol's call was untouched")
+}
+
+// A receptionist transfers while the consultation call still rings
+// ("semi-attended"): the REFER's Replaces names that early dialog, and
+// the caller is joined to the target once it answers.
+func TestAttendedTransferWhileTheTargetRings(t *testing.T) {
+	o := newTransferOffice(t)
+	o.carol.SetAnswer(testphone.RingForever)
+	ctx := callCtx(t)
+	adaCall, graceIn := o.call(t, ctx, o.ada, o.adaM, "1002", o.grace)
+
+	// Grace dials 1003 and learns the early dialog from its 180.
+	req := sip.NewRequest(sip.INVITE, o.grace.URI("1003"))
+	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "1002", Host: "acme.example"}, Params: sip.NewParams()}
+	from.Params.Add("tag", sip.GenerateTagN(8))
+	req.AppendHeader(from)
+	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: "1003", Host: "acme.example"}})
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	req.SetBody(testphone.SDP(o.graceM.Port(), "sendrecv"))
+	consult, err := o.grace.DUA.WriteInvite(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ringing := make(chan *sip.Response, 4)
+	answered := make(chan error, 1)
+	go func() {
+		err := consult.WaitAnswer(ctx, sipgo.AnswerOptions{Username: "1002", Password: o.grace.Password,
+			OnResponse: func(res *sip.Response) error {
+				if res.StatusCode == 180 {
+					ringing <- res
+				}
+				return nil
+			}})
+		if err == nil {
+			err = consult.Ack(ctx)
+		}
+		answered <- err
+	}()
+	ring := waitFor(t, ringing, "180 for Grace's consultation call")
+	carolIn := waitFor(t, o.carol.Incoming, "the consultation ringing at Carol")
+	pbxTag, _ := ring.To().Params.Get("tag")
+	fromTag, _ := from.Params.Get("tag")
+	replaces := ring.CallID().Value() + ";to-tag=" + pbxTag + ";from-tag=" + fromTag
+	referTo := "<sip:1003@acme.example?Replaces=" + strings.NewReplacer(";", "%3B", "=", "%3D", "@", "%40").Replace(replaces) + ">"
+
+	res, err := testphone.Refer(ctx, graceIn.Dialog, referTo)
+	if err != nil || res.StatusCode != 202 {
+		t.Fatalf("REFER naming the ringing call: %v %v, want 202", res, err)
+	}
+	wantFrags(t, sipfrags(t, o.grace, 2), "SIP/2.0 100 Trying", "SIP/2.0 180 Ringing")
+	carolIn.AnswerWith(testphone.SDP(o.carolM.Port(), "sendrecv"))
+	if err := waitFor(t, answered, "Grace's consultation answered"); err != nil {
+		t.Fatalf("consultation call: %v", err)
+	}
+	wantFrags(t, sipfrags(t, o.grace), "SIP/2.0 200 OK")
+	waitFor(t, o.ada.Reinvites, "re-INVITE at Ada")
+	carolRe := waitFor(t, o.carol.Reinvites, "re-INVITE at Carol")
+	o.adaM.Answered(t, waitFor(t, o.ada.Acks, "ACK with Carol's answer at Ada").Body())
+	o.carolM.Answered(t, carolRe.Body())
+	talk(t, o.adaM, o.carolM)
+	o.wantEvent(t, "transfer-attended", "1002@acme.example", "1003@acme.example", true)
+	if err := adaCall.Bye(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, o.carol.Byes, "BYE at Carol when Ada hangs up")
 }
