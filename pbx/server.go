@@ -123,13 +123,13 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("pbx: no database")
 	}
 	s := &Server{
-		cfg:     cfg,
-		db:      cfg.DB,
-		log:     cfg.Log,
-		nonces:  newNonceStore(cfg.NonceTTL, cfg.DB.Now),
-		calls:   newCallTable(),
-		ringing: newRingingCalls(),
+		cfg:    cfg,
+		db:     cfg.DB,
+		log:    cfg.Log,
+		nonces: newNonceStore(cfg.NonceTTL, cfg.DB.Now),
+		calls:  newCallTable(),
 	}
+	s.ringing = newRingingCalls()
 	s.location = newLocation(cfg.DB.Now)
 	s.dir = newDirectory(cfg.DB)
 	s.guard = newAuthGuard(cfg.DB.Now)
