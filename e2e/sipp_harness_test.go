@@ -293,11 +293,11 @@ func startCallee(t *testing.T, p *pbx, u user) *sipp {
 
 // startPhone registers u from a fresh port, then runs scenario (a
 // called phone's) on that port, and waits until it listens.
-func startPhone(t *testing.T, p *pbx, u user, scenario string) *sipp {
+func startPhone(t *testing.T, p *pbx, u user, scenario string, extra ...string) *sipp {
 	t.Helper()
 	port := freePort(t)
 	register(t, p, u, port)
-	s := startSIPp(t, strings.TrimSuffix(scenario, ".xml")+"-"+u.number, scenario, port, "", 1)
+	s := startSIPp(t, strings.TrimSuffix(scenario, ".xml")+"-"+u.number, scenario, port, "", 1, extra...)
 	s.waitListening()
 	return s
 }
