@@ -57,7 +57,7 @@ func (s *Server) attendedTransfer(c *call, from *party, replaces [2]string, req 
 			return
 		}
 	}
-	if err := s.join(x, y); err != nil {
+	if err := s.join(x, y, sdpFrom(from)); err != nil {
 		log.Info("attended transfer failed", "err", err)
 		d.endTransfer()
 		s.failTransfer(c, progress, 500, ev)

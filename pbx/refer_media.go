@@ -103,8 +103,9 @@ func (s *Server) connectAnswered(rest *party, leg *bLeg) error {
 
 // join connects two phones already in calls of ours: x offers (an
 // offerless re-INVITE), y answers in its re-INVITE, x gets y's answer in
-// its ACK.
-func (s *Server) join(x, y *party) error {
+// its ACK. If y refuses, x's ACK carries fallback (the SDP x had from the
+// transferor), so that x stays where it was rather than half-negotiated.
+func (s *Server) join(x, y *party, fallback []byte) error {
 	ctx, cancel := context.WithTimeout(s.ctx, 16*time.Second)
 	defer cancel()
 	rx, err := sendReinvite(ctx, x, nil)
@@ -117,13 +118,23 @@ func (s *Server) join(x, y *party) error {
 	}
 	ry, err := sendReinvite(ctx, y, rx.res.Body())
 	if err != nil {
-		// x's ACK must go now; it carries no answer, and the caller
-		// hangs both calls up as failed.
-		rx.ack(nil)
+		rx.ack(fallback)
 		return fmt.Errorf("offering to %s: %w", y.person.AOR(), err)
 	}
 	if err := ry.ack(nil); err != nil {
 		return err
 	}
 	return rx.ack(ry.res.Body())
+}
+
+// sdpFrom is the SDP p's phone sent when its call was set up: the offer
+// of a caller, the answer of a callee.
+func sdpFrom(p *party) []byte {
+	switch l := p.leg.(type) {
+	case *aLeg:
+		return l.InviteRequest.Body()
+	case *bLeg:
+		return l.InviteResponse.Body()
+	}
+	return nil
 }
