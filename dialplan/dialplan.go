@@ -55,6 +55,9 @@ func (p *Plan) Route(ctx context.Context, req *pbx.CallRequest) pbx.Route {
 		route.Feature = &pbx.FeatureRoute{Name: req.Dialled, Run: f}
 		return route
 	}
+	if p.pickupRoute(ctx, &route, req.Dialled) {
+		return route
+	}
 	// The tenant of the identity, not of the phone: a person hot-desking
 	// at another tenant's phone dials their own colleagues.
 	callee, err := p.db.ExtensionByNumber(ctx, route.Identity.TenantID, req.Dialled)

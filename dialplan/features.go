@@ -2,9 +2,11 @@ package dialplan
 
 import (
 	"context"
+	"strings"
 
 	"deskpbx/diag"
 	"deskpbx/pbx"
+	"deskpbx/store"
 )
 
 // Feature codes deskpbx answers itself.
@@ -15,6 +17,11 @@ const (
 	HotdeskLogoutCode = "*073"
 	VoicemailCode     = "*97" // as in FusionPBX and FreePBX
 	VoicemailAskCode  = "*98"
+	// PickupCode alone picks up any call ringing for an extension of the
+	// caller's tenant (the tenant is the pickup group, for now); followed
+	// by an extension, a call ringing for that extension, wherever it
+	// rings.
+	PickupCode = "*8"
 )
 
 type featureCode struct {
@@ -46,6 +53,9 @@ func (p *Plan) featureCodes() []featureCode {
 		{VoicemailAskCode, "voicemail of a mailbox number asked for", p.withVoicemail(func(ctx context.Context, fc *pbx.FeatureCall) {
 			p.voicemail.ListenAsk(ctx, fc, fc.Identity, fc.Caller, fc.Source)
 		})},
+		// Not a call of our own: pbx connects the caller to a ringing
+		// call instead (pickupRoute).
+		{PickupCode, "call pickup: *8 any call ringing in your tenant, *8 + extension one ringing for it", nil},
 	}
 }
 
@@ -55,6 +65,31 @@ func (p *Plan) withVoicemail(f pbx.Feature) pbx.Feature {
 		return nil
 	}
 	return f
+}
+
+// pickupRoute routes *8 and *8 + extension to pbx's pickup of a ringing
+// call; false for any other number. The extension is looked up in the
+// caller's identity's tenant, like any number it dials.
+func (p *Plan) pickupRoute(ctx context.Context, route *pbx.Route, dialled string) bool {
+	number, ok := strings.CutPrefix(dialled, PickupCode)
+	if !ok {
+		return false
+	}
+	pk := &pbx.Pickup{TenantID: route.Identity.TenantID}
+	if number != "" {
+		callee, err := p.db.ExtensionByNumber(ctx, route.Identity.TenantID, number)
+		switch {
+		case store.ErrorCode(err) == store.ENOTFOUND:
+			route.Reject = &pbx.Rejection{Code: 404, Reason: "pickup of an unknown number"}
+			return true
+		case err != nil:
+			route.Reject = &pbx.Rejection{Code: 500, Reason: "pickup callee lookup", Err: err}
+			return true
+		}
+		pk.Callee = callee
+	}
+	route.Pickup = pk
+	return true
 }
 
 // withHotdesk offers f only in an office with hot desking.

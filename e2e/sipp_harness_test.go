@@ -288,11 +288,18 @@ func register(t *testing.T, p *pbx, u user, port int) {
 // that same port to answer one call, and waits until it listens.
 func startCallee(t *testing.T, p *pbx, u user) *sipp {
 	t.Helper()
+	return startPhone(t, p, u, "uas.xml")
+}
+
+// startPhone registers u from a fresh port, then runs scenario (a
+// called phone's) on that port, and waits until it listens.
+func startPhone(t *testing.T, p *pbx, u user, scenario string, extra ...string) *sipp {
+	t.Helper()
 	port := freePort(t)
 	register(t, p, u, port)
-	uas := startSIPp(t, "callee-"+u.number, "uas.xml", port, "", 1)
-	uas.waitListening()
-	return uas
+	s := startSIPp(t, strings.TrimSuffix(scenario, ".xml")+"-"+u.number, scenario, port, "", 1, extra...)
+	s.waitListening()
+	return s
 }
 
 // startCaller starts a SIPp caller with 407 authentication running

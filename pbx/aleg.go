@@ -69,6 +69,8 @@ func reasonPhrase(code int) string {
 		return "Temporarily Unavailable"
 	case 486:
 		return "Busy Here"
+	case 487:
+		return "Request Terminated"
 	case 488:
 		return "Not Acceptable Here"
 	case 500:

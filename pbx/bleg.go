@@ -3,6 +3,7 @@ package pbx
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -34,21 +35,56 @@ type fork struct {
 	results chan legResult
 }
 
+// ringing is who a fork rings for: how to invite one phone, where the
+// phones' progress goes, and what makes it give up.
+type ringing struct {
+	log      *slog.Logger
+	invite   func(store.Binding) *sip.Request
+	progress func(*sip.Response) error
+	gaveUp   <-chan struct{}    // the calling party left
+	over     <-chan struct{}    // the PBX ended the call
+	pickups  <-chan pickupClaim // nil when the call cannot be picked up
+
+	timeout time.Duration // 0: the server's RingTimeout
+
+	pickedBy *party // set when a pickup took the call while it rang
+}
+
 // ring forks the INVITE to every binding for up to timeout (0: the
-// server's RingTimeout) and returns the answered leg, or nil and the
-// final status to send the caller (0 when the caller cancelled, since
-// the transaction layer has answered 487 already).
+// server's RingTimeout) and returns the answered leg,
+// or nil and the final status to send the caller (0 when the caller
+// cancelled, since the transaction layer has answered 487 already, or
+// when another phone picked the call up: see c.pickedUp).
 func (c *call) ring(s *Server, bindings []store.Binding, timeout time.Duration) (*bLeg, int) {
-	f := c.startFork(s, bindings, timeout)
+	r := &ringing{log: c.log, timeout: timeout, progress: c.a.progress, gaveUp: c.a.Context().Done(), over: c.done, pickups: c.pickups,
+		invite: func(bnd store.Binding) *sip.Request {
+			return s.newCalleeInvite(c.a.InviteRequest, c.identity, c.callee, bnd)
+		}}
+	s.ringing.add(c)
+	defer s.ringing.remove(c)
+	b, final := s.ringPhones(r, bindings)
+	if r.pickedBy != nil {
+		c.mu.Lock()
+		c.parties[1] = r.pickedBy
+		c.mu.Unlock()
+	}
+	return b, final
+}
+
+// ringPhones forks r's INVITE to every binding and returns the answered
+// leg, or nil and the final status for whoever called (0 when they gave
+// up or a pickup took the call).
+func (s *Server) ringPhones(r *ringing, bindings []store.Binding) (*bLeg, int) {
+	f := r.startFork(s, bindings)
 	defer f.stop()
-	winner, final := f.wait(c, len(bindings))
+	winner, final := f.wait(r, len(bindings))
 	f.closeLosers(winner)
 	if winner != nil {
 		return winner, 0
 	}
 	switch {
-	case c.a.Context().Err() != nil:
-		return nil, 0 // the caller cancelled
+	case closed(r.gaveUp) || r.pickedBy != nil:
+		return nil, 0
 	case s.draining.Load():
 		return nil, 503
 	case final == 0 || final == 487 || final == 408:
@@ -57,9 +93,19 @@ func (c *call) ring(s *Server, bindings []store.Binding, timeout time.Duration) 
 	return nil, final
 }
 
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
 // startFork sends one INVITE per binding; each leg's outcome arrives on
 // the fork's results.
-func (c *call) startFork(s *Server, bindings []store.Binding, timeout time.Duration) *fork {
+func (r *ringing) startFork(s *Server, bindings []store.Binding) *fork {
+	timeout := r.timeout
 	if timeout <= 0 {
 		timeout = s.cfg.RingTimeout
 	}
@@ -67,16 +113,16 @@ func (c *call) startFork(s *Server, bindings []store.Binding, timeout time.Durat
 	f.ctx, f.stop = context.WithTimeout(s.ctx, timeout)
 	for _, bnd := range bindings {
 		s.sendFromListener(bnd)
-		d, err := s.dua.WriteInvite(f.ctx, s.newCalleeInvite(c.a.InviteRequest, c.identity, c.callee, bnd))
+		d, err := s.dua.WriteInvite(f.ctx, r.invite(bnd))
 		if err != nil {
-			c.log.Warn("INVITE to contact failed", "contact", bnd.Contact, "err", err)
+			r.log.Warn("INVITE to contact failed", "contact", bnd.Contact, "err", err)
 			f.results <- legResult{err: err}
 			continue
 		}
 		leg := &bLeg{d}
 		f.legs = append(f.legs, leg)
 		go func() {
-			err := leg.WaitAnswer(f.ctx, sipgo.AnswerOptions{OnResponse: c.a.progress})
+			err := leg.WaitAnswer(f.ctx, sipgo.AnswerOptions{OnResponse: r.progress})
 			f.results <- legResult{leg: leg, err: err}
 		}()
 	}
@@ -85,25 +131,25 @@ func (c *call) startFork(s *Server, bindings []store.Binding, timeout time.Durat
 
 // wait collects every leg's outcome: the first answer wins and the
 // others are cancelled; with no answer, the most telling failure.
-func (f *fork) wait(c *call, pending int) (winner *bLeg, final int) {
+func (f *fork) wait(r *ringing, pending int) (winner *bLeg, final int) {
 	cancelled := false
 	// Each fires once; a nil channel then keeps the select from spinning.
-	aDone, callDone := c.a.Context().Done(), c.done
+	aDone, callDone := r.gaveUp, r.over
 	for pending > 0 {
 		select {
-		case r := <-f.results:
+		case res := <-f.results:
 			pending--
 			switch {
-			case r.err == nil && winner == nil && !cancelled:
-				winner = r.leg
+			case res.err == nil && winner == nil && !cancelled:
+				winner = res.leg
 				f.stop() // CANCEL the others
-			case r.err == nil:
+			case res.err == nil:
 				// Answered too late (another phone won, or the caller
 				// gave up): take the call and end it at once.
-				r.leg.Ack(context.Background())
-				byeCtx(context.Background(), r.leg.Bye)
+				res.leg.Ack(context.Background())
+				byeCtx(context.Background(), res.leg.Bye)
 			default:
-				final = betterFinal(final, legStatus(r.err))
+				final = betterFinal(final, legStatus(res.err))
 			}
 		case <-aDone:
 			aDone = nil
@@ -111,6 +157,15 @@ func (f *fork) wait(c *call, pending int) (winner *bLeg, final int) {
 		case <-callDone:
 			callDone = nil
 			cancelled = cancelled || f.abandon(winner)
+		case claim := <-r.pickups:
+			// Picked up: the ringing phones are cancelled as if the
+			// caller had given up, unless one answered first.
+			ok := winner == nil && !cancelled
+			if ok {
+				cancelled = f.abandon(nil)
+				r.pickedBy = claim.by
+			}
+			claim.taken <- ok
 		}
 	}
 	return winner, final
@@ -202,7 +257,7 @@ func (s *Server) newCalleeInvite(a *sip.Request, identity, callee *store.Extensi
 	return req
 }
 
-const allowedMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REGISTER, SUBSCRIBE"
+const allowedMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REGISTER, SUBSCRIBE, REFER"
 
 // sendFromListener makes requests to a phone registered over UDP leave
 // from our SIP port, as its NAT pinhole and its idea of who we are

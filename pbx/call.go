@@ -21,10 +21,12 @@ type call struct {
 	caller   *store.Extension // the phone that authenticated the INVITE
 	identity *store.Extension // who the call is made as (caller ID)
 	callee   *store.Extension // nil on a feature call
+	seat     *store.Extension // whose phones ring for the callee (its ring target)
 	feature  string           // the feature answered by the PBX, if any
 	started  time.Time
 
-	a *aLeg
+	a       *aLeg
+	pickups chan pickupClaim // phones dialling *8 to take the call while it rings
 
 	mu       sync.Mutex
 	b        *bLeg // nil until a phone answered
@@ -32,6 +34,13 @@ type call struct {
 	ended    bool
 	handle   string        // CallInfo.ID, made when first listed
 	done     chan struct{} // closed by end
+	// parties are who talk once answered: the caller, and whoever took
+	// the call; a transfer or a pickup puts another party in one's place.
+	parties  [2]*party
+	swapped  chan struct{} // a party was replaced: hold watches the new one
+	transfer *transferState
+	// For the call list: the last transfer, and who picked the call up.
+	transferredBy, transferredTo, pickedUpBy string
 
 	// A feature call's own media, and our SDP answer to renegotiate from
 	// (under mu).
@@ -46,8 +55,10 @@ func (s *Server) openCall(nc newCall, callee *store.Extension) (*call, bool) {
 	if !ok {
 		return nil, false
 	}
-	c := &call{log: nc.log, caller: nc.caller, identity: nc.identity, callee: callee, started: s.db.Now(), a: a, done: make(chan struct{})}
-	s.calls.add(c, a.ID)
+	c := &call{log: nc.log, caller: nc.caller, identity: nc.identity, callee: callee, started: s.db.Now(), a: a,
+		done: make(chan struct{}), swapped: make(chan struct{}, 1), pickups: make(chan pickupClaim)}
+	c.parties[0] = &party{leg: a, phone: nc.caller, person: nc.identity}
+	s.calls.add(c, c.parties[0])
 	return c, true
 }
 
@@ -55,10 +66,15 @@ func (s *Server) openCall(nc newCall, callee *store.Extension) (*call, bool) {
 func (c *call) close(s *Server) {
 	s.calls.remove(c)
 	c.mu.Lock()
-	b := c.b
+	b, parties := c.b, c.parties
 	c.mu.Unlock()
 	if b != nil {
 		b.Close()
+	}
+	for _, p := range parties {
+		if p != nil {
+			p.leg.Close()
+		}
 	}
 	c.a.Close()
 }
@@ -79,8 +95,9 @@ func (c *call) bridge(s *Server, b *bLeg) {
 	c.mu.Lock()
 	c.b = b
 	c.answered = s.db.Now()
+	c.parties[1] = &party{leg: b, phone: c.seat, person: c.callee}
 	c.mu.Unlock()
-	s.calls.add(c, b.ID)
+	s.calls.add(c, c.parties[1])
 
 	if err := b.Ack(s.ctx); err != nil {
 		c.log.Warn("ACK to callee failed", "err", err)
@@ -98,16 +115,45 @@ func (c *call) bridge(s *Server, b *bLeg) {
 	}
 	c.log.Info("call answered")
 	s.observeCall(c, CallConfirmed)
-	select {
-	case <-c.done:
-	case <-c.a.Context().Done():
-		c.hangup(context.Background())
-	case <-b.Context().Done():
-		c.hangup(context.Background())
-	case <-s.ctx.Done():
-		c.hangup(context.Background())
+	c.hold(s)
+}
+
+// hold waits until the call ends: by the PBX, or a party's hanging up.
+// A party that a transfer or pickup replaced may end without ending
+// the call; hold then watches whoever took its place.
+func (c *call) hold(s *Server) {
+	for ended := false; !ended; {
+		c.mu.Lock()
+		p0, p1 := c.parties[0].done(), c.parties[1].done()
+		c.mu.Unlock()
+		select {
+		case <-c.done:
+			ended = true
+		case <-p0:
+			ended = c.hangupIfParty(0, p0)
+		case <-p1:
+			ended = c.hangupIfParty(1, p1)
+		case <-c.swapped:
+		case <-s.ctx.Done():
+			c.hangup(context.Background())
+			ended = true
+		}
 	}
 	c.log.Info("call ended", "duration", s.db.Now().Sub(c.answered).Round(time.Second))
+}
+
+// hangupIfParty ends the call when the party at i, whose dialog ended
+// (its done channel was gone), was still a party of the call and not
+// one that leaves it to the others (a transferor: see leaves).
+func (c *call) hangupIfParty(i int, gone <-chan struct{}) bool {
+	c.mu.Lock()
+	p := c.parties[i]
+	c.mu.Unlock()
+	if p.done() != gone || c.leaves(p) {
+		return false
+	}
+	c.hangup(context.Background())
+	return true
 }
 
 // end marks the call over once; the first caller of end does the BYEs.
@@ -138,19 +184,74 @@ func (c *call) hangup(ctx context.Context) {
 		return
 	}
 	c.mu.Lock()
-	b, answered := c.b, !c.answered.IsZero()
+	parties, answered := c.parties, !c.answered.IsZero()
 	c.mu.Unlock()
 	if !answered {
 		return
 	}
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); byeCtx(ctx, func(ctx context.Context) error { return c.a.Bye(ctx) }) }()
-	if b != nil {
-		wg.Add(1)
-		go func() { defer wg.Done(); byeCtx(ctx, func(ctx context.Context) error { return b.Bye(ctx) }) }()
+	for _, p := range parties {
+		if p != nil {
+			wg.Add(1)
+			go func() { defer wg.Done(); byeCtx(ctx, p.leg.Bye) }()
+		}
 	}
 	wg.Wait()
+}
+
+// party is one side of an answered call: the caller's server dialog, or
+// a client dialog of ours (the callee's phone that answered, a transfer
+// target). A transfer or a pickup puts a new party in one's place.
+type party struct {
+	leg    partyLeg
+	phone  *store.Extension // the phone's own extension (a seat when hot-desking)
+	person *store.Extension // who talks on it: caller ID, and whose dial plan
+}
+
+// partyLeg is what a bridge needs of a dialog, whichever side opened it.
+type partyLeg interface {
+	Context() context.Context
+	TransactionRequest(context.Context, *sip.Request) (sip.ClientTransaction, error)
+	WriteRequest(*sip.Request) error
+	ReadBye(*sip.Request, sip.ServerTransaction) error
+	Bye(context.Context) error
+	Close() error
+	remoteTarget() sip.Uri // where in-dialog requests go: the phone's Contact
+	dialogID() string
+}
+
+func (a *aLeg) remoteTarget() sip.Uri { return a.InviteRequest.Contact().Address }
+func (a *aLeg) dialogID() string      { return a.ID }
+func (b *bLeg) remoteTarget() sip.Uri { return b.InviteResponse.Contact().Address }
+func (b *bLeg) dialogID() string      { return b.ID }
+
+// done is closed when the party's dialog ends; nil (never) for no party.
+func (p *party) done() <-chan struct{} {
+	if p == nil {
+		return nil
+	}
+	return p.leg.Context().Done()
+}
+
+// other is the party p talks to, nil when p is no longer a party of the
+// call or has nobody (yet) to talk to.
+func (c *call) other(p *party) *party {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch p {
+	case c.parties[0]:
+		return c.parties[1]
+	case c.parties[1]:
+		return c.parties[0]
+	}
+	return nil
+}
+
+// isParty says whether p still talks in the call.
+func (c *call) isParty(p *party) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return p != nil && (p == c.parties[0] || p == c.parties[1])
 }
 
 func byeCtx(parent context.Context, bye func(context.Context) error) error {

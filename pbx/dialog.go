@@ -11,7 +11,7 @@ import (
 // for hold/resume or a codec change, UPDATE, INFO) to the other leg and
 // its final response back, so the two phones negotiate with each other.
 func (s *Server) relayInDialog(req *sip.Request, tx sip.ServerTransaction) {
-	c, fromA := s.calls.match(req)
+	c, from := s.calls.matchParty(req)
 	if c == nil {
 		s.respond(tx, req, 481, "Call/Transaction Does Not Exist")
 		return
@@ -20,24 +20,19 @@ func (s *Server) relayInDialog(req *sip.Request, tx sip.ServerTransaction) {
 		s.answerFeatureInDialog(c, req, tx)
 		return
 	}
-	c.mu.Lock()
-	b := c.b
-	c.mu.Unlock()
-	if b == nil {
-		// Early dialog: nothing to relay to yet.
+	to := c.other(from)
+	if to == nil {
+		if !c.isParty(from) {
+			// Transferred away: this dialog is no longer part of a call.
+			s.respond(tx, req, 481, "Call/Transaction Does Not Exist")
+			return
+		}
+		// Early dialog, or the other party is being replaced.
 		s.respond(tx, req, 491, "Request Pending")
 		return
 	}
-	var other interface {
-		TransactionRequest(context.Context, *sip.Request) (sip.ClientTransaction, error)
-		WriteRequest(*sip.Request) error
-	}
-	var target sip.Uri
-	if fromA {
-		other, target = b, b.InviteResponse.Contact().Address
-	} else {
-		other, target = c.a, c.a.InviteRequest.Contact().Address
-	}
+	other, target := to.leg, to.leg.remoteTarget()
+	fromA := from.leg == partyLeg(c.a)
 	out := sip.NewRequest(req.Method, target)
 	if ct := req.ContentType(); ct != nil {
 		out.AppendHeader(sip.HeaderClone(ct))
@@ -91,40 +86,34 @@ func (s *Server) relayInDialog(req *sip.Request, tx sip.ServerTransaction) {
 	}
 }
 
-// onAck confirms the caller's answered dialog; ACKs of relayed
-// re-INVITEs are absorbed (we acknowledged the other leg already).
+// onAck confirms an answered dialog of a caller (or of a phone that
+// picked a call up); ACKs of relayed re-INVITEs are absorbed (we
+// acknowledged the other leg already).
 func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
-	c, fromA := s.calls.match(req)
-	if c == nil || !fromA {
+	c, from := s.calls.matchParty(req)
+	if c == nil {
 		return
 	}
-	if req.CSeq() != nil && req.CSeq().SeqNo == c.a.InviteRequest.CSeq().SeqNo {
-		c.a.ReadAck(req, tx)
+	if a, ok := from.leg.(*aLeg); ok && req.CSeq() != nil && req.CSeq().SeqNo == a.InviteRequest.CSeq().SeqNo {
+		a.ReadAck(req, tx)
 	}
 }
 
 // onBye ends the call from whichever side hung up.
 func (s *Server) onBye(req *sip.Request, tx sip.ServerTransaction) {
-	c, fromA := s.calls.match(req)
+	c, from := s.calls.matchParty(req)
 	if c == nil {
 		s.respond(tx, req, 481, "Call/Transaction Does Not Exist")
 		return
 	}
-	c.mu.Lock()
-	b := c.b
-	c.mu.Unlock()
-	var err error
-	switch {
-	case fromA:
-		err = c.a.ReadBye(req, tx)
-	case b != nil:
-		err = b.ReadBye(req, tx)
-	default:
-		s.respond(tx, req, 481, "Call/Transaction Does Not Exist")
+	if err := from.leg.ReadBye(req, tx); err != nil {
+		s.respond(tx, req, 400, "Bad Request")
 		return
 	}
-	if err != nil {
-		s.respond(tx, req, 400, "Bad Request")
+	fromA := from.leg == partyLeg(c.a)
+	if c.leaves(from) {
+		// A transferor hanging up: the others' call goes on.
+		c.log.Info("transferor hung up", "by_caller", fromA)
 		return
 	}
 	c.log.Info("hangup", "by_caller", fromA)

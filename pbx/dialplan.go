@@ -17,13 +17,13 @@ type DialPlan interface {
 
 // CallRequest is what pbx knows of a new call when it asks the dial plan.
 type CallRequest struct {
-	Caller  *store.Extension // the phone that authenticated the INVITE
+	Caller  *store.Extension // the phone that authenticated the INVITE (or sent a REFER: a transfer is routed as its transferor)
 	Dialled string           // the user part of the Request-URI
 	Source  string           // host:port the INVITE came from
 }
 
 // Route is the dial plan's answer: Identity, and exactly one of Ring,
-// Feature or Reject.
+// Feature, Pickup or Reject.
 type Route struct {
 	// Identity is who the call is made as: its caller ID (From) and the
 	// tenant whose numbers it dials.
@@ -32,6 +32,15 @@ type Route struct {
 	Ring    *Ring         // ring a person's phones
 	Feature *FeatureRoute // answer with our own media and run a feature
 	Reject  *Rejection    // refuse the call
+	Pickup  *Pickup       // answer a call ringing for someone else
+}
+
+// Pickup takes a call that rings for Callee (directed pickup), or for
+// anyone of the tenant TenantID when Callee is nil (group pickup): the
+// caller talks to the phone that dialled, and the ringing phones stop.
+type Pickup struct {
+	Callee   *store.Extension // whose ringing call; nil for any of the tenant's
+	TenantID int64
 }
 
 // Ring sends a call to the registered phones of Target.

@@ -31,6 +31,8 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.reject(nc, route.Reject)
 	case route.Feature != nil:
 		s.answerFeature(nc, route.Feature)
+	case route.Pickup != nil:
+		s.pickup(nc, route.Pickup)
 	default:
 		s.ringCallee(nc, route.Ring)
 	}
@@ -101,12 +103,15 @@ func (s *Server) ringCallee(nc newCall, r *Ring) {
 	defer c.close(s)
 	s.observeCall(c, CallEarly)
 	defer s.observeCall(c, CallTerminated)
+	c.seat = r.Target
 
 	b, final := c.ring(s, bindings, r.Timeout)
 	outcome = ringOutcome(b != nil, final)
 	switch {
 	case b != nil:
 		c.bridge(s, b)
+	case c.pickedUp():
+		c.bridgePickup(s)
 	case final != 0 && r.NoAnswer != nil && !c.over() && !s.draining.Load():
 		c.log.Info("call not answered: answering it ourselves", "code", final, "feature", r.NoAnswer.Name)
 		c.runOwnMedia(s, r.NoAnswer)

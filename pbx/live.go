@@ -19,6 +19,10 @@ type CallInfo struct {
 	Callee   string // AOR called
 	Started  time.Time
 	Answered time.Time // zero while ringing
+	// TransferredBy transferred the call to TransferredTo (AORs of
+	// persons), the last time it was transferred; empty if never.
+	TransferredBy, TransferredTo string
+	PickedUpBy                   string // AOR of who picked the call up while it rang
 }
 
 // ActiveCalls lists calls in progress, oldest first.
@@ -30,7 +34,8 @@ func (s *Server) ActiveCalls() []CallInfo {
 			c.handle = newCallHandle()
 		}
 		info := CallInfo{ID: c.handle, CallID: c.a.InviteRequest.CallID().Value(), Caller: c.caller.AOR(), As: c.identity.AOR(),
-			Callee: c.feature, Started: c.started, Answered: c.answered}
+			Callee: c.feature, Started: c.started, Answered: c.answered,
+			TransferredBy: c.transferredBy, TransferredTo: c.transferredTo, PickedUpBy: c.pickedUpBy}
 		if c.callee != nil {
 			info.Callee = c.callee.AOR()
 		}

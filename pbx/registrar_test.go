@@ -185,12 +185,14 @@ func TestRegistrationsSurviveRestart(t *testing.T) {
 }
 
 func TestGarbageAndOddRequestsGetAnswers(t *testing.T) {
+	// REFER is implemented now (issue 11): outside a dialog it gets 481,
+	// where it used to get 501 Not Implemented.
 	o := newOffice(t)
 	ada := o.phone("1001")
 	for _, m := range []struct {
 		method sip.RequestMethod
 		want   int
-	}{{sip.REFER, 501}, {sip.MESSAGE, 405}, {sip.OPTIONS, 200}, {"FROB", 501}} {
+	}{{sip.REFER, 481}, {sip.MESSAGE, 405}, {sip.OPTIONS, 200}, {"FROB", 501}} {
 		req := sip.NewRequest(m.method, ada.URI("1002"))
 		if res := ada.Send(req); res.StatusCode != m.want {
 			t.Errorf("%s: %d, want %d", m.method, res.StatusCode, m.want)

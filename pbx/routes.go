@@ -18,9 +18,7 @@ func (s *Server) routes() {
 	s.sip.OnOptions(s.vet(s.onOptions))
 	s.sip.OnInfo(s.vet(s.onInDialog))
 	s.sip.OnUpdate(s.vet(s.onInDialog))
-	s.sip.OnRefer(s.vet(func(req *sip.Request, tx sip.ServerTransaction) {
-		s.respond(tx, req, 501, "Not Implemented")
-	}))
+	s.sip.OnRefer(s.vet(s.onRefer))
 	s.sip.OnPrack(s.vet(func(req *sip.Request, tx sip.ServerTransaction) {
 		// We never send reliable provisionals, so no PRACK can be ours.
 		s.respond(tx, req, 481, "Call/Transaction Does Not Exist")

@@ -1,7 +1,8 @@
 // Package pbx is deskpbx's SIP mechanism: registrar with digest auth,
-// location service, and calls as a B2BUA (legs, bridging, dialogs) or
-// answered with our own media. Where a call goes is not its decision: it
-// asks a DialPlan, and runs the features that names through FeatureCall.
+// location service, and calls as a B2BUA (legs, bridging, dialogs,
+// transfers, pickup) or answered with our own media. Where a call goes
+// is not its decision: it asks a DialPlan, and runs the features that
+// names through FeatureCall.
 package pbx
 
 import (
@@ -48,6 +49,10 @@ type Config struct {
 	NonceTTL time.Duration
 	// OfferSHA256 adds an RFC 8760 SHA-256 challenge after the MD5 one.
 	OfferSHA256 bool
+
+	// Handovers, if set, is told of every transfer and pickup (for the
+	// audit log); it runs on the call's goroutine, so keep it short.
+	Handovers func(context.Context, Handover)
 }
 
 func (c *Config) setDefaults() {
@@ -93,6 +98,7 @@ type Server struct {
 	location     *Location
 	writer       *store.BindingWriter
 	calls        *callTable
+	ringing      *ringingCalls
 	registerJobs registerQueue
 	dialPlan     DialPlan
 	subs         *subscriptions
@@ -129,6 +135,7 @@ func New(cfg Config) (*Server, error) {
 		subs:   newSubscriptions(),
 	}
 	s.metrics = noMetrics{}
+	s.ringing = newRingingCalls()
 	s.location = newLocation(cfg.DB.Now)
 	s.dir = newDirectory(cfg.DB)
 	s.guard = newAuthGuard(cfg.DB.Now)

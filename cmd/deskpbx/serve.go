@@ -164,6 +164,7 @@ func runServe(args []string) error {
 		ExternalIP:  cfg.externalIP,
 		RTPPorts:    rtp,
 		RingTimeout: cfg.ringTimeout,
+		Handovers:  auditCallEvents(db, log),
 	})
 	if err != nil {
 		return err

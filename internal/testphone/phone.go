@@ -40,6 +40,10 @@ type Phone struct {
 	Byes      chan *sip.Request
 	// InDialog gets each INFO and UPDATE of a call; they are answered 200.
 	InDialog chan *sip.Request
+	// Notifies gets each NOTIFY (answered 200), Acks each ACK of a call
+	// the phone answered; see refer.go.
+	Notifies chan *sip.Request
+	Acks     chan *sip.Request
 
 	t      testing.TB
 	ua     *sipgo.UserAgent
@@ -48,6 +52,7 @@ type Phone struct {
 
 	mu       sync.Mutex
 	answer   int // what a new call gets: 200, 486, or RingForever
+	rtpPort  int // the port its SDP answers give; 4002 unless UseMedia
 	inCalls  map[string]*sipgo.DialogServerSession
 	outCalls map[string]*sipgo.DialogClientSession
 }
@@ -57,6 +62,7 @@ type IncomingCall struct {
 	Req       *sip.Request
 	Dialog    *sipgo.DialogServerSession
 	Cancelled chan struct{} // closed when a call left ringing is cancelled
+	answerNow chan []byte   // AnswerWith answers a call left ringing
 }
 
 const sdpFormat = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio %d RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\na=%s\r\n"
@@ -79,8 +85,8 @@ func New(t testing.TB, pbxAddr, user, domain, password string) *Phone {
 	p := &Phone{t: t, User: user, Domain: domain, Password: password, PBX: pbxAddr,
 		Addr: "127.0.0.1:" + strconv.Itoa(port), answer: 200,
 		Incoming: make(chan *IncomingCall, 32), Reinvites: make(chan *sip.Request, 8), Byes: make(chan *sip.Request, 8),
-		InDialog: make(chan *sip.Request, 8),
-		inCalls:  make(map[string]*sipgo.DialogServerSession), outCalls: make(map[string]*sipgo.DialogClientSession)}
+		InDialog: make(chan *sip.Request, 8), Notifies: make(chan *sip.Request, 16), Acks: make(chan *sip.Request, 16),
+		inCalls: make(map[string]*sipgo.DialogServerSession), outCalls: make(map[string]*sipgo.DialogClientSession)}
 	p.ua, err = sipgo.NewUA(sipgo.WithUserAgent("testphone-"+user), sipgo.WithUserAgentHostname("127.0.0.1"))
 	if err != nil {
 		t.Fatal(err)
@@ -95,6 +101,10 @@ func New(t testing.TB, pbxAddr, user, domain, password string) *Phone {
 	p.srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) {
 		if d := p.findIn(req); d != nil {
 			d.ReadAck(req, tx)
+		}
+		select {
+		case p.Acks <- req:
+		default:
 		}
 	})
 	p.srv.OnBye(p.onBye)
@@ -160,7 +170,7 @@ func (p *Phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		tx.Respond(sip.NewResponseFromRequest(req, 400, "Bad", nil))
 		return
 	}
-	in := &IncomingCall{Req: req, Dialog: d, Cancelled: make(chan struct{})}
+	in := &IncomingCall{Req: req, Dialog: d, Cancelled: make(chan struct{}), answerNow: make(chan []byte, 1)}
 	p.mu.Lock()
 	p.inCalls[d.ID] = d
 	answer := p.answer
@@ -171,12 +181,18 @@ func (p *Phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	p.Incoming <- in
 	switch answer {
 	case 200:
-		if err := d.RespondSDP(SDP(4002, "sendrecv")); err != nil {
+		if err := d.RespondSDP(SDP(p.answerPort(), "sendrecv")); err != nil {
 			p.t.Logf("%s: answering: %v", p.User, err)
 		}
 	case RingForever:
-		<-d.Context().Done()
-		close(in.Cancelled)
+		select {
+		case <-d.Context().Done():
+			close(in.Cancelled)
+		case sdp := <-in.answerNow:
+			if err := d.RespondSDP(sdp); err != nil {
+				p.t.Logf("%s: answering: %v", p.User, err)
+			}
+		}
 	default:
 		d.Respond(answer, "Busy Here", nil)
 	}
@@ -192,7 +208,7 @@ func (p *Phone) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	case HasLine(req.Body(), "a=inactive"):
 		dir = "inactive"
 	}
-	res := sip.NewResponseFromRequest(req, 200, "OK", SDP(4002, dir))
+	res := sip.NewResponseFromRequest(req, 200, "OK", SDP(p.answerPort(), dir))
 	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	res.AppendHeader(&p.DUA.ContactHDR)
 	tx.Respond(res)

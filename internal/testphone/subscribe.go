@@ -62,8 +62,13 @@ func (p *Phone) onNotify(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	ch := n.unsolicited
-	if sub != nil {
+	switch {
+	case sub != nil:
 		ch = sub.Notifies
+	case isReferNotify(req):
+		// A transfer's progress (RFC 3515) belongs to the REFER, not to
+		// a SUBSCRIBE of ours.
+		ch = p.Notifies
 	}
 	select {
 	case ch <- req:
@@ -163,4 +168,9 @@ func State(notify *sip.Request) string {
 		return h.Value()
 	}
 	return ""
+}
+
+func isReferNotify(req *sip.Request) bool {
+	ev := req.GetHeader("Event")
+	return ev != nil && strings.HasPrefix(strings.ToLower(strings.TrimSpace(ev.Value())), "refer")
 }
