@@ -22,7 +22,7 @@ type CallRequest struct {
 }
 
 // Route is the dial plan's answer: Identity, and exactly one of Ring,
-// Feature or Reject.
+// Feature, Reject or Outside.
 type Route struct {
 	// Identity is who the call is made as: its caller ID (From) and the
 	// tenant whose numbers it dials.
@@ -31,6 +31,7 @@ type Route struct {
 	Ring    *Ring         // ring a person's phones
 	Feature *FeatureRoute // answer with our own media and run a feature
 	Reject  *Rejection    // refuse the call
+	Outside *OutsideRoute // send it out through a trunk (trunk.go)
 }
 
 // Ring sends a call to the registered phones of Target.

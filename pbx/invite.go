@@ -16,6 +16,9 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.relayInDialog(req, tx)
 		return
 	}
+	if s.fromTrunk(req, tx) {
+		return
+	}
 	if !s.admitInvite(req, tx) {
 		return
 	}
@@ -31,6 +34,8 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.reject(nc, route.Reject)
 	case route.Feature != nil:
 		s.answerFeature(nc, route.Feature)
+	case route.Outside != nil:
+		s.callOutside(nc, route.Outside)
 	default:
 		s.ringCallee(nc, route.Ring)
 	}

@@ -95,6 +95,7 @@ type Server struct {
 	calls        *callTable
 	registerJobs chan registerJob
 	dialPlan     DialPlan
+	trunks       *trunkTable
 
 	ports *media.PortAllocator
 	rtpIP netip.Addr // where feature calls bind RTP; SDP says contactIP
@@ -122,6 +123,7 @@ func New(cfg Config) (*Server, error) {
 		log:    cfg.Log,
 		nonces: newNonceStore(cfg.NonceTTL, cfg.DB.Now),
 		calls:  newCallTable(),
+		trunks: newTrunkTable(),
 	}
 	s.location = newLocation(cfg.DB.Now)
 	s.dir = newDirectory(cfg.DB)
@@ -184,6 +186,7 @@ func (s *Server) Start(ctx context.Context) error {
 		RewriteContact: true,
 	}
 	s.startRegisterWorkers()
+	s.startTrunks()
 	s.routes()
 
 	saved, err := s.db.LoadBindings(ctx)

@@ -39,6 +39,9 @@ const (
 	AlreadyLoggedIn  = "already-logged-in"
 	DTMFTest         = "dtmf-test"
 
+	OutsideNotAllowed  = "outside-not-allowed" // an outside call the extension may not make
+	OutsideUnavailable = "outside-unavailable" // the trunk is down
+
 	Digit0     = "digit-0"
 	Digit1     = "digit-1"
 	Digit2     = "digit-2"
