@@ -15,7 +15,9 @@ import (
 // the one the admin page must share.
 func wireDialPlan(ctx context.Context, db *store.DB, srv *pbx.Server, log *slog.Logger) *hotdesk.Service {
 	hd := hotdesk.New(db, log)
-	srv.SetDialPlan(dialplan.New(db, hd))
+	plan := dialplan.New(db, hd)
+	plan.OnEmergency(emergencyNotifier(log))
+	srv.SetDialPlan(plan)
 	go hd.RunAutoLogout(ctx)
 	return hd
 }
