@@ -43,22 +43,12 @@ func (c *cli) trunkAdd(cmd *command, args []string) error {
 }
 
 func (c *cli) trunkList(cmd *command, args []string) error {
-	fs := newFlagSet(cmd)
-	db := dbFlag(fs)
-	if err := c.parse(fs, cmd, args, 0, 1); err != nil {
-		return err
-	}
-	d, err := openDB(*db, false)
+	d, tenantID, err := c.openForList(cmd, args)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	ctx := context.Background()
-	tenantID, err := tenantArg(ctx, d, fs)
-	if err != nil {
-		return err
-	}
-	trunks, err := d.Trunks(ctx, tenantID)
+	trunks, err := d.Trunks(context.Background(), tenantID)
 	if err != nil {
 		return err
 	}
@@ -100,22 +90,12 @@ func (c *cli) didAdd(cmd *command, args []string) error {
 }
 
 func (c *cli) didList(cmd *command, args []string) error {
-	fs := newFlagSet(cmd)
-	db := dbFlag(fs)
-	if err := c.parse(fs, cmd, args, 0, 1); err != nil {
-		return err
-	}
-	d, err := openDB(*db, false)
+	d, tenantID, err := c.openForList(cmd, args)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	ctx := context.Background()
-	tenantID, err := tenantArg(ctx, d, fs)
-	if err != nil {
-		return err
-	}
-	dids, err := d.DIDs(ctx, tenantID)
+	dids, err := d.DIDs(context.Background(), tenantID)
 	if err != nil {
 		return err
 	}
@@ -169,4 +149,24 @@ func orDefault(v, def string) string {
 		return def
 	}
 	return v
+}
+
+// openForList parses a list command's [-db PATH] [DOMAIN] and opens the
+// database; tenantID is 0 when no DOMAIN was given.
+func (c *cli) openForList(cmd *command, args []string) (*store.DB, int64, error) {
+	fs := newFlagSet(cmd)
+	db := dbFlag(fs)
+	if err := c.parse(fs, cmd, args, 0, 1); err != nil {
+		return nil, 0, err
+	}
+	d, err := openDB(*db, false)
+	if err != nil {
+		return nil, 0, err
+	}
+	tenantID, err := tenantArg(context.Background(), d, fs)
+	if err != nil {
+		d.Close()
+		return nil, 0, err
+	}
+	return d, tenantID, nil
 }
