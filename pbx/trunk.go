@@ -104,9 +104,16 @@ func (l *trunkLine) failing() bool {
 type trunkTable struct {
 	mu    sync.RWMutex
 	lines map[int64]*trunkLine
+	dids  map[string]bool // every provider number, so a phone's INVITE costs no query
 }
 
 func newTrunkTable() *trunkTable { return &trunkTable{lines: make(map[int64]*trunkLine)} }
+
+func (t *trunkTable) isDID(number string) bool {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.dids[number]
+}
 
 func (t *trunkTable) get(id int64) *trunkLine {
 	t.mu.RLock()
@@ -187,6 +194,15 @@ func (s *Server) reloadTrunks() {
 			s.log.Warn("loading trunks", "err", err)
 		}
 		return
+	}
+	if numbers, err := s.db.DIDNumbers(s.ctx); err == nil {
+		dids := make(map[string]bool, len(numbers))
+		for _, n := range numbers {
+			dids[n] = true
+		}
+		s.trunks.mu.Lock()
+		s.trunks.dids = dids
+		s.trunks.mu.Unlock()
 	}
 	seen := make(map[int64]bool, len(trunks))
 	for _, k := range trunks {

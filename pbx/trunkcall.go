@@ -136,10 +136,7 @@ func (s *Server) fromTrunk(req *sip.Request, tx sip.ServerTransaction) bool {
 // scanner sends pretending to be one. A phone's INVITE carries its
 // tenant's domain (or an address standing for the default tenant).
 func (s *Server) claimsToBeProvider(req *sip.Request) bool {
-	if req.From() == nil {
-		return false
-	}
-	if _, err := s.db.DIDByNumber(s.ctx, req.Recipient.User); err != nil {
+	if req.From() == nil || !s.trunks.isDID(req.Recipient.User) {
 		return false
 	}
 	_, err := s.db.ResolveTenant(s.ctx, req.From().Address.Host)

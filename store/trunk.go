@@ -276,6 +276,24 @@ func (db *DB) DIDByNumber(ctx context.Context, number string) (*DID, error) {
 	return &DID{Number: number, TenantID: tenantID, Extension: e}, nil
 }
 
+// DIDNumbers is every provider number of every tenant.
+func (db *DB) DIDNumbers(ctx context.Context) ([]string, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT number FROM dids`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
 // DIDs lists the provider numbers of one tenant (0: of all).
 func (db *DB) DIDs(ctx context.Context, tenantID int64) ([]DID, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT number, tenant_id, extension_id FROM dids
