@@ -24,6 +24,7 @@ import (
 type Relay struct {
 	sides [2]*relaySide
 	wg    sync.WaitGroup
+	start sync.Once
 	once  sync.Once
 }
 
@@ -67,11 +68,14 @@ func (r *Relay) SetPeer(side int, addr netip.AddrPort) {
 	}
 }
 
-// Start forwards packets both ways until Close.
+// Start forwards packets both ways until Close. Calling it again (early
+// media, then the answer) changes nothing.
 func (r *Relay) Start() {
-	r.wg.Add(2)
-	go r.forward(0, 1)
-	go r.forward(1, 0)
+	r.start.Do(func() {
+		r.wg.Add(2)
+		go r.forward(0, 1)
+		go r.forward(1, 0)
+	})
 }
 
 // Close stops forwarding and returns the ports.
