@@ -11,7 +11,7 @@ export CGO_ENABLED := 1
 # apt needs root; sudo only when we are not root already.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: build run test bench fmt vet cc
+.PHONY: build run test bench fmt vet cc fuzz
 
 build: cc
 	$(GO) build -o $(BIN) ./cmd/deskpbx
@@ -23,6 +23,20 @@ test: cc
 	scripts/test-deps.sh
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 20m ./...
+
+# Every Go fuzz target (func FuzzXxx in a _test.go file), each for
+# FUZZTIME: parsers of what the network or an upload sends. Found by grep,
+# so a new target is fuzzed without editing this file. A crasher is saved
+# under the package's testdata/fuzz and replayed by `make test` from then.
+FUZZTIME ?= 10s
+fuzz: cc
+	@set -e; grep -rl --include='*_test.go' '^func Fuzz' . | sort | while read -r f; do \
+		pkg=./$$(dirname "$${f#./}"); \
+		for fn in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$$f"); do \
+			echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
+			$(GO) test "$$pkg" -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME); \
+		done; \
+	done
 
 bench: cc
 	scripts/bench.sh

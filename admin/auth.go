@@ -101,6 +101,14 @@ func (s *Server) requireSession(next http.Handler) http.Handler {
 				return
 			}
 		}
+		if sess.Admin.MustChangePassword && !allowedBeforePasswordChange[r.URL.Path] {
+			if r.Method == http.MethodGet {
+				redirect(w, r, "/account", mustChangeMessage)
+				return
+			}
+			http.Error(w, mustChangeMessage, http.StatusForbidden)
+			return
+		}
 		// The live stream is not activity: a dashboard left open on a wall
 		// screen should not keep a session alive forever.
 		if r.URL.Path != "/events" && s.db.Now().Sub(sess.LastSeen) > time.Minute {
@@ -110,6 +118,12 @@ func (s *Server) requireSession(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, me)))
 	})
 }
+
+// allowedBeforePasswordChange is all an account with a generated
+// password may reach: the form that changes it, and logging out.
+var allowedBeforePasswordChange = map[string]bool{"/account": true, "/account/password": true, "/logout": true}
+
+const mustChangeMessage = "Choose your own password before anything else: the one you logged in with was generated."
 
 // maxFormBytes bounds every form post, CSV uploads included.
 const maxFormBytes = 8 << 20
@@ -134,12 +148,32 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, f *form, st
 	s.render(w, r, status, "login", &page{Title: "Log in", CSRF: token, D: loginData{Form: f, Next: next}})
 }
 
-// safeNext keeps the after-login redirect on this site.
+// safeNext keeps the after-login redirect on this site: only a path of
+// this site (with its query) survives, anything else becomes "/".
+// Browsers strip tabs and newlines from a Location and read "\\" as "/",
+// so "/\t/evil.example/" would leave the site although it starts with a
+// single slash: any byte outside printable ASCII, and any backslash, is
+// refused before parsing.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.HasPrefix(next, "/login") {
+	for i := 0; i < len(next); i++ {
+		if c := next[i]; c <= ' ' || c >= 0x7f || c == '\\' {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") || strings.HasPrefix(u.Path, "/login") {
 		return "/"
 	}
-	return next
+	// Rebuilt from its parts, so what goes out is what was checked.
+	out := u.EscapedPath()
+	if u.RawQuery != "" {
+		out += "?" + u.RawQuery
+	}
+	if strings.HasPrefix(out, "//") {
+		return "/"
+	}
+	return out
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
@@ -156,7 +190,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	f.Values["username"] = username
 	ip := clientIP(r)
 	keys := limitKeys(strings.ToLower(username), ip)
-	if wait := s.limiter.locked(keys); wait > 0 {
+	// Counted before bcrypt runs: parallel guesses past the budget are
+	// refused without their password ever being checked.
+	if wait := s.limiter.begin(keys); wait > 0 {
 		s.log.Warn("admin login refused: locked out", "user", username, "ip", ip)
 		f.Message = fmt.Sprintf("Too many failed logins. Try again in %s.", roundUp(wait))
 		s.renderLogin(w, r, f, http.StatusTooManyRequests)
@@ -164,7 +200,6 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	a, err := s.db.AuthenticateAdmin(r.Context(), username, password)
 	if store.ErrorCode(err) == store.EUNAUTHORIZED {
-		s.limiter.fail(keys)
 		s.log.Warn("admin login failed", "user", username, "ip", ip)
 		f.Message = "Wrong username or password."
 		if wait := s.limiter.locked(keys); wait > 0 {
@@ -174,6 +209,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
+		s.limiter.succeed(keys) // not a guess: the database failed
 		s.serverError(w, r, err)
 		return
 	}
@@ -184,6 +220,10 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("admin logged in", "user", a.Username, "ip", ip)
 	http.SetCookie(w, &http.Cookie{Name: loginCookieName(r), Path: "/", MaxAge: -1, HttpOnly: true, Secure: r.TLS != nil})
+	if a.MustChangePassword {
+		redirect(w, r, "/account", mustChangeMessage)
+		return
+	}
 	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 
 	"deskpbx/store"
@@ -40,6 +41,9 @@ func (s *Server) importCSV(ctx context.Context, a *store.Admin, in io.Reader) (i
 			return 0, invalid{"file": fmt.Sprintf("Line %d: %v; nothing was imported", lines[i], err)}
 		}
 	}
+	for i := range rows {
+		rows[i].Line = lines[i]
+	}
 	if err := s.db.ImportExtensions(ctx, rows); err != nil {
 		var re *store.RowError
 		if errors.As(err, &re) && re.Row >= 0 && re.Row < len(lines) && store.ErrorCode(re.Err) != store.EINTERNAL {
@@ -48,11 +52,6 @@ func (s *Server) importCSV(ctx context.Context, a *store.Admin, in io.Reader) (i
 		return 0, err
 	}
 	s.log.Info("extensions imported", "admin", a.Username, "count", len(rows))
-	for i, row := range rows {
-		if t := domains[strings.ToLower(strings.TrimSpace(row.Domain))]; t != nil {
-			s.record(ctx, a, t.ID, "extension added", fmt.Sprintf("%s@%s (CSV import, line %d)", strings.TrimSpace(row.Number), t.Domain, lines[i]))
-		}
-	}
 	return len(rows), nil
 }
 
@@ -82,3 +81,70 @@ func (s *Server) exportCSV(ctx context.Context, tenantID int64, w io.Writer) err
 	}
 	return store.WriteExtensionsCSV(w, exts)
 }
+
+// exportTo answers with the extensions of the ?tenant= asked for, as a
+// file to save when attachment is set (the page's link).
+func (s *Server) exportTo(c *call, attachment bool) error {
+	tenantID, err := s.scopeTenant(c.ctx, c.admin, tenantParam(c.r))
+	if err != nil {
+		return err
+	}
+	c.w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	if attachment {
+		c.w.Header().Set("Content-Disposition", `attachment; filename="extensions.csv"`)
+	}
+	if err := s.exportCSV(c.ctx, tenantID, c.w); err != nil {
+		s.log.Error("exporting extensions", "err", err)
+	}
+	return nil
+}
+
+// The pages.
+
+type importData struct {
+	Form   *form
+	Header string
+}
+
+func (s *Server) renderImport(c *call, f *form, status int) error {
+	s.render(c.w, c.r, status, "import", &page{Title: "Import extensions", Nav: "extensions", D: importData{Form: f, Header: store.ExtensionsCSVHeader}})
+	return nil
+}
+
+func (s *Server) importPage(c *call) error { return s.renderImport(c, newForm(nil), http.StatusOK) }
+
+// importExtensions takes an uploaded file, else the pasted text.
+func (s *Server) importExtensions(c *call) error {
+	f := newForm(c.r)
+	var in io.Reader = strings.NewReader(f.Values["csv"])
+	if file, _, err := c.r.FormFile("file"); err == nil {
+		defer file.Close()
+		in = file
+	}
+	n, err := s.importCSV(c.ctx, c.admin, in)
+	if err != nil {
+		return c.refused(f, err, func(status int) error {
+			if msg, ok := f.Errors["file"]; ok {
+				// The message is about the pasted text too.
+				f.Errors["csv"] = msg
+			}
+			return s.renderImport(c, f, status)
+		})
+	}
+	return c.redirect("/extensions", fmt.Sprintf("Imported %d extensions.", n))
+}
+
+func (s *Server) exportExtensions(c *call) error { return s.exportTo(c, true) }
+
+// The API.
+
+// apiImport takes the CSV file as the request body (Content-Type text/csv).
+func (s *Server) apiImport(c *call) error {
+	n, err := s.importCSV(c.ctx, c.admin, c.r.Body)
+	if err != nil {
+		return err
+	}
+	return c.json(http.StatusOK, map[string]int{"imported": n})
+}
+
+func (s *Server) apiExport(c *call) error { return s.exportTo(c, false) }

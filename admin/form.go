@@ -4,10 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"sort"
-	"strconv"
 	"strings"
-
-	"github.com/go-chi/chi/v5"
 
 	"deskpbx/store"
 )
@@ -66,6 +63,20 @@ func (f *form) apply(err error) bool {
 	return false
 }
 
+// fieldError puts a store refusal (EINVALID or ECONFLICT) beside the
+// field it names, or fallback when it names none; other errors pass.
+func fieldError(err error, fallback string) error {
+	var se *store.Error
+	if !errors.As(err, &se) || se.Code != store.EINVALID && se.Code != store.ECONFLICT {
+		return err
+	}
+	field := se.Field
+	if field == "" {
+		field = fallback
+	}
+	return invalid{field: upperFirst(se.Message)}
+}
+
 // invalid is bad input, by field name ("" for the input as a whole).
 type invalid map[string]string
 
@@ -105,10 +116,4 @@ func upperFirst(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-// idParam is the {id} of the route; a malformed one is simply not found.
-func idParam(r *http.Request) (int64, bool) {
-	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
-	return id, err == nil && id > 0
 }

@@ -79,6 +79,20 @@ func (c *clock) advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// livePBX shows the test's real *pbx.Server to the page, as the binary's
+// AdminPBX (cmd/deskpbx) does; only this test file imports pbx.
+type livePBX struct{ *pbx.Server }
+
+func (p livePBX) Bindings() []store.Binding { return p.Location().All() }
+
+func (p livePBX) Calls() []Call {
+	var out []Call
+	for _, c := range p.ActiveCalls() {
+		out = append(out, Call{ID: c.ID, CallID: c.CallID, Caller: c.Caller, As: c.As, Callee: c.Callee, Started: c.Started, Answered: c.Answered})
+	}
+	return out
+}
+
 func newOffice(t *testing.T, tweak ...func(*Config)) *office {
 	t.Helper()
 	return buildOffice(t, false, tweak...)
@@ -133,7 +147,7 @@ func buildOffice(t *testing.T, withCalls bool, tweak ...func(*Config)) *office {
 		close(autoDone)
 	}
 	must(o.pbx.Start(ctx))
-	cfg := Config{DB: db, PBX: o.pbx, HotDesk: o.hotdesk, Log: testLogger(), LiveInterval: 100 * time.Millisecond}
+	cfg := Config{DB: db, PBX: livePBX{o.pbx}, HotDesk: o.hotdesk, Log: testLogger(), LiveInterval: 100 * time.Millisecond}
 	for _, f := range tweak {
 		f(&cfg)
 	}

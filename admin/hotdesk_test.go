@@ -251,7 +251,7 @@ func TestHotDeskAPI(t *testing.T) {
 		t.Errorf("sessions: %+v", seats)
 	}
 	var list []apiHotdesk
-	if o.api(token, "GET", "/hotdesk", nil, &list); len(list) != 1 || list[0].SeatedAt != "1002@acme.example" || list[0].DialString != "1002@acme.example" {
+	if o.api(token, "GET", "/hotdesk", nil, &list); len(list) != 1 || list[0].SeatedAt != "1002@acme.example" || list[0].RingTarget != "1002@acme.example" {
 		t.Errorf("list: %+v", list)
 	}
 	var out map[string]any

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"deskpbx/pbx"
 	"deskpbx/store"
 )
 
@@ -18,7 +17,7 @@ type liveView struct {
 	CSRF          string
 	Counts        counts
 	Registrations []registration
-	Calls         []pbx.CallInfo
+	Calls         []Call
 	Seats         []Seat
 	HotDesk       bool
 	Hotdesk       *hotdeskData // the Hot Desking table, when asked for

@@ -10,24 +10,42 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
-	"deskpbx/pbx"
 	"deskpbx/store"
 )
 
 //go:embed all:templates static
 var assets embed.FS
 
-// PBX is the live side the page shows and acts on. *pbx.Server is one;
-// tests use a real one on 127.0.0.1.
+// PBX is the live side the page shows and acts on, in the page's own
+// terms: the binary adapts its *pbx.Server to it (cmd/deskpbx), so this
+// package never builds against the SIP stack.
 type PBX interface {
-	Location() *pbx.Location
-	ActiveCalls() []pbx.CallInfo
+	// Bindings lists the live registrations.
+	Bindings() []store.Binding
+	// Calls lists the calls in progress, oldest first.
+	Calls() []Call
+	// Hangup ends call id; false if there is no such call.
 	Hangup(ctx context.Context, id string) bool
+}
+
+// Call is one call in progress.
+type Call struct {
+	// ID is an opaque handle of the call, for Hangup. Not the Call-ID:
+	// a caller chooses that, and could copy another tenant's.
+	ID       string
+	CallID   string // the caller's Call-ID, for the log
+	Caller   string // AOR of the phone that placed the call
+	As       string // AOR the call is made as (differs when hot-desking)
+	Callee   string // AOR called, or the feature code dialled
+	Started  time.Time
+	Answered time.Time // zero while ringing
 }
 
 // Config is what the binary decides for the admin page.
@@ -49,6 +67,9 @@ type Config struct {
 	// are refused for LockWindow (defaults 5, 20, 15 min).
 	UserFailures, IPFailures int
 	LockWindow               time.Duration
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed (see behindProxies); none by default.
+	TrustedProxies []netip.Prefix
 }
 
 func (c *Config) setDefaults() {
@@ -109,7 +130,7 @@ func New(cfg Config) (*Server, error) {
 	if s.pages, err = parseTemplates(); err != nil {
 		return nil, err
 	}
-	s.handler = s.routes()
+	s.handler = behindProxies(cfg.TrustedProxies, s.routes())
 	s.wg.Add(1)
 	go s.sweep()
 	return s, nil
@@ -157,50 +178,54 @@ func (s *Server) routes() http.Handler {
 		r.Get("/login", s.loginPage)
 		r.Post("/login", s.login)
 		r.Group(func(r chi.Router) {
-			r.Use(s.requireSession)
+			r.Use(s.requireSession, auditAs)
 			r.Post("/logout", s.logout)
-			r.Get("/", s.dashboard)
+			r.Get("/", s.livePage("dashboard", "Dashboard"))
 			r.Get("/events", s.events)
 
-			r.Get("/tenants", s.tenantsPage)
-			r.Post("/tenants", s.tenantCreate)
-			r.Get("/tenants/{id}", s.tenantPage)
-			r.Post("/tenants/{id}", s.tenantUpdate)
-			r.Post("/tenants/{id}/delete", s.tenantDelete)
+			r.Get("/tenants", s.page(s.tenantsPage))
+			r.Post("/tenants", s.page(s.tenantCreate))
+			r.Get("/tenants/{id}", s.page(s.tenantPage))
+			r.Post("/tenants/{id}", s.page(s.tenantUpdate))
+			r.Post("/tenants/{id}/delete", s.page(s.tenantDelete))
 
-			r.Get("/extensions", s.extensionsPage)
-			r.Get("/extensions/new", s.extensionNewPage)
-			r.Post("/extensions", s.extensionCreate)
-			r.Get("/extensions/import", s.importPage)
-			r.Post("/extensions/import", s.importExtensions)
-			r.Get("/extensions/export.csv", s.exportExtensions)
-			r.Get("/extensions/{id}", s.extensionPage)
-			r.Post("/extensions/{id}", s.extensionUpdate)
-			r.Post("/extensions/{id}/delete", s.extensionDelete)
+			r.Get("/extensions", s.page(s.extensionsPage))
+			r.Get("/extensions/new", s.page(s.extensionNewPage))
+			r.Post("/extensions", s.page(s.extensionCreate))
+			r.Get("/extensions/import", s.page(s.importPage))
+			r.Post("/extensions/import", s.page(s.importExtensions))
+			r.Get("/extensions/export.csv", s.page(s.exportExtensions))
+			r.Get("/extensions/{id}", s.page(s.extensionPage))
+			r.Post("/extensions/{id}", s.page(s.extensionUpdate))
+			r.Post("/extensions/{id}/delete", s.page(s.extensionDelete))
 
-			r.Get("/hotdesk", s.hotdeskPage)
-			r.Get("/hotdesk/new", s.hotdeskNewPage)
-			r.Post("/hotdesk", s.hotdeskCreate)
-			r.Post("/hotdesk/logout-all", s.hotdeskLogoutAll)
-			r.Get("/hotdesk/{id}", s.hotdeskEditPage)
-			r.Post("/hotdesk/{id}", s.hotdeskUpdate)
-			r.Post("/hotdesk/{id}/delete", s.hotdeskDelete)
-			r.Post("/hotdesk/{id}/logout", s.hotdeskForceLogout)
-			r.Post("/hotdesk/{id}/unlock", s.hotdeskUnlock)
-			r.Get("/audit", s.auditPage)
+			r.Group(func(r chi.Router) {
+				r.Use(s.needHotdesk)
+				r.Get("/hotdesk", s.page(s.hotdeskPage))
+				r.Get("/hotdesk/new", s.page(s.hotdeskNewPage))
+				r.Post("/hotdesk", s.page(s.hotdeskCreate))
+				r.Post("/hotdesk/logout-all", s.page(s.hotdeskLogoutAll))
+				r.Get("/hotdesk/{id}", s.page(s.hotdeskEditPage))
+				r.Post("/hotdesk/{id}", s.page(s.hotdeskUpdate))
+				r.Post("/hotdesk/{id}/delete", s.page(s.hotdeskDelete))
+				r.Post("/hotdesk/{id}/logout", s.page(s.hotdeskForceLogout))
+				r.Post("/hotdesk/{id}/unlock", s.page(s.hotdeskUnlock))
+				r.Post("/hotdesk/seats/{id}/unlock", s.page(s.hotdeskSeatUnlock))
+				r.Get("/audit", s.page(s.auditPage))
+			})
 
-			r.Get("/registrations", s.registrationsPage)
-			r.Get("/calls", s.callsPage)
-			r.Post("/calls/hangup", s.callHangup)
+			r.Get("/registrations", s.livePage("registrations", "Registrations"))
+			r.Get("/calls", s.livePage("calls", "Active calls"))
+			r.Post("/calls/hangup", s.page(s.callHangup))
 
-			r.Get("/admins", s.adminsPage)
-			r.Post("/admins", s.adminCreate)
-			r.Post("/admins/{id}/delete", s.adminDelete)
+			r.Get("/admins", s.page(s.adminsPage))
+			r.Post("/admins", s.page(s.adminCreate))
+			r.Post("/admins/{id}/delete", s.page(s.adminDelete))
 
-			r.Get("/account", s.accountPage)
-			r.Post("/account/password", s.accountPassword)
-			r.Post("/account/tokens", s.tokenCreate)
-			r.Post("/account/tokens/{id}/delete", s.tokenDelete)
+			r.Get("/account", s.page(s.accountPage))
+			r.Post("/account/password", s.page(s.accountPassword))
+			r.Post("/account/tokens", s.page(s.tokenCreate))
+			r.Post("/account/tokens/{id}/delete", s.page(s.tokenDelete))
 		})
 	})
 	r.NotFound(s.notFound)
@@ -208,6 +233,21 @@ func (s *Server) routes() http.Handler {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 	})
 	return r
+}
+
+// needHotdesk answers not found where hot desking is not wired in.
+func (s *Server) needHotdesk(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.hotdesk == nil {
+			if strings.HasPrefix(r.URL.Path, "/api/") {
+				apiError(w, http.StatusNotFound, store.ENOTFOUND, "hot desking is not available", "")
+				return
+			}
+			s.notFound(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // securityHeaders keeps the page from running anything but its own

@@ -80,7 +80,7 @@ func (p *Plan) CallsAs(ctx context.Context, phone *store.Extension) *store.Exten
 // answers as the seat), else their own extension.
 func (p *Plan) RingTarget(ctx context.Context, person *store.Extension) *store.Extension {
 	if p.hotdesk != nil {
-		if seat, ok := p.hotdesk.SeatOf(ctx, person); ok {
+		if seat, ok := p.hotdesk.RingTarget(ctx, person); ok {
 			return seat
 		}
 	}

@@ -129,7 +129,7 @@ func (o *office) whoIsAt(aor string) string {
 
 // ringsAt is the AOR whose phones ring for calls to person aor, or "".
 func (o *office) ringsAt(aor string) string {
-	if d, ok := o.s.SeatOf(o.ctx, o.ext(aor)); ok {
+	if d, ok := o.s.RingTarget(o.ctx, o.ext(aor)); ok {
 		return d.AOR()
 	}
 	return ""
@@ -177,3 +177,5 @@ func (o *office) sessions() []*store.HotdeskSession {
 	}
 	return ss
 }
+
+func ptr[T any](v T) *T { return &v }

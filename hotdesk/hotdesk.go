@@ -77,21 +77,23 @@ func New(db *store.DB, log *slog.Logger) *Service {
 // identity calls from that phone are made as. One indexed query.
 func (s *Service) PersonAt(ctx context.Context, device *store.Extension) (*store.Extension, bool) {
 	p, err := s.db.PersonAt(ctx, device.ID)
-	if err != nil {
-		// Routing the call as the phone itself beats failing it.
-		s.Log.Error("hot-desk seat lookup failed", "device", device.AOR(), "err", err)
-		return nil, false
-	}
-	return p, p != nil
+	// Routing the call as the phone itself beats failing it.
+	return s.found(p, err, "hot-desk seat lookup failed", "device", device)
 }
 
-// SeatOf returns the extension whose registered phones ring for calls to
+// RingTarget returns the extension whose registered phones ring for calls to
 // a seated person: the dial string (the seat, or an admin's override).
 // One indexed query.
-func (s *Service) SeatOf(ctx context.Context, person *store.Extension) (*store.Extension, bool) {
-	e, err := s.db.RingTargetOf(ctx, person.ID)
+func (s *Service) RingTarget(ctx context.Context, person *store.Extension) (*store.Extension, bool) {
+	e, err := s.db.RingTarget(ctx, person.ID)
+	return s.found(e, err, "hot-desk dial string lookup failed", "person", person)
+}
+
+// found is the answer of a per-call lookup: a failed one is logged and
+// reads as "none", so the call goes on as if nobody were hot-desking.
+func (s *Service) found(e *store.Extension, err error, msg, key string, about *store.Extension) (*store.Extension, bool) {
 	if err != nil {
-		s.Log.Error("hot-desk dial string lookup failed", "person", person.AOR(), "err", err)
+		s.Log.Error(msg, key, about.AOR(), "err", err)
 		return nil, false
 	}
 	return e, e != nil

@@ -17,7 +17,7 @@ func TestLoginAtAPhoneMakesItTheirs(t *testing.T) {
 	o := newOffice(t)
 	o.hotdesker("1001", "5551001", "5937")
 	res := o.mustLogin("5551001", "5937", "1003")
-	if res.Person.AOR() != "1001@acme.example" || res.DialString != "1003@acme.example" || res.MovedFrom != "" || res.Replaced != "" {
+	if res.Person.AOR() != "1001@acme.example" || res.RingTarget != "1003@acme.example" || res.MovedFrom != "" || res.Replaced != "" {
 		t.Fatalf("login = %+v", res)
 	}
 	if got := o.whoIsAt("1003"); got != "1001@acme.example" {
@@ -33,8 +33,8 @@ func TestLoginAtAPhoneMakesItTheirs(t *testing.T) {
 		t.Errorf("1003 (a phone, nobody's person) rings elsewhere: %q", got)
 	}
 	e, _ := o.db.HotdeskEntryByID(o.ctx, "5551001")
-	if e.Seat != "1003@acme.example" || e.DialString() != "1003@acme.example" || !e.SeatedSince.Equal(t0) {
-		t.Errorf("entry after login = seat %q, dial string %q, since %v", e.Seat, e.DialString(), e.SeatedSince)
+	if e.Seat != "1003@acme.example" || e.RingTarget() != "1003@acme.example" || !e.SeatedSince.Equal(t0) {
+		t.Errorf("entry after login = seat %q, dial string %q, since %v", e.Seat, e.RingTarget(), e.SeatedSince)
 	}
 	rows := o.audit()
 	if len(rows) != 2 || rows[0].Action != "login" || rows[0].Actor != "1003@acme.example" || rows[0].Seat != "1003@acme.example" ||
@@ -111,7 +111,7 @@ func TestCompanyPINBeatsOwnPasswordBeatsVoicemailPIN(t *testing.T) {
 	if err := try("4826"); err != nil {
 		t.Fatalf("voicemail PIN without an own password: %v", err)
 	}
-	if err := o.db.SetHotdeskPIN(o.ctx, "5551001", "5937", "test"); err != nil {
+	if _, err := o.db.UpdateHotdeskEntry(o.ctx, "5551001", store.HotdeskEntryUpdate{PIN: ptr("5937")}, "test"); err != nil {
 		t.Fatal(err)
 	}
 	if try("4826") == nil || try("5937") != nil {
@@ -421,27 +421,27 @@ func TestForceLogoutOfOneOrEveryone(t *testing.T) {
 func TestAnAdminsDialStringOverrideOutlivesLogins(t *testing.T) {
 	o := newOffice(t)
 	o.hotdesker("1001", "5551001", "5937")
-	if err := o.db.SetHotdeskDialString(o.ctx, "5551001", "1009@acme.example", "alice"); err != nil {
+	if _, err := o.db.UpdateHotdeskEntry(o.ctx, "5551001", store.HotdeskEntryUpdate{DialOverride: ptr("1009@acme.example")}, "alice"); err != nil {
 		t.Fatal(err)
 	}
 	if o.ringsAt("1001") != "" {
 		t.Error("an override rings while the person is not seated")
 	}
 	res := o.mustLogin("5551001", "5937", "1003")
-	if res.DialString != "1009@acme.example" || o.ringsAt("1001") != "1009@acme.example" || o.whoIsAt("1003") != "1001@acme.example" {
-		t.Errorf("with an override: dial string %q, rings %q, 1003 calls as %q", res.DialString, o.ringsAt("1001"), o.whoIsAt("1003"))
+	if res.RingTarget != "1009@acme.example" || o.ringsAt("1001") != "1009@acme.example" || o.whoIsAt("1003") != "1001@acme.example" {
+		t.Errorf("with an override: dial string %q, rings %q, 1003 calls as %q", res.RingTarget, o.ringsAt("1001"), o.whoIsAt("1003"))
 	}
 	o.mustLogin("5551001", "5937", "1004")
 	if o.ringsAt("1001") != "1009@acme.example" {
 		t.Error("a move dropped the override")
 	}
-	if err := o.db.SetHotdeskDialString(o.ctx, "5551001", "", "alice"); err != nil {
+	if _, err := o.db.UpdateHotdeskEntry(o.ctx, "5551001", store.HotdeskEntryUpdate{DialOverride: ptr("")}, "alice"); err != nil {
 		t.Fatal(err)
 	}
 	if o.ringsAt("1001") != "1004@acme.example" {
 		t.Errorf("without the override calls ring %q, want the seat", o.ringsAt("1001"))
 	}
-	if err := o.db.SetHotdeskDialString(o.ctx, "5551001", "1999@acme.example", "alice"); store.ErrorCode(err) != store.ENOTFOUND {
+	if _, err := o.db.UpdateHotdeskEntry(o.ctx, "5551001", store.HotdeskEntryUpdate{DialOverride: ptr("1999@acme.example")}, "alice"); store.ErrorCode(err) != store.ENOTFOUND {
 		t.Errorf("override to a missing extension: %v", err)
 	}
 }

@@ -16,7 +16,7 @@ type Seated struct {
 	Seat       *store.Extension
 	MovedFrom  string // AOR of the phone the person left; "" if none
 	Replaced   string // AOR of the person who sat here before; "" if none
-	DialString string // where the person's calls now ring
+	RingTarget string // where the person's calls now ring
 }
 
 // attempt is one try of an ID and password at a seat.
@@ -41,7 +41,7 @@ type checked struct {
 // ID nor a lockout answers faster than a wrong password.
 func (s *Service) precheck(ctx context.Context, id, pin string) checked {
 	if e, err := s.db.HotdeskLoginEntry(ctx, id); err == nil {
-		if secret := secretOf(e); secret != "" {
+		if secret := e.LoginSecret(); secret != "" {
 			return checked{secret: secret, ok: store.CheckPIN(secret, pin)}
 		}
 	}
@@ -60,54 +60,17 @@ func (a *attempt) seatKey() string { return strconv.FormatInt(a.seat.ID, 10) }
 func (s *Service) Login(ctx context.Context, id, pin string, seat *store.Extension, source string) (*Seated, error) {
 	a := &attempt{what: "login", id: id, seat: seat, source: source, pre: s.precheck(ctx, id, pin)}
 	var out *Seated
-	var refusal error
-	err := s.tx(ctx, func(tx *store.HotdeskTx) error {
-		out, refusal, a.at = nil, nil, s.Now()
-		t, err := tx.Tenant(seat.TenantID)
-		if err != nil {
-			return err
-		}
-		if !t.HotdeskLogin {
-			refusal = ErrNotEnabled
-			return nil
-		}
-		entry, err := s.verify(tx, a, pin)
-		if errors.Is(err, ErrInvalid) {
-			// Commit: the failure must count and be audited.
-			refusal = err
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		out, err = s.seatPerson(tx, entry, seat, a.at, store.SeatedByCode, source, seat.AOR())
+	err := s.try(ctx, a, pin, func(t *store.Tenant) bool { return t.HotdeskLogin }, func(tx *store.HotdeskTx, entry *store.HotdeskEntry) error {
+		var err error
+		out, err = s.seatPerson(tx, entry, seat, a.at, source)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	if refusal != nil {
-		return nil, refusal
-	}
 	s.Log.Info("hot-desk login", "person", out.Person.AOR(), "seat", seat.AOR(), "moved_from", out.MovedFrom,
 		"replaced", out.Replaced, "source", source)
 	return out, nil
-}
-
-// SeatByAdmin seats the person with hot-desk ID id at seat without a
-// password, as an admin does from the admin page; switches and lockouts
-// do not apply to admins.
-func (s *Service) SeatByAdmin(ctx context.Context, id string, seat *store.Extension, actor string) (*Seated, error) {
-	var out *Seated
-	err := s.tx(ctx, func(tx *store.HotdeskTx) error {
-		entry, err := tx.Entry(id)
-		if err != nil {
-			return err
-		}
-		out, err = s.seatPerson(tx, entry, seat, s.Now(), store.SeatedByAdmin, "", actor)
-		return err
-	})
-	return out, err
 }
 
 // Logout ends the session of the person with hot-desk ID id, wherever
@@ -116,25 +79,7 @@ func (s *Service) SeatByAdmin(ctx context.Context, id string, seat *store.Extens
 func (s *Service) Logout(ctx context.Context, id, pin string, seat *store.Extension, source string) (*store.HotdeskSession, error) {
 	a := &attempt{what: "logout", id: id, seat: seat, source: source, pre: s.precheck(ctx, id, pin)}
 	var out *store.HotdeskSession
-	var refusal error
-	err := s.tx(ctx, func(tx *store.HotdeskTx) error {
-		out, refusal, a.at = nil, nil, s.Now()
-		t, err := tx.Tenant(seat.TenantID)
-		if err != nil {
-			return err
-		}
-		if !t.HotdeskLogout {
-			refusal = ErrNotEnabled
-			return nil
-		}
-		entry, err := s.verify(tx, a, pin)
-		if errors.Is(err, ErrInvalid) {
-			refusal = err
-			return nil
-		}
-		if err != nil {
-			return err
-		}
+	err := s.try(ctx, a, pin, func(t *store.Tenant) bool { return t.HotdeskLogout }, func(tx *store.HotdeskTx, entry *store.HotdeskEntry) error {
 		sess, err := tx.SessionOf(entry.Person.ID)
 		if err != nil {
 			return err
@@ -154,29 +99,59 @@ func (s *Service) Logout(ctx context.Context, id, pin string, seat *store.Extens
 	if err != nil {
 		return nil, err
 	}
-	if refusal != nil {
-		return nil, refusal
-	}
 	if out != nil {
 		s.Log.Info("hot-desk logout", "person", out.Person, "seat", out.Device, "at", seat.AOR(), "source", source)
 	}
 	return out, nil
 }
 
-// seatPerson makes entry's person the one seated at seat. The order of
+// try makes attempt a in one transaction: the seat tenant's switch (on),
+// then the ID and password, then act with the verified entry. A refusal
+// is committed, so that it counts and is audited, and then returned.
+func (s *Service) try(ctx context.Context, a *attempt, pin string, on func(*store.Tenant) bool,
+	act func(*store.HotdeskTx, *store.HotdeskEntry) error) error {
+	var refusal error
+	err := s.tx(ctx, func(tx *store.HotdeskTx) error {
+		refusal, a.at = nil, s.Now()
+		t, err := tx.Tenant(a.seat.TenantID)
+		if err != nil {
+			return err
+		}
+		if !on(t) {
+			refusal = ErrNotEnabled
+			return nil
+		}
+		entry, err := s.verify(tx, a, pin)
+		if errors.Is(err, ErrInvalid) {
+			refusal = err
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return act(tx, entry)
+	})
+	if err != nil {
+		return err
+	}
+	return refusal
+}
+
+// seatPerson makes entry's person the one seated at seat, by *072 there. The order of
 // the deletes does not matter for correctness: the UNIQUE constraints on
 // the session table refuse any state with two of either.
-func (s *Service) seatPerson(tx *store.HotdeskTx, entry *store.HotdeskEntry, seat *store.Extension, now time.Time, how, source, actor string) (*Seated, error) {
+func (s *Service) seatPerson(tx *store.HotdeskTx, entry *store.HotdeskEntry, seat *store.Extension, now time.Time, source string) (*Seated, error) {
+	actor := seat.AOR()
 	person := entry.Person
 	prev, cur, err := tx.Seating(person.ID, seat.ID)
 	if err != nil {
 		return nil, err
 	}
-	out := &Seated{Person: person, Seat: seat, DialString: seat.AOR()}
+	out := &Seated{Person: person, Seat: seat, RingTarget: seat.AOR()}
 	if entry.DialOverride != "" {
-		out.DialString = entry.DialOverride
+		out.RingTarget = entry.DialOverride
 	}
-	detail := "calls ring " + out.DialString
+	detail := "calls ring " + out.RingTarget
 	if entry.DialOverride != "" {
 		detail += " (the admin's dial string override stays)"
 	}
@@ -204,28 +179,12 @@ func (s *Service) seatPerson(tx *store.HotdeskTx, entry *store.HotdeskEntry, sea
 			return nil, err
 		}
 	}
-	if err := tx.StartSession(person.ID, seat.ID, now, how, source); err != nil {
+	if err := tx.StartSession(person.ID, seat.ID, now, store.SeatedByCode, source); err != nil {
 		return nil, err
-	}
-	if how == store.SeatedByAdmin {
-		detail = "seated by an admin; " + detail
 	}
 	return out, tx.Audit(store.AuditEntry{At: now, TenantID: person.TenantID, SeatTenantID: seat.TenantID,
 		Actor: actor, Action: action, Person: person.AOR(), Seat: seat.AOR(), Source: source,
 		IDTried: entry.HotdeskID, Outcome: "ok", Detail: detail})
-}
-
-// secretOf is what the person must key in: the company PIN of their
-// tenant if it has one, else their own hot-desk password, else their
-// voicemail PIN; "" means they cannot log in at all.
-func secretOf(e *store.HotdeskEntry) string {
-	switch {
-	case e.CompanyPINHash != "":
-		return e.CompanyPINHash
-	case e.PINHash != "":
-		return e.PINHash
-	}
-	return e.Person.PINHash
 }
 
 // decoyHash is checked against when there is no real secret to check.
@@ -259,7 +218,7 @@ func (s *Service) verify(tx *store.HotdeskTx, a *attempt, pin string) (*store.Ho
 		// guesser carry on during the lockout and learn from it.
 		return nil, s.refuse(tx, a, entry, "locked", "id-locked", "the ID is locked until "+clock(until), true, false)
 	}
-	secret := secretOf(entry)
+	secret := entry.LoginSecret()
 	if secret == "" {
 		return nil, s.refuse(tx, a, entry, "failed", "no-secret", "no company PIN, hot-desk password or voicemail PIN is set", true, true)
 	}

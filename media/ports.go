@@ -3,10 +3,12 @@ package media
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // ErrNoPorts means every RTP port of the range is in use or failed to bind.
@@ -16,19 +18,25 @@ var ErrNoPorts = errors.New("no free RTP port")
 // odd port above each stays free for RTCP (RFC 3550 section 11). It is safe
 // for concurrent use.
 //
-// A port that fails to bind (another process, a parallel test, a socket in
-// TIME_WAIT-like reuse) is skipped rather than reported, and the cursor moves
-// round-robin so a port just released is the last to be reused: late packets
-// of a finished call then find no one instead of the next call.
+// Ports are chosen at random: with a round-robin cursor the next call's
+// port was known from the last one, and a third party could spray it with
+// RTP before the phone's first packet arrived. A port released less than
+// reuseAfter ago is taken only when nothing else is free, so late packets
+// of a finished call find no one rather than the next call. A port that
+// fails to bind (another process, a parallel test) is skipped rather than
+// reported.
 type PortAllocator struct {
 	lo    int // first even port
 	pairs int
 
 	mu    sync.Mutex
 	used  []bool
-	next  int
+	freed []time.Time // when each slot was last released
 	inUse int
 }
+
+// reuseAfter keeps a released port out of the random draw for a while.
+const reuseAfter = 2 * time.Second
 
 // NewPortAllocator covers the ports lo..hi inclusive (e.g. 10000, 20000).
 func NewPortAllocator(lo, hi int) (*PortAllocator, error) {
@@ -39,7 +47,7 @@ func NewPortAllocator(lo, hi int) (*PortAllocator, error) {
 		return nil, fmt.Errorf("media: bad RTP port range %d-%d", lo, hi)
 	}
 	pairs := (hi - lo + 1) / 2
-	return &PortAllocator{lo: lo, pairs: pairs, used: make([]bool, pairs)}, nil
+	return &PortAllocator{lo: lo, pairs: pairs, used: make([]bool, pairs), freed: make([]time.Time, pairs)}, nil
 }
 
 // InUse reports how many RTP ports are currently leased.
@@ -81,18 +89,35 @@ func (a *PortAllocator) Listen(ip netip.Addr) (*PortLease, error) {
 	return nil, ErrNoPorts
 }
 
-// reserve marks the next free slot used before binding, so concurrent
-// callers never race for the same port inside this process.
+// reserve marks a random free slot used before binding, so concurrent
+// callers never race for the same port inside this process. Random draws
+// find a free slot at once while the range is not nearly full; then a
+// scan from a random start takes the first rested slot, or failing that
+// any free one.
 func (a *PortAllocator) reserve() (int, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for range a.pairs {
-		slot := a.next
-		a.next = (a.next + 1) % a.pairs
-		if !a.used[slot] {
-			a.used[slot] = true
-			a.inUse++
-			return slot, true
+	now := time.Now()
+	rested := func(slot int) bool { return !a.used[slot] && now.Sub(a.freed[slot]) >= reuseAfter }
+	take := func(slot int) (int, bool) {
+		a.used[slot] = true
+		a.inUse++
+		return slot, true
+	}
+	for range 32 {
+		if slot := rand.IntN(a.pairs); rested(slot) {
+			return take(slot)
+		}
+	}
+	start := rand.IntN(a.pairs)
+	for i := range a.pairs {
+		if slot := (start + i) % a.pairs; rested(slot) {
+			return take(slot)
+		}
+	}
+	for i := range a.pairs {
+		if slot := (start + i) % a.pairs; !a.used[slot] {
+			return take(slot)
 		}
 	}
 	return 0, false
@@ -103,6 +128,7 @@ func (a *PortAllocator) release(slot int) {
 	defer a.mu.Unlock()
 	if a.used[slot] {
 		a.used[slot] = false
+		a.freed[slot] = time.Now()
 		a.inUse--
 	}
 }

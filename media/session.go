@@ -31,6 +31,12 @@ type Config struct {
 	// instead of its first end packet. Earlier, but a press whose start
 	// packets were lost is still reported, on its end.
 	EventsOnStart bool
+	// Signaling is the address the call's SIP requests came from. RTP is
+	// accepted (and latched to) only from it or from the SDP's address,
+	// and before any RTP arrives we send to the SDP address only when it
+	// is this one. Without it, any source may latch and the SDP address
+	// is trusted: only for tests and tools, a PBX always sets it.
+	Signaling netip.Addr
 }
 
 // Stats counts what a session saw; for tests, logs and the admin page.
@@ -48,12 +54,18 @@ type Stats struct {
 // paced player. Everything it starts ends on Close or when the context given
 // to NewSession is done.
 //
-// Symmetric RTP: we send to the SDP address until the first valid RTP packet
-// (version 2, a payload type we negotiated) arrives, then to that packet's
-// source. An SSRC change from the latched address is accepted as the same
-// phone (phones change SSRC on re-INVITE, transfer or restart). A different
-// address takes over only after relatchAfter consecutive packets, and a
-// re-INVITE that moves the SDP address starts the learning again.
+// Symmetric RTP: we latch to the source of the first valid RTP packet
+// (version 2, a payload type we negotiated) that comes from the SDP's IP
+// address or the signalling's: any port, as a NAT rewrites it, but never
+// another host, so a third party spraying our ports can neither hear the
+// call nor inject digits (and the ports are random, see PortAllocator).
+// Until that packet, we send to the SDP address only when it is the
+// signalling's own: an address merely written in SDP is not confirmed, and
+// sending there would make us reflect prompts at whoever it names. An SSRC
+// change from the latched address is accepted as the same phone (phones
+// change SSRC on re-INVITE, transfer or restart). Another allowed address
+// takes over only after relatchAfter consecutive packets, and a re-INVITE
+// that moves the SDP address starts the learning again.
 type Session struct {
 	log   *slog.Logger
 	lease *PortLease
@@ -65,6 +77,7 @@ type Session struct {
 	hasNeg  bool
 	latched netip.AddrPort
 	cand    candidate
+	sigAddr netip.Addr // see Config.Signaling; invalid when not given
 
 	tx     sender
 	digits *digitStream
@@ -127,6 +140,9 @@ func NewSession(ctx context.Context, ports *PortAllocator, ip netip.Addr, cfg Co
 		digits: newDigitStream(),
 		pcm:    make([]int16, 0, 2048),
 		done:   make(chan struct{}),
+	}
+	if cfg.Signaling.IsValid() {
+		s.sigAddr = cfg.Signaling.Unmap()
 	}
 	s.tx.hdr = rtp.Header{
 		Version:        2,
@@ -306,6 +322,9 @@ func plausibleRTP(b []byte) bool {
 
 // acceptSource applies symmetric RTP latching; s.mu is held.
 func (s *Session) acceptSource(src netip.AddrPort, ssrc uint32, seq uint16) bool {
+	if src != s.latched && !s.allowedSource(src.Addr()) {
+		return false
+	}
 	if !s.latched.IsValid() {
 		s.latchTo(src, "first RTP packet")
 		return true
@@ -328,6 +347,17 @@ func (s *Session) acceptSource(src netip.AddrPort, ssrc uint32, seq uint16) bool
 	return true
 }
 
+// allowedSource: the host of the SDP address or of the signalling; any
+// host when neither is known. s.mu is held.
+func (s *Session) allowedSource(a netip.Addr) bool {
+	sdp := s.neg.Remote.Addr().Unmap()
+	sdpKnown := s.hasNeg && s.neg.Remote.IsValid() && !sdp.IsUnspecified()
+	if !sdpKnown && !s.sigAddr.IsValid() {
+		return true
+	}
+	return sdpKnown && a == sdp || s.sigAddr.IsValid() && a == s.sigAddr
+}
+
 func (s *Session) latchTo(src netip.AddrPort, why string) {
 	s.log.Debug("rtp latched", "remote", src.String(), "reason", why)
 	s.latched, s.cand = src, candidate{}
@@ -344,7 +374,8 @@ func (s *Session) destination() (netip.AddrPort, bool) {
 		return s.latched, true
 	}
 	r := s.neg.Remote
-	if s.hasNeg && r.IsValid() && !r.Addr().IsUnspecified() && r.Port() != 0 {
+	confirmed := !s.sigAddr.IsValid() || r.Addr().Unmap() == s.sigAddr
+	if s.hasNeg && r.IsValid() && !r.Addr().IsUnspecified() && r.Port() != 0 && confirmed {
 		return r, true
 	}
 	return netip.AddrPort{}, false

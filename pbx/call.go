@@ -30,6 +30,7 @@ type call struct {
 	b        *bLeg // nil until a phone answered
 	answered time.Time
 	ended    bool
+	handle   string        // CallInfo.ID, made when first listed
 	done     chan struct{} // closed by end
 
 	// A feature call's own media, and our SDP answer to renegotiate from

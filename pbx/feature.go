@@ -3,6 +3,7 @@ package pbx
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -108,7 +109,9 @@ func (c *call) openOwnMedia(ctx context.Context, s *Server) (*media.Session, boo
 		c.a.refuse(488, sip.NewHeader("Warning", `304 deskpbx "PCMU or PCMA only"`))
 		return nil, false
 	}
-	sess, err := media.NewSession(ctx, s.ports, s.rtpIP, media.Config{Logger: c.log})
+	// RTP is taken only from the phone's SIP source or SDP address.
+	sig, _ := netip.ParseAddrPort(c.a.InviteRequest.Source())
+	sess, err := media.NewSession(ctx, s.ports, s.rtpIP, media.Config{Logger: c.log, Signaling: sig.Addr()})
 	if err != nil {
 		c.log.Error("no RTP port for feature call", "err", err)
 		c.a.refuse(503)

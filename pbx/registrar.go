@@ -16,31 +16,26 @@ import (
 // extension they name in the tenant of domain. It returns that extension,
 // or nil after answering the request itself (challenge, 403 or 400).
 // REGISTER is challenged by the registrar (401); anything else by us as
-// the phone's proxy (407).
+// the phone's proxy (407). Every such answer is stateless (see
+// replyStateless), and every failure looks the same whether or not the
+// user exists.
 func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, domain string) *store.Extension {
 	hdrName, chalName, code, reason := "Authorization", "WWW-Authenticate", 401, "Unauthorized"
 	if req.Method != sip.REGISTER {
 		hdrName, chalName, code, reason = "Proxy-Authorization", "Proxy-Authenticate", 407, "Proxy Authentication Required"
 	}
+	src := req.Source()
+	realm := s.realmOf(ctx, domain)
 	sendChallenge := func(stale bool) {
-		// The realm is the tenant's domain. Only an IP-addressed request
-		// needs a query to learn it; for a name that is no tenant's, the
-		// challenge looks the same and the credentials fail later (no
-		// oracle for which domains exist).
-		realm := strings.ToLower(domain)
-		if store.IsIPHost(realm) {
-			if t, err := s.dir.defaultTenant(ctx); err == nil {
-				realm = t.Domain
-			}
-		}
 		res := sip.NewResponseFromRequest(req, code, reason, nil)
-		for _, v := range challenge(realm, s.nonces.issue(), stale, s.cfg.OfferSHA256) {
+		for _, v := range challenge(realm, s.nonces.issue(src), stale, s.cfg.OfferSHA256) {
 			res.AppendHeader(sip.NewHeader(chalName, v))
 		}
-		tx.Respond(res)
+		s.replyStateless(tx, res)
 	}
-	if s.guard.blocked(req.Source()) {
-		s.respond(tx, req, 403, "Forbidden")
+	refuse := func() { s.replyStateless(tx, sip.NewResponseFromRequest(req, 403, "Forbidden", nil)) }
+	if s.guard.blocked(src) {
+		refuse()
 		return nil
 	}
 	// Credentials of another scheme (Basic, say) are not ours to check:
@@ -58,44 +53,64 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.Serv
 	}
 	cred, ok := parseCredentials(hdr.Value())
 	if !ok {
-		s.respond(tx, req, 400, "Malformed "+hdrName)
+		s.replyStateless(tx, sip.NewResponseFromRequest(req, 400, "Malformed "+hdrName, nil))
+		return nil
+	}
+	serial, verdict := s.nonces.authentic(cred.nonce, src)
+	if verdict != nonceOK || cred.realm != realm {
+		// Not a nonce we gave this address (forged, sent from elsewhere,
+		// or from before a restart), an expired one, or signed for
+		// another realm: a fresh challenge, before the user is even
+		// looked up, so existing and unknown users get the same answer.
+		// None of this counts as a guess: whoever sent it may never have
+		// seen a challenge, and spoofing an office's address must not get
+		// that address blocked.
+		sendChallenge(verdict == nonceStale)
 		return nil
 	}
 	ext, err := s.dir.lookup(ctx, domain, cred.username)
-	ok = err == nil && verifyDigest(&cred, ext, string(req.Method))
-	if err == nil && !ok {
+	// An extension closed by guessing from many addresses still takes
+	// the phones registered to it; anyone else is refused unchecked.
+	closed := err == nil && s.guard.extensionClosed(ext.ID) && !s.registeredFrom(ext.ID, src)
+	ok = err == nil && !closed && verifyDigest(&cred, ext, string(req.Method))
+	if err == nil && !ok && !closed {
 		// The password may have just changed: check the database itself
 		// before refusing (the cache catches up within directoryRefresh).
 		if ext, err = s.dir.reload(ctx, domain, cred.username); err == nil {
 			ok = verifyDigest(&cred, ext, string(req.Method))
 		}
 	}
-	if err == nil && ext.Domain != cred.realm {
-		// Signed for another realm (a stale configuration): challenge
-		// with the right one.
-		sendChallenge(false)
-		return nil
-	}
 	if !ok {
 		// One answer for unknown user and wrong password: no oracle.
 		if err != nil && store.ErrorCode(err) != store.ENOTFOUND {
 			s.log.Error("looking up extension", "err", err)
-			s.respond(tx, req, 500, "Server Internal Error")
+			s.replyStateless(tx, sip.NewResponseFromRequest(req, 500, "Server Internal Error", nil))
 			return nil
 		}
-		s.log.Info("authentication failed", "user", cred.username, "domain", domain, "source", req.Source(), "method", req.Method)
-		if s.guard.failed(req.Source()) {
-			s.log.Warn("too many failed authentications: source blocked", "source", hostOf(req.Source()), "for", authFailWindow)
+		s.log.Info("authentication failed", "user", cred.username, "domain", domain, "source", src, "method", req.Method)
+		var id int64
+		if ext != nil && err == nil {
+			id = ext.ID
 		}
-		s.respond(tx, req, 403, "Forbidden")
+		srcBlocked, extClosed := s.guard.failed(src, id)
+		if srcBlocked {
+			s.log.Warn("too many failed authentications: source blocked", "source", hostOf(src), "for", authFailWindow)
+		}
+		if extClosed {
+			s.log.Warn("too many failed authentications: extension closed to unregistered addresses", "user", cred.username, "domain", domain, "for", authFailWindow)
+		}
+		refuse()
 		return nil
 	}
 	nc := cred.nc
 	if cred.qop == "" {
 		nc = ""
 	}
-	switch s.nonces.check(cred.nonce, nc) {
+	switch s.nonces.use(serial, nc) {
 	case nonceOK:
+		if req.Transport() == "TCP" {
+			s.keepTCP(src)
+		}
 		return ext
 	case nonceStale:
 		sendChallenge(true)
@@ -103,6 +118,37 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.Serv
 		sendChallenge(false)
 	}
 	return nil
+}
+
+// realmOf is the digest realm for a request to domain: the tenant's
+// domain. Only an IP-addressed request needs a query to learn it; for a
+// name that is no tenant's, the challenge looks the same and the
+// credentials fail later (no oracle for which domains exist).
+func (s *Server) realmOf(ctx context.Context, domain string) string {
+	realm := strings.ToLower(domain)
+	if store.IsIPHost(realm) {
+		if t, err := s.dir.defaultTenant(ctx); err == nil {
+			realm = t.Domain
+		}
+	}
+	return realm
+}
+
+// replyStateless answers outside the transaction, as Kamailio's
+// stateless replies do: written once on the connection the request came
+// in on, never retransmitted (a spoofed INVITE would otherwise make us
+// send its 407 eleven times to the victim), and the transaction ends
+// when the handler returns, so nothing is kept per challenge.
+func (s *Server) replyStateless(tx sip.ServerTransaction, res *sip.Response) {
+	if c, ok := tx.(interface{ Connection() sip.Connection }); ok && c.Connection() != nil {
+		if err := c.Connection().WriteMsg(res); err != nil {
+			s.log.Debug("stateless reply failed", "code", res.StatusCode, "err", err)
+		}
+		return
+	}
+	if err := tx.Respond(res); err != nil {
+		s.log.Debug("respond failed", "code", res.StatusCode, "err", err)
+	}
 }
 
 func (s *Server) respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string, hdrs ...sip.Header) {
@@ -115,22 +161,24 @@ func (s *Server) respond(tx sip.ServerTransaction, req *sip.Request, code int, r
 	}
 }
 
-// onRegister is the registrar (RFC 3261 §10.3).
-func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
+// onRegister is the registrar (RFC 3261 §10.3). It answers what fails
+// itself; otherwise it returns the 200 OK to send once changes, the
+// bindings to write, are committed.
+func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) (*sip.Response, []store.BindingChange) {
 	ctx := s.ctx
 	to, cseq, callID := req.To(), req.CSeq(), req.CallID()
 	if to == nil || cseq == nil || callID == nil {
 		s.respond(tx, req, 400, "Missing To, CSeq or Call-ID")
-		return
+		return nil, nil
 	}
 	ext := s.authenticate(ctx, req, tx, to.Address.Host)
 	if ext == nil {
-		return
+		return nil, nil
 	}
 	if to.Address.User != ext.Number {
 		// A phone may only register its own address of record.
 		s.respond(tx, req, 403, "Forbidden")
-		return
+		return nil, nil
 	}
 
 	headerExpires := -1
@@ -138,7 +186,7 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		v, err := strconv.ParseUint(strings.TrimSpace(h.Value()), 10, 32)
 		if err != nil {
 			s.respond(tx, req, 400, "Bad Expires")
-			return
+			return nil, nil
 		}
 		headerExpires = int(min(v, 1<<31-1))
 	}
@@ -150,12 +198,12 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		c, ok := h.(*sip.ContactHeader)
 		if !ok {
 			s.respond(tx, req, 400, "Bad Contact")
-			return
+			return nil, nil
 		}
 		if c.Address.Wildcard {
 			if len(contacts) != 1 || headerExpires != 0 {
 				s.respond(tx, req, 400, "Contact * needs Expires: 0 and no other Contact")
-				return
+				return nil, nil
 			}
 			removeAll = true
 			break
@@ -165,7 +213,7 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 			n, err := strconv.ParseUint(v, 10, 32)
 			if err != nil {
 				s.respond(tx, req, 400, "Bad Contact expires")
-				return
+				return nil, nil
 			}
 			expires = int(min(n, 1<<31-1))
 		}
@@ -175,7 +223,7 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		if expires > 0 && time.Duration(expires)*time.Second < s.cfg.MinExpires {
 			s.respond(tx, req, 423, "Interval Too Brief",
 				sip.NewHeader("Min-Expires", strconv.Itoa(int(s.cfg.MinExpires/time.Second))))
-			return
+			return nil, nil
 		}
 		d := min(time.Duration(expires)*time.Second, s.cfg.MaxExpires)
 		ua := ""
@@ -199,23 +247,20 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	}
 
 	var current []store.Binding
+	var changes []store.BindingChange
 	if len(updates) > 0 || removeAll {
 		changed, cur, err := s.location.apply(ext.ID, updates, removeAll, callID.Value(), cseq.SeqNo)
 		switch err {
 		case nil:
 		case errOutOfOrder:
 			s.respond(tx, req, 500, "Out of Order REGISTER")
-			return
+			return nil, nil
 		case errTooManyContacts:
 			s.respond(tx, req, 403, "Too Many Contacts")
-			return
+			return nil, nil
 		}
 		for _, c := range changed {
-			if c.remove {
-				s.writer.Delete(ext.ID, c.binding.Contact)
-			} else {
-				s.writer.Put(c.binding)
-			}
+			changes = append(changes, store.BindingChange{Binding: c.binding, Delete: c.remove})
 		}
 		current = cur
 		if s.log.Enabled(ctx, slog.LevelDebug) {
@@ -237,7 +282,5 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		res.AppendHeader(&sip.ContactHeader{Address: u, Params: params})
 	}
 	res.AppendHeader(sip.NewHeader("Date", now.UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT")))
-	if err := tx.Respond(res); err != nil {
-		s.log.Debug("respond to REGISTER", "err", err)
-	}
+	return res, changes
 }

@@ -1,6 +1,7 @@
 package pbx
 
 import (
+	"net/netip"
 	"strings"
 
 	"github.com/emiago/sipgo/sip"
@@ -10,7 +11,7 @@ import (
 // answer, including the ones we do not implement.
 func (s *Server) routes() {
 	s.sip.OnRegister(s.vet(s.queueRegister))
-	s.sip.OnInvite(s.vet(s.onInvite))
+	s.sip.OnInvite(s.vet(contactFromSource(s.onInvite)))
 	s.sip.OnAck(s.onAck) // never answered, so never vetted
 	s.sip.OnBye(s.vet(s.onBye))
 	s.sip.OnCancel(s.vet(s.onCancel))
@@ -91,6 +92,13 @@ func (s *Server) vet(h func(*sip.Request, sip.ServerTransaction)) func(*sip.Requ
 			s.respond(tx, req, 400, "CSeq Method Mismatch")
 			return
 		}
+		if hasControl(req.Recipient.String()) {
+			// A raw NUL or other control byte is no URI (RFC 3261 §25.1:
+			// they must be %-escaped); a C peer downstream would read a
+			// different address than the one we checked.
+			s.respond(tx, req, 400, "Bad Request-URI")
+			return
+		}
 		switch strings.ToLower(req.Recipient.Scheme) {
 		case "sip", "sips", "tel":
 		default:
@@ -133,4 +141,29 @@ func (s *Server) onInDialog(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	s.relayInDialog(req, tx)
+}
+
+func hasControl(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if v[i] < 0x20 || v[i] == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+// contactFromSource lets an RFC 2543 INVITE without Contact through
+// (RFC 4475 §3.4.1: accept it for backward compatibility): the Contact
+// it lacks becomes its source address, where we send in-dialog requests
+// to every phone anyway (NAT).
+func contactFromSource(h func(*sip.Request, sip.ServerTransaction)) func(*sip.Request, sip.ServerTransaction) {
+	return func(req *sip.Request, tx sip.ServerTransaction) {
+		if req.Contact() == nil && req.From() != nil {
+			if ap, err := netip.ParseAddrPort(req.Source()); err == nil {
+				req.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: req.From().Address.User,
+					Host: ap.Addr().Unmap().String(), Port: int(ap.Port())}})
+			}
+		}
+		h(req, tx)
+	}
 }

@@ -93,7 +93,7 @@ type Server struct {
 	location     *Location
 	writer       *store.BindingWriter
 	calls        *callTable
-	registerJobs chan registerJob
+	registerJobs registerQueue
 	dialPlan     DialPlan
 	trunks       *trunkTable
 
@@ -235,7 +235,7 @@ func (s *Server) listen() error {
 			}
 			return fmt.Errorf("sip tcp listen: %w", err)
 		}
-		s.udp, s.tcp = udp, tcp
+		s.udp, s.tcp = udp, guardTCP(tcp)
 		s.listenAddr = net.JoinHostPort(host, real)
 		break
 	}
@@ -339,7 +339,6 @@ func (s *Server) sweep() {
 		}
 		s.location.sweep()
 		if i%120 == 0 {
-			s.nonces.sweep()
 			s.guard.sweep()
 			if _, err := s.db.DeleteExpiredBindings(s.ctx); err != nil && s.ctx.Err() == nil {
 				s.log.Warn("sweeping expired bindings", "err", err)

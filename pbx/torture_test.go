@@ -606,22 +606,11 @@ func (r *tortureResult) judge() {
 // tortureKnown lists what deskpbx gets wrong today (name/transport: the
 // exact answer seen, and the fix proposed). Such a result is reported as
 // KNOWN and does not fail the test; any other wrong answer does. Once a
-// fix lands the test logs "FIXED": remove the entry then.
-var tortureKnown = map[string]tortureIssue{
-	// In sipgo v1.7.3, before deskpbx sees the request.
-	"wsinv/UDP":   {"400 Bad Request", sipgoParamLWS},
-	"wsinv/TCP":   {"400 Bad Request", sipgoParamLWS},
-	"inv2543/UDP": {"400 Bad Request", "sipgo: sip/transaction.go makeServerTxKey needs a From tag for an RFC 2543 (no z9hG4bK branch) transaction key and has the transaction layer answer 400; RFC 3261 §8.1.1.3 lets RFC 2543 peers omit it: key on an empty tag"},
-	"novelsc/UDP": {"dropped", sipgoScheme},
-	"novelsc/TCP": {"dropped", sipgoScheme},
-}
+// fix lands the test logs "FIXED": remove the entry then. Empty since
+// sipgo is carried patched (third_party/sipgo/PATCHES.md).
+var tortureKnown = map[string]tortureIssue{}
 
 type tortureIssue struct{ got, fix string }
-
-const (
-	sipgoParamLWS = "sipgo: the header parameter parser keeps LWS around '=' (From \";\\r\\n  tag = 98asjd8\" gives a param \"tag \"), so the From tag is lost, the branch is not z9hG4bK, and the transaction layer answers 400 itself; fix in sipgo's parameter parser (skip LWS around ';' and '=')"
-	sipgoScheme   = "sipgo: the URI parser rejects the scheme \"soap.beep\" (\"invalid uri scheme\"; RFC 3261 scheme = ALPHA *(ALPHA / DIGIT / \"+\" / \"-\" / \".\")), so the request is dropped unanswered; with that fixed, the pbx 416 check for unkscm answers it"
-)
 
 // tortureSend is one message over one transport.
 type tortureSend struct {

@@ -8,22 +8,38 @@ import (
 )
 
 // registerJob is one REGISTER handed from sipgo's per-request goroutine
-// to a long-lived worker.
+// to a long-lived worker, and, once its bindings are committed, back to
+// a worker to be answered.
 type registerJob struct {
-	req  *sip.Request
-	tx   sip.ServerTransaction
-	done chan struct{}
+	req    *sip.Request
+	tx     sip.ServerTransaction
+	res    *sip.Response // the answer waiting for the commit
+	commit error
+	done   chan struct{} // answered (or given up on)
 }
 
-var doneChans = sync.Pool{New: func() any { return make(chan struct{}, 1) }}
+// registerQueue carries REGISTERs to the workers, and back to them once
+// their bindings are committed.
+type registerQueue struct {
+	jobs    chan *registerJob
+	answers chan *registerJob
+}
+
+var jobPool = sync.Pool{New: func() any { return &registerJob{done: make(chan struct{}, 1)} }}
 
 // startRegisterWorkers runs REGISTERs on a few long-lived goroutines.
 // sipgo starts a fresh goroutine per request, and answering grew its
 // stack each time (copying it cost ~9% of the registrar's CPU); a worker
 // grows its stack once. The handler goroutine waits for its job, since
 // sipgo ends the transaction when the handler returns.
+//
+// A REGISTER that changes bindings is answered only once the binding
+// writer has committed them (group commit): the worker hands the job to
+// the writer and takes the next one; the writer's callback queues the
+// job back to be answered by a worker.
 func (s *Server) startRegisterWorkers() {
-	s.registerJobs = make(chan registerJob) // unbuffered: a job is always taken
+	s.registerJobs.jobs = make(chan *registerJob) // unbuffered: a job is always taken
+	s.registerJobs.answers = make(chan *registerJob, 4*1024)
 	n := 2 * runtime.GOMAXPROCS(0)
 	s.wg.Add(n)
 	for i := 0; i < n; i++ {
@@ -31,9 +47,10 @@ func (s *Server) startRegisterWorkers() {
 			defer s.wg.Done()
 			for {
 				select {
-				case j := <-s.registerJobs:
-					s.onRegister(j.req, j.tx)
-					j.done <- struct{}{}
+				case j := <-s.registerJobs.answers:
+					s.answerRegister(j)
+				case j := <-s.registerJobs.jobs:
+					s.handleRegister(j)
 				case <-s.ctx.Done():
 					return
 				}
@@ -42,14 +59,60 @@ func (s *Server) startRegisterWorkers() {
 	}
 }
 
+func (s *Server) handleRegister(j *registerJob) {
+	res, changes := s.onRegister(j.req, j.tx)
+	if res == nil {
+		j.done <- struct{}{}
+		return
+	}
+	j.res = res
+	if len(changes) == 0 {
+		s.answerRegister(j)
+		return
+	}
+	s.writer.Commit(changes, func(err error) {
+		j.commit = err
+		select {
+		case s.registerJobs.answers <- j:
+		default:
+			// Every worker busy and the queue full: answer here rather
+			// than hold up the writer.
+			s.answerRegister(j)
+		}
+	})
+}
+
+// answerRegister sends a REGISTER's answer: its 200 OK, or a 500 when
+// the bindings could not be written (the phone retries; nothing it was
+// told is saved is lost).
+func (s *Server) answerRegister(j *registerJob) {
+	res := j.res
+	if j.commit != nil {
+		res = sip.NewResponseFromRequest(j.req, 500, "Server Internal Error", nil)
+	}
+	if err := j.tx.Respond(res); err != nil {
+		s.log.Debug("respond to REGISTER", "err", err)
+	}
+	j.done <- struct{}{}
+}
+
 // queueRegister is the REGISTER handler sipgo calls.
 func (s *Server) queueRegister(req *sip.Request, tx sip.ServerTransaction) {
-	done := doneChans.Get().(chan struct{})
+	j := jobPool.Get().(*registerJob)
+	j.req, j.tx = req, tx
 	select {
-	case s.registerJobs <- registerJob{req: req, tx: tx, done: done}:
-		<-done
-		doneChans.Put(done)
+	case s.registerJobs.jobs <- j:
 	case <-s.ctx.Done():
 		s.respond(tx, req, 503, "Service Unavailable")
+		jobPool.Put(j)
+		return
+	}
+	select {
+	case <-j.done:
+		*j = registerJob{done: j.done}
+		jobPool.Put(j)
+	case <-s.ctx.Done():
+		// Shutting down: the job may still be answered, so it is not
+		// reused.
 	}
 }

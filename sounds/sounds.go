@@ -17,27 +17,22 @@ import (
 
 // Prompt names. Each is the base name of a file prompts/NAME.ul.
 const (
-	EnterID          = "enter-id"
-	EnterPIN         = "enter-pin"
-	LoggedInAs       = "logged-in-as" // "...as extension": follow with digits
-	LoggedOut        = "logged-out"
-	Invalid          = "invalid"
-	TooMany          = "too-many"
-	NotEnabled       = "not-enabled"
-	Goodbye          = "goodbye"
-	YouPressed       = "you-pressed" // follow with digits
-	PressKeys        = "press-keys"
-	EchoTest         = "echo-test"
-	NothingPressed   = "nothing-pressed"
-	ViaRFC4733       = "via-rfc4733"
-	ViaInband        = "via-inband"
-	ViaInfo          = "via-info"
-	Extension        = "extension"
-	InvalidExtension = "invalid-extension" // after "extension" + digits
-	NotLoggedIn      = "not-logged-in"
-	TryAgain         = "try-again"
-	AlreadyLoggedIn  = "already-logged-in"
-	DTMFTest         = "dtmf-test"
+	EnterID        = "enter-id"
+	EnterPIN       = "enter-pin"
+	LoggedInAs     = "logged-in-as" // "...as extension": follow with digits
+	LoggedOut      = "logged-out"
+	Invalid        = "invalid"
+	TooMany        = "too-many"
+	NotEnabled     = "not-enabled"
+	Goodbye        = "goodbye"
+	YouPressed     = "you-pressed" // follow with digits
+	PressKeys      = "press-keys"
+	EchoTest       = "echo-test"
+	NothingPressed = "nothing-pressed"
+	ViaRFC4733     = "via-rfc4733"
+	ViaInband      = "via-inband"
+	ViaInfo        = "via-info"
+	TryAgain       = "try-again"
 
 	OutsideNotAllowed  = "outside-not-allowed" // an outside call the extension may not make
 	OutsideUnavailable = "outside-unavailable" // the trunk is down

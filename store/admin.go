@@ -30,6 +30,10 @@ type Admin struct {
 	TenantID  int64
 	Domain    string // the tenant's domain; empty for a system admin
 	CreatedAt time.Time
+	// MustChangePassword is set on an account whose password deskpbx
+	// generated (the first admin): until it is changed, the page allows
+	// nothing else.
+	MustChangePassword bool
 }
 
 // System reports whether a is a system admin.
@@ -66,13 +70,13 @@ var (
 	dummyHashes = map[int][]byte{}
 )
 
-const adminCols = `a.id, a.username, coalesce(a.tenant_id, 0), coalesce(t.domain, ''), a.created_at`
+const adminCols = `a.id, a.username, coalesce(a.tenant_id, 0), coalesce(t.domain, ''), a.created_at, a.must_change_password`
 const adminFrom = ` FROM admins a LEFT JOIN tenants t ON t.id = a.tenant_id `
 
-func scanAdmin(row interface{ Scan(...any) error }) (*Admin, error) {
+func scanAdmin(row scanner) (*Admin, error) {
 	var a Admin
 	var created int64
-	if err := row.Scan(&a.ID, &a.Username, &a.TenantID, &a.Domain, &created); err != nil {
+	if err := row.Scan(&a.ID, &a.Username, &a.TenantID, &a.Domain, &created, &a.MustChangePassword); err != nil {
 		return nil, err
 	}
 	a.CreatedAt = time.UnixMilli(created)
@@ -83,14 +87,14 @@ func scanAdmin(row interface{ Scan(...any) error }) (*Admin, error) {
 // . _ - @, so it can be typed on any keyboard and shown in any log.
 func ValidAdminUsername(u string) error {
 	if u == "" {
-		return Errorf(EINVALID, "username is empty")
+		return invalidf("username", "username is empty")
 	}
 	if len(u) > 64 {
-		return Errorf(EINVALID, "username is longer than 64 characters")
+		return invalidf("username", "username is longer than 64 characters")
 	}
 	for _, c := range u {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("._-@", c)) {
-			return Errorf(EINVALID, "username may contain only letters, digits and . _ - @")
+			return invalidf("username", "username may contain only letters, digits and . _ - @")
 		}
 	}
 	return nil
@@ -103,14 +107,14 @@ func ValidAdminPassword(pw, username string) error {
 	n := utf8.RuneCountInString(pw)
 	switch {
 	case pw == "":
-		return Errorf(EINVALID, "password is empty")
+		return invalidf("password", "password is empty")
 	case n < 10:
-		return Errorf(EINVALID, "password is shorter than 10 characters")
+		return invalidf("password", "password is shorter than 10 characters")
 	case len(pw) > 72:
 		// bcrypt ignores everything after 72 bytes.
-		return Errorf(EINVALID, "password is longer than 72 bytes")
+		return invalidf("password", "password is longer than 72 bytes")
 	case username != "" && strings.Contains(strings.ToLower(pw), strings.ToLower(username)):
-		return Errorf(EINVALID, "password contains the username")
+		return invalidf("password", "password contains the username")
 	}
 	if err := commonPassword(pw); err != nil {
 		return err
@@ -124,17 +128,17 @@ func commonPassword(pw string) error {
 	distinct := map[rune]bool{}
 	for _, r := range pw {
 		if unicode.IsControl(r) {
-			return Errorf(EINVALID, "password contains a control character")
+			return invalidf("password", "password contains a control character")
 		}
 		distinct[unicode.ToLower(r)] = true
 	}
 	if len(distinct) < 5 {
-		return Errorf(EINVALID, "password uses fewer than 5 different characters; choose a less guessable one")
+		return invalidf("password", "password uses fewer than 5 different characters; choose a less guessable one")
 	}
 	lower := strings.ToLower(pw)
 	for _, w := range commonWords {
 		if strings.Contains(lower, w) && len(lower)-len(w) < 6 {
-			return Errorf(EINVALID, "password is built on %q, one of the first words attackers try", w)
+			return invalidf("password", "password is built on %q, one of the first words attackers try", w)
 		}
 	}
 	return nil
@@ -150,7 +154,18 @@ func (db *DB) CreateAdmin(ctx context.Context, username, password string, tenant
 	if err := ValidAdminPassword(password, username); err != nil {
 		return nil, err
 	}
-	return db.insertAdmin(ctx, db.sql, username, password, tenantID)
+	var a *Admin
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if a, err = db.insertAdmin(ctx, tx, username, password, tenantID); err != nil {
+			return err
+		}
+		return db.auditChange(ctx, tx, a.TenantID, "admin added", a.Username+" ("+a.Role()+")")
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
 }
 
 func (db *DB) insertAdmin(ctx context.Context, q execQuerier, username, password string, tenantID int64) (*Admin, error) {
@@ -162,7 +177,7 @@ func (db *DB) insertAdmin(ctx context.Context, q execQuerier, username, password
 	res, err := q.ExecContext(ctx, `INSERT INTO admins (username, password_hash, tenant_id, created_at) VALUES (?, ?, ?, ?)`,
 		username, string(hash), tenant, db.now())
 	if isUniqueViolation(err) {
-		return nil, Errorf(ECONFLICT, "username %s is already in use", username)
+		return nil, FieldErrorf("username", ECONFLICT, "username %s is already in use", username)
 	}
 	if isConstraintViolation(err) && tenantID != 0 {
 		return nil, Errorf(ENOTFOUND, "no such tenant")
@@ -193,6 +208,12 @@ func (db *DB) CreateFirstAdmin(ctx context.Context, username, password string) (
 	if err != nil {
 		return nil, false, err
 	}
+	// Its password went to a terminal or a file: it must not stay the
+	// key to every extension's credentials.
+	if _, err := tx.ExecContext(ctx, `UPDATE admins SET must_change_password = 1 WHERE id = ?`, a.ID); err != nil {
+		return nil, false, err
+	}
+	a.MustChangePassword = true
 	return a, true, tx.Commit()
 }
 
@@ -207,21 +228,8 @@ func (db *DB) AdminByID(ctx context.Context, id int64) (*Admin, error) {
 
 // Admins lists the admins of a tenant, or every admin when tenantID is 0.
 func (db *DB) Admins(ctx context.Context, tenantID int64) ([]*Admin, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+adminCols+adminFrom+`WHERE ? = 0 OR a.tenant_id = ?
+	return queryAll(ctx, db.sql, scanAdmin, `SELECT `+adminCols+adminFrom+`WHERE ? = 0 OR a.tenant_id = ?
 		ORDER BY a.tenant_id IS NOT NULL, t.domain, a.username`, tenantID, tenantID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*Admin
-	for rows.Next() {
-		a, err := scanAdmin(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
 }
 
 // AuthenticateAdmin checks a username and password.
@@ -243,7 +251,8 @@ func (db *DB) AuthenticateAdmin(ctx context.Context, username, password string) 
 }
 
 // SetAdminPassword changes an admin's password and ends all of that
-// admin's sessions: whoever knew the old password is logged out.
+// admin's sessions and revokes its API tokens: whoever knew the old
+// password, or made a token with it, is shut out.
 func (db *DB) SetAdminPassword(ctx context.Context, id int64, password string) error {
 	a, err := db.AdminByID(ctx, id)
 	if err != nil {
@@ -261,11 +270,13 @@ func (db *DB) SetAdminPassword(ctx context.Context, id int64, password string) e
 		return err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `UPDATE admins SET password_hash = ? WHERE id = ?`, string(hash), id); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE admins SET password_hash = ?, must_change_password = 0 WHERE id = ?`, string(hash), id); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM admin_sessions WHERE admin_id = ?`, id); err != nil {
-		return err
+	for _, q := range []string{`DELETE FROM admin_sessions WHERE admin_id = ?`, `DELETE FROM admin_tokens WHERE admin_id = ?`} {
+		if _, err := tx.ExecContext(ctx, q, id); err != nil {
+			return err
+		}
 	}
 	return tx.Commit()
 }
@@ -279,7 +290,8 @@ func (db *DB) DeleteAdmin(ctx context.Context, id int64) error {
 	}
 	defer tx.Rollback()
 	var tenant sql.NullInt64
-	err = tx.QueryRowContext(ctx, `SELECT tenant_id FROM admins WHERE id = ?`, id).Scan(&tenant)
+	var username string
+	err = tx.QueryRowContext(ctx, `SELECT tenant_id, username FROM admins WHERE id = ?`, id).Scan(&tenant, &username)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Errorf(ENOTFOUND, "no such admin")
 	}
@@ -296,6 +308,9 @@ func (db *DB) DeleteAdmin(ctx context.Context, id int64) error {
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM admins WHERE id = ?`, id); err != nil {
+		return err
+	}
+	if err := db.auditChange(ctx, tx, tenant.Int64, "admin deleted", username); err != nil {
 		return err
 	}
 	return tx.Commit()

@@ -92,7 +92,13 @@ type APIToken struct {
 	Name      string
 	CreatedAt time.Time
 	LastUsed  time.Time // zero when never used
+	ExpiresAt time.Time
 }
+
+// APITokenLifetime is how long a new API token works. A token lives in
+// scripts and their logs; one that ends on its own limits what a leaked
+// copy is worth. A variable so tests can shorten it.
+var APITokenLifetime = 90 * 24 * time.Hour
 
 // apiTokenPrefix makes a leaked token recognisable to secret scanners and
 // to the admin who finds it in a script.
@@ -109,18 +115,20 @@ func (db *DB) CreateAPIToken(ctx context.Context, adminID int64, name string) (s
 		return "", nil, Errorf(EINVALID, "name is empty")
 	}
 	token := apiTokenPrefix + newSecret()
-	res, err := db.sql.ExecContext(ctx, `INSERT INTO admin_tokens (admin_id, name, token_hash, created_at) VALUES (?, ?, ?, ?)`,
-		adminID, name, hashSecret(token), db.now())
+	now := db.Now()
+	expires := now.Add(APITokenLifetime)
+	res, err := db.sql.ExecContext(ctx, `INSERT INTO admin_tokens (admin_id, name, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+		adminID, name, hashSecret(token), now.UnixMilli(), expires.UnixMilli())
 	if err != nil {
 		return "", nil, err
 	}
 	id, _ := res.LastInsertId()
-	return token, &APIToken{ID: id, AdminID: adminID, Name: name, CreatedAt: time.UnixMilli(db.now())}, nil
+	return token, &APIToken{ID: id, AdminID: adminID, Name: name, CreatedAt: time.UnixMilli(now.UnixMilli()), ExpiresAt: time.UnixMilli(expires.UnixMilli())}, nil
 }
 
 // APITokens lists an admin's tokens, newest first.
 func (db *DB) APITokens(ctx context.Context, adminID int64) ([]*APIToken, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT id, admin_id, name, created_at, coalesce(last_used, 0) FROM admin_tokens
+	rows, err := db.sql.QueryContext(ctx, `SELECT id, admin_id, name, created_at, coalesce(last_used, 0), coalesce(expires_at, 0) FROM admin_tokens
 		WHERE admin_id = ? ORDER BY created_at DESC, id DESC`, adminID)
 	if err != nil {
 		return nil, err
@@ -129,11 +137,11 @@ func (db *DB) APITokens(ctx context.Context, adminID int64) ([]*APIToken, error)
 	var out []*APIToken
 	for rows.Next() {
 		var t APIToken
-		var created, used int64
-		if err := rows.Scan(&t.ID, &t.AdminID, &t.Name, &created, &used); err != nil {
+		var created, used, expires int64
+		if err := rows.Scan(&t.ID, &t.AdminID, &t.Name, &created, &used, &expires); err != nil {
 			return nil, err
 		}
-		t.CreatedAt = time.UnixMilli(created)
+		t.CreatedAt, t.ExpiresAt = time.UnixMilli(created), time.UnixMilli(expires)
 		if used != 0 {
 			t.LastUsed = time.UnixMilli(used)
 		}
@@ -161,7 +169,7 @@ func (db *DB) AdminByAPIToken(ctx context.Context, token string) (*Admin, error)
 	}
 	h := hashSecret(token)
 	var adminID, used int64
-	err := db.sql.QueryRowContext(ctx, `SELECT admin_id, coalesce(last_used, 0) FROM admin_tokens WHERE token_hash = ?`, h).Scan(&adminID, &used)
+	err := db.sql.QueryRowContext(ctx, `SELECT admin_id, coalesce(last_used, 0) FROM admin_tokens WHERE token_hash = ? AND expires_at > ?`, h, db.now()).Scan(&adminID, &used)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, Errorf(EUNAUTHORIZED, "invalid token")
 	}

@@ -41,57 +41,70 @@ func (db *DB) LoadBindings(ctx context.Context) ([]Binding, error) {
 	return out, rows.Err()
 }
 
-// bindingOp is a pending write: an upsert, or a delete when del is set.
-type bindingOp struct {
-	b   Binding
-	del bool
+// BindingChange is one binding to write: an insert-or-update, or its
+// removal when Delete is set (only ExtensionID and Contact count then).
+type BindingChange struct {
+	Binding
+	Delete bool
 }
 
-// BindingWriter persists bindings off the request path: one goroutine
-// commits queued changes in batches (up to maxBatch rows or every
-// interval), because a commit per REGISTER costs more than the whole
-// rest of handling it.
+// bindingCommit is one caller's changes and who to tell once they are
+// committed.
+type bindingCommit struct {
+	changes []BindingChange
+	done    func(error)
+}
+
+// BindingWriter persists bindings by group commit: callers queue their
+// changes, one goroutine takes everything queued (up to bindingBatchMax
+// rows), commits it in one transaction and only then tells each caller,
+// so a REGISTER is answered once its binding is on disk, at the cost of
+// one commit per batch rather than per REGISTER (a commit costs more
+// than the whole rest of handling one). Under load a batch is what
+// queued during the previous commit; idle, a change commits at once.
 type BindingWriter struct {
 	db       *DB
-	ops      chan bindingOp
-	flush    chan chan error
+	commits  chan bindingCommit
 	done     chan struct{}
 	closeOne sync.Once
 	log      *slog.Logger
 }
 
-const (
-	bindingBatchMax      = 1000
-	bindingBatchInterval = 10 * time.Millisecond
-)
+const bindingBatchMax = 1000
 
 // NewBindingWriter starts the writer goroutine; Close stops it after
 // writing everything queued.
 func (db *DB) NewBindingWriter(log *slog.Logger) *BindingWriter {
 	w := &BindingWriter{
-		db:    db,
-		ops:   make(chan bindingOp, 8192),
-		flush: make(chan chan error),
-		done:  make(chan struct{}),
-		log:   log,
+		db:      db,
+		commits: make(chan bindingCommit, 8192),
+		done:    make(chan struct{}),
+		log:     log,
 	}
 	go w.run()
 	return w
 }
 
-// Put queues an insert-or-update of b.
-func (w *BindingWriter) Put(b Binding) { w.ops <- bindingOp{b: b} }
+// Commit queues changes and calls done with the outcome once they are
+// committed, or failed to be. done runs on the writer's goroutine and
+// must not block.
+func (w *BindingWriter) Commit(changes []BindingChange, done func(error)) {
+	w.commits <- bindingCommit{changes: changes, done: done}
+}
 
-// Delete queues the removal of one binding.
+// Put queues an insert-or-update of b without waiting for it.
+func (w *BindingWriter) Put(b Binding) { w.Commit([]BindingChange{{Binding: b}}, nil) }
+
+// Delete queues the removal of one binding without waiting for it.
 func (w *BindingWriter) Delete(extensionID int64, contact string) {
-	w.ops <- bindingOp{b: Binding{ExtensionID: extensionID, Contact: contact}, del: true}
+	w.Commit([]BindingChange{{Binding: Binding{ExtensionID: extensionID, Contact: contact}, Delete: true}}, nil)
 }
 
 // Flush waits until everything queued before it is committed.
 func (w *BindingWriter) Flush() error {
 	ch := make(chan error, 1)
 	select {
-	case w.flush <- ch:
+	case w.commits <- bindingCommit{done: func(err error) { ch <- err }}:
 		return <-ch
 	case <-w.done:
 		return nil
@@ -101,61 +114,47 @@ func (w *BindingWriter) Flush() error {
 // Close writes what is queued and stops the writer.
 func (w *BindingWriter) Close() error {
 	err := w.Flush()
-	w.closeOne.Do(func() { close(w.ops) })
+	w.closeOne.Do(func() { close(w.commits) })
 	<-w.done
 	return err
 }
 
 func (w *BindingWriter) run() {
 	defer close(w.done)
-	batch := make([]bindingOp, 0, bindingBatchMax)
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	commit := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		err := w.db.writeBindings(context.Background(), batch)
-		if err != nil && w.log != nil {
-			w.log.Error("writing bindings failed", "rows", len(batch), "err", err)
-		}
-		batch = batch[:0]
-		return err
-	}
-	for {
-		select {
-		case op, ok := <-w.ops:
-			if !ok {
-				commit()
-				return
-			}
-			if len(batch) == 0 {
-				timer.Reset(bindingBatchInterval)
-			}
-			batch = append(batch, op)
-			if len(batch) >= bindingBatchMax {
-				timer.Stop()
-				commit()
-			}
-		case <-timer.C:
-			commit()
-		case ch := <-w.flush:
-			// Drain what was queued before the flush request.
-			for drained := false; !drained; {
-				select {
-				case op := <-w.ops:
-					batch = append(batch, op)
-				default:
-					drained = true
+	var batch []bindingCommit
+	for c := range w.commits {
+		batch = append(batch[:0], c)
+		rows := len(c.changes)
+		// Everything already waiting joins this commit.
+	more:
+		for rows < bindingBatchMax {
+			select {
+			case c, ok := <-w.commits:
+				if !ok {
+					break more
 				}
+				batch = append(batch, c)
+				rows += len(c.changes)
+			default:
+				break more
 			}
-			timer.Stop()
-			ch <- commit()
 		}
+		var err error
+		if rows > 0 {
+			if err = w.db.writeBindings(context.Background(), batch); err != nil && w.log != nil {
+				w.log.Error("writing bindings failed", "rows", rows, "err", err)
+			}
+		}
+		for _, c := range batch {
+			if c.done != nil {
+				c.done(err)
+			}
+		}
+		clear(batch)
 	}
 }
 
-func (db *DB) writeBindings(ctx context.Context, ops []bindingOp) error {
+func (db *DB) writeBindings(ctx context.Context, batch []bindingCommit) error {
 	tx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -175,18 +174,20 @@ func (db *DB) writeBindings(ctx context.Context, ops []bindingOp) error {
 		return err
 	}
 	defer del.Close()
-	for _, op := range ops {
-		b := op.b
-		if op.del {
-			_, err = del.ExecContext(ctx, b.ExtensionID, b.Contact)
-		} else {
-			// The EXISTS guard drops a binding whose extension was deleted
-			// meanwhile instead of failing the whole batch on the foreign key.
-			_, err = up.ExecContext(ctx, b.ExtensionID, b.Contact, b.Source, b.Transport, b.CallID, b.CSeq, b.UserAgent,
-				b.Expires.UnixMilli(), b.Updated.UnixMilli(), b.ExtensionID)
-		}
-		if err != nil {
-			return err
+	for _, c := range batch {
+		for _, ch := range c.changes {
+			b := ch.Binding
+			if ch.Delete {
+				_, err = del.ExecContext(ctx, b.ExtensionID, b.Contact)
+			} else {
+				// The EXISTS guard drops a binding whose extension was deleted
+				// meanwhile instead of failing the whole batch on the foreign key.
+				_, err = up.ExecContext(ctx, b.ExtensionID, b.Contact, b.Source, b.Transport, b.CallID, b.CSeq, b.UserAgent,
+					b.Expires.UnixMilli(), b.Updated.UnixMilli(), b.ExtensionID)
+			}
+			if err != nil {
+				return err
+			}
 		}
 	}
 	return tx.Commit()

@@ -18,7 +18,11 @@ const (
 
 // Error is an error whose Message is safe to show to the person who caused it.
 type Error struct {
-	Code    string
+	Code string
+	// Field names the input the error is about, as the forms and the API
+	// name it ("number", "hotdesk_id", "company_pin"...); "" when the
+	// error is about the request as a whole.
+	Field   string
 	Message string
 }
 
@@ -27,6 +31,25 @@ func (e *Error) Error() string { return e.Message }
 // Errorf returns an *Error with a formatted message.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// FieldErrorf returns an *Error about input field.
+func FieldErrorf(field, code, format string, args ...any) *Error {
+	return &Error{Code: code, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// invalidf is an EINVALID error about field.
+func invalidf(field, format string, args ...any) *Error {
+	return FieldErrorf(field, EINVALID, format, args...)
+}
+
+// FieldOf returns the input field err is about, "" if none.
+func FieldOf(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Field
+	}
+	return ""
 }
 
 // ErrorCode returns the application code of err, EINTERNAL for foreign errors.

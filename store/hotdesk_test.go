@@ -92,7 +92,7 @@ func TestPerCallLookupsAreSingleIndexedQueries(t *testing.T) {
 	for name, q := range map[string]string{
 		"PersonAt": `SELECT ` + extensionCols + ` FROM hotdesk_sessions s JOIN extensions e ON e.id = s.person_id
 			JOIN tenants t ON t.id = e.tenant_id WHERE s.device_id = 1`,
-		"RingTargetOf": `SELECT ` + extensionCols + ` FROM hotdesk_sessions s JOIN hotdesk_entries h ON h.extension_id = s.person_id
+		"RingTarget": `SELECT ` + extensionCols + ` FROM hotdesk_sessions s JOIN hotdesk_entries h ON h.extension_id = s.person_id
 			JOIN extensions e ON e.id = coalesce(h.dial_override_id, s.device_id) JOIN tenants t ON t.id = e.tenant_id WHERE s.person_id = 1`,
 		"Entry": hotdeskLoginQuery,
 	} {
@@ -142,7 +142,7 @@ func TestWeakHotdeskSecretsAreRefused(t *testing.T) {
 	}
 	db.CreateHotdeskEntry(ctx, NewHotdeskEntry{Domain: "acme.example", Number: "1002", HotdeskID: "5551002"}, "test")
 	for _, pin := range []string{"1234", "0000", "1002", "5551002"} {
-		if err := db.SetHotdeskPIN(ctx, "5551002", pin, "test"); ErrorCode(err) != EINVALID {
+		if _, err := db.UpdateHotdeskEntry(ctx, "5551002", HotdeskEntryUpdate{PIN: ptr(pin)}, "test"); ErrorCode(err) != EINVALID {
 			t.Errorf("SetHotdeskPIN(%q) = %v", pin, err)
 		}
 	}
@@ -193,14 +193,6 @@ func TestTenantHotdeskSettings(t *testing.T) {
 	rows, _ := db.HotdeskAudit(ctx, tn.ID, 10)
 	if len(rows) != 1 || rows[0].Action != "admin-change" || rows[0].Actor != "alice" || !strings.Contains(rows[0].Detail, "login off") {
 		t.Errorf("audit = %+v", rows)
-	}
-}
-
-func TestTheAuditLogIsAppendOnly(t *testing.T) {
-	db, ctx := hotdeskTest(t)
-	db.CreateHotdeskEntry(ctx, NewHotdeskEntry{Domain: "acme.example", Number: "1001", HotdeskID: "5551001"}, "test")
-	if _, err := db.sql.Exec(`UPDATE hotdesk_audit SET actor = 'nobody'`); err == nil || !strings.Contains(err.Error(), "append-only") {
-		t.Errorf("audit row rewritten: %v", err)
 	}
 }
 

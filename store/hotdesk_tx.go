@@ -58,16 +58,8 @@ func (tx *HotdeskTx) Entry(hotdeskID string) (*HotdeskEntry, error) {
 // Seating returns, in one query, the session of person and the session
 // at device (the same one when person sits there); nil where there is none.
 func (tx *HotdeskTx) Seating(personID, deviceID int64) (ofPerson, atDevice *HotdeskSession, err error) {
-	rows, err := tx.tx.QueryContext(tx.ctx, hotdeskSessionQuery+`WHERE s.person_id = ? OR s.device_id = ?`, personID, deviceID)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		s, err := scanHotdeskSession(rows)
-		if err != nil {
-			return nil, nil, err
-		}
+	sessions, err := queryAll(tx.ctx, tx.tx, scanHotdeskSession, hotdeskSessionQuery+`WHERE s.person_id = ? OR s.device_id = ?`, personID, deviceID)
+	for _, s := range sessions {
 		if s.PersonID == personID {
 			ofPerson = s
 		}
@@ -75,17 +67,12 @@ func (tx *HotdeskTx) Seating(personID, deviceID int64) (ofPerson, atDevice *Hotd
 			atDevice = s
 		}
 	}
-	return ofPerson, atDevice, rows.Err()
+	return ofPerson, atDevice, err
 }
 
 // SessionOf returns the person's session, or nil.
 func (tx *HotdeskTx) SessionOf(personID int64) (*HotdeskSession, error) {
 	return tx.session(`WHERE s.person_id = ?`, personID)
-}
-
-// SessionAt returns the session at the phone registered as device, or nil.
-func (tx *HotdeskTx) SessionAt(deviceID int64) (*HotdeskSession, error) {
-	return tx.session(`WHERE s.device_id = ?`, deviceID)
 }
 
 func (tx *HotdeskTx) session(where string, arg int64) (*HotdeskSession, error) {
@@ -134,21 +121,9 @@ func (tx *HotdeskTx) affected(q string, args ...any) (bool, error) {
 	return n > 0, err
 }
 
-// Audit appends a to the hot-desk history.
+// Audit appends a to the audit log.
 func (tx *HotdeskTx) Audit(a AuditEntry) error {
-	_, err := tx.tx.ExecContext(tx.ctx, `INSERT INTO hotdesk_audit
-		(at, tenant_id, seat_tenant_id, actor, action, person, seat, source, id_tried, outcome, detail)
-		VALUES (?, nullif(?, 0), nullif(?, 0), ?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.At.UnixMilli(), a.TenantID, a.SeatTenantID, a.Actor, a.Action, a.Person, a.Seat, a.Source,
-		truncate(a.IDTried, 16), a.Outcome, a.Detail)
-	return err
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
+	return insertAudit(tx.ctx, tx.tx, a)
 }
 
 // LockedUntil returns when the lockout of key ends; the zero time if it
@@ -213,9 +188,41 @@ func (tx *HotdeskTx) Unlock(kind, key string, now time.Time) (bool, error) {
 	return until.After(now), tx.ClearFailures(kind, key)
 }
 
+// PruneHotdeskLockout forgets failures older than window and lockouts
+// that ended, as of now, so the tables stay the size of current attacks.
+func (db *DB) PruneHotdeskLockout(ctx context.Context, now time.Time, window time.Duration) error {
+	return db.HotdeskTx(ctx, func(tx *HotdeskTx) error {
+		if _, err := tx.tx.ExecContext(ctx, `DELETE FROM hotdesk_failures WHERE at <= ?`, now.Add(-window).UnixMilli()); err != nil {
+			return err
+		}
+		_, err := tx.tx.ExecContext(ctx, `DELETE FROM hotdesk_locks WHERE until <= ?`, now.UnixMilli())
+		return err
+	})
+}
+
 // isPrimaryKeyViolation: an INTEGER PRIMARY KEY clash is not reported as
 // a UNIQUE one.
 func isPrimaryKeyViolation(err error) bool {
 	var se sqlite3.Error
 	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey
+}
+
+// SeatLock is a phone locked out of *072 and *073 after too many wrong tries.
+type SeatLock struct {
+	Seat  *Extension // the phone's own registered extension
+	Until time.Time
+}
+
+// LockedSeats lists the phones of tenantID (every tenant's when 0) whose
+// lockout lasts beyond now, so an admin can see and lift them.
+func (db *DB) LockedSeats(ctx context.Context, tenantID int64, now time.Time) ([]SeatLock, error) {
+	scan := func(row scanner) (SeatLock, error) {
+		var until int64
+		e, err := scanExtension(scanWithTail{row, []any{&until}})
+		return SeatLock{Seat: e, Until: time.UnixMilli(until)}, err
+	}
+	return queryAll(ctx, db.sql, scan, `SELECT `+extensionCols+`, l.until
+		FROM hotdesk_locks l JOIN extensions e ON e.id = CAST(l.key AS INTEGER) JOIN tenants t ON t.id = e.tenant_id
+		WHERE l.kind = 'seat' AND l.until > ? AND (? = 0 OR e.tenant_id = ?)
+		ORDER BY t.domain, length(e.number), e.number`, now.UnixMilli(), tenantID, tenantID)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -76,6 +77,10 @@ func (db *DB) SetExtensionOutside(ctx context.Context, domain, number string, s 
 	if _, err := tx.ExecContext(ctx, `UPDATE extension_outside SET
 		outside_cid = coalesce(?, outside_cid), emergency_cid = coalesce(?, emergency_cid), permission = coalesce(?, permission)
 		WHERE extension_id = ?`, s.OutsideCID, s.EmergencyCID, s.Permission, e.ID); err != nil {
+		return ExtensionOutside{}, err
+	}
+	if err := db.auditChange(ctx, tx, t.ID, "extension outside settings changed", e.AOR()+": "+describeSet(
+		"outside caller ID", s.OutsideCID, "emergency caller ID", s.EmergencyCID, "permission", s.Permission)); err != nil {
 		return ExtensionOutside{}, err
 	}
 	if err := tx.Commit(); err != nil {
@@ -184,8 +189,32 @@ func (db *DB) SetTenantOutside(ctx context.Context, domain string, s TenantOutsi
 		s.MainNumber, join(s.NationalPrefixes), s.StripPrefix, join(s.EmergencyNumbers), s.NotifyEmail, t.ID); err != nil {
 		return TenantOutside{}, err
 	}
+	str := func(l *[]string) *string {
+		if l == nil {
+			return nil
+		}
+		v := strings.Join(*l, ",")
+		return &v
+	}
+	if err := db.auditChange(ctx, tx, t.ID, "tenant outside settings changed", describeSet("main number", s.MainNumber,
+		"national prefixes", str(s.NationalPrefixes), "outbound prefix", s.StripPrefix,
+		"emergency numbers", str(s.EmergencyNumbers), "notification e-mail", s.NotifyEmail)); err != nil {
+		return TenantOutside{}, err
+	}
 	if err := tx.Commit(); err != nil {
 		return TenantOutside{}, err
 	}
 	return db.TenantOutside(ctx, t.ID)
+}
+
+// describeSet lists the settings given (name, value pairs; nil = not
+// given) for an audit row.
+func describeSet(pairs ...any) string {
+	var parts []string
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if v, ok := pairs[i+1].(*string); ok && v != nil {
+			parts = append(parts, fmt.Sprintf("%s %q", pairs[i], *v))
+		}
+	}
+	return strings.Join(parts, ", ")
 }

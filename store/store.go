@@ -34,6 +34,11 @@ func Open(path string) (*DB, error) {
 	if path == "" {
 		return nil, Errorf(EINVALID, "database path is empty")
 	}
+	if path != ":memory:" {
+		if err := createPrivate(path); err != nil {
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+	}
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
 	q.Set("_foreign_keys", "on")

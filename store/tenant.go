@@ -27,7 +27,7 @@ type Tenant struct {
 const tenantCols = `id, domain, is_default, company_pin IS NOT NULL, created_at,
 	hotdesk_login, hotdesk_logout, coalesce(autologout_at, ''), coalesce(autologout_after, 0)`
 
-func scanTenant(row interface{ Scan(...any) error }) (*Tenant, error) {
+func scanTenant(row scanner) (*Tenant, error) {
 	var t Tenant
 	var created, after int64
 	if err := row.Scan(&t.ID, &t.Domain, &t.Default, &t.HasCompanyPIN, &created,
@@ -49,7 +49,7 @@ func (db *DB) CreateTenant(ctx context.Context, domain, companyPIN string, makeD
 	var pinHash sql.NullString
 	if companyPIN != "" {
 		if err := ValidPIN(companyPIN); err != nil {
-			return nil, Errorf(EINVALID, "company %s", err.Error())
+			return nil, invalidf("company_pin", "company %s", err.Error())
 		}
 		pinHash = sql.NullString{String: HashPIN(companyPIN), Valid: true}
 	}
@@ -73,7 +73,7 @@ func (db *DB) CreateTenant(ctx context.Context, domain, companyPIN string, makeD
 	res, err := tx.ExecContext(ctx, `INSERT INTO tenants (domain, is_default, company_pin, created_at) VALUES (?, ?, ?, ?)`,
 		domain, makeDefault, pinHash, db.now())
 	if isUniqueViolation(err) {
-		return nil, Errorf(ECONFLICT, "tenant %s already exists", domain)
+		return nil, FieldErrorf("domain", ECONFLICT, "tenant %s already exists", domain)
 	}
 	if err != nil {
 		return nil, err
@@ -81,6 +81,9 @@ func (db *DB) CreateTenant(ctx context.Context, domain, companyPIN string, makeD
 	id, _ := res.LastInsertId()
 	t, err := scanTenant(tx.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM tenants WHERE id = ?`, id))
 	if err != nil {
+		return nil, err
+	}
+	if err := db.auditChange(ctx, tx, t.ID, "tenant added", t.Domain); err != nil {
 		return nil, err
 	}
 	return t, tx.Commit()
@@ -96,12 +99,17 @@ func (db *DB) SetDefaultTenant(ctx context.Context, domain string) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE tenants SET is_default = 0 WHERE is_default = 1`); err != nil {
 		return err
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE tenants SET is_default = 1 WHERE domain = ?`, strings.ToLower(domain))
+	domain = strings.ToLower(domain)
+	var id int64
+	err = tx.QueryRowContext(ctx, `UPDATE tenants SET is_default = 1 WHERE domain = ? RETURNING id`, domain).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Errorf(ENOTFOUND, "no tenant %s", domain)
+	}
 	if err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return Errorf(ENOTFOUND, "no tenant %s", domain)
+	if err := db.auditChange(ctx, tx, id, "default tenant", domain+" is now the default tenant"); err != nil {
+		return err
 	}
 	return tx.Commit()
 }
@@ -148,18 +156,124 @@ func IsIPHost(host string) bool {
 
 // Tenants lists every tenant by domain.
 func (db *DB) Tenants(ctx context.Context) ([]*Tenant, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+tenantCols+` FROM tenants ORDER BY domain`)
+	return queryAll(ctx, db.sql, scanTenant, `SELECT `+tenantCols+` FROM tenants ORDER BY domain`)
+}
+
+// TenantByID returns a tenant by its row ID.
+func (db *DB) TenantByID(ctx context.Context, id int64) (*Tenant, error) {
+	t, err := scanTenant(db.sql.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM tenants WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, Errorf(ENOTFOUND, "no such tenant")
+	}
+	return t, err
+}
+
+// TenantUpdate is what the admin page may change of a tenant. The domain
+// is not among it: it is the digest realm, so renaming a tenant would
+// invalidate every SIP password of its extensions.
+type TenantUpdate struct {
+	// CompanyPIN, when not nil, sets the hot-desk company PIN; an empty
+	// string removes it.
+	CompanyPIN *string
+	// MakeDefault moves the default mark to this tenant.
+	MakeDefault bool
+}
+
+// UpdateTenant applies u to tenant id in one transaction.
+func (db *DB) UpdateTenant(ctx context.Context, id int64, u TenantUpdate) (*Tenant, error) {
+	var pin sql.NullString
+	if u.CompanyPIN != nil && *u.CompanyPIN != "" {
+		if err := ValidPIN(*u.CompanyPIN); err != nil {
+			return nil, invalidf("company_pin", "company %s", err.Error())
+		}
+		pin = sql.NullString{String: HashPIN(*u.CompanyPIN), Valid: true}
+	}
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	was, err := scanTenant(tx.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM tenants WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, Errorf(ENOTFOUND, "no such tenant")
+	} else if err != nil {
+		return nil, err
+	}
+	if u.CompanyPIN != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET company_pin = ? WHERE id = ?`, pin, id); err != nil {
+			return nil, err
+		}
+	}
+	if u.MakeDefault {
+		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET is_default = 0 WHERE is_default = 1 AND id <> ?`, id); err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET is_default = 1 WHERE id = ?`, id); err != nil {
+			return nil, err
+		}
+	}
+	t, err := scanTenant(tx.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM tenants WHERE id = ?`, id))
+	if err != nil {
+		return nil, err
+	}
+	if u.MakeDefault && !was.Default {
+		if err := db.auditChange(ctx, tx, id, "default tenant", t.Domain+" is now the default tenant"); err != nil {
+			return nil, err
+		}
+	}
+	return t, tx.Commit()
+}
+
+// DeleteTenant removes a tenant with its extensions, their registrations
+// and its tenant admins. The default tenant goes only when it is the last
+// one: phones set up with the box's IP address would otherwise belong to
+// nobody without the admin having chosen where they go.
+func (db *DB) DeleteTenant(ctx context.Context, id int64) error {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	t, err := scanTenant(tx.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM tenants WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Errorf(ENOTFOUND, "no such tenant")
+	}
+	if err != nil {
+		return err
+	}
+	if t.Default {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM tenants`).Scan(&n); err != nil {
+			return err
+		}
+		if n > 1 {
+			return Errorf(EINVALID, "%s is the default tenant: make another tenant the default first", t.Domain)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM tenants WHERE id = ?`, id); err != nil {
+		return err
+	}
+	if err := db.auditChange(ctx, tx, 0, "tenant deleted", t.Domain+", with its extensions"); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// ExtensionCounts returns how many extensions each tenant has, by tenant ID.
+func (db *DB) ExtensionCounts(ctx context.Context) (map[int64]int, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT tenant_id, count(*) FROM extensions GROUP BY tenant_id`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []*Tenant
+	out := map[int64]int{}
 	for rows.Next() {
-		t, err := scanTenant(rows)
-		if err != nil {
+		var id int64
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
 			return nil, err
 		}
-		out = append(out, t)
+		out[id] = n
 	}
 	return out, rows.Err()
 }

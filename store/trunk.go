@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"strconv"
@@ -165,7 +166,12 @@ func (db *DB) CreateTrunk(ctx context.Context, n NewTrunk) (*Trunk, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := db.sql.ExecContext(ctx, `INSERT INTO trunks
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `INSERT INTO trunks
 		(tenant_id, name, host, transport, username, password, register, from_domain, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.ID, n.Name, n.Host, n.Transport, n.Username, n.Password, n.Register, n.FromDomain, db.now())
@@ -173,6 +179,14 @@ func (db *DB) CreateTrunk(ctx context.Context, n NewTrunk) (*Trunk, error) {
 		return nil, Errorf(ECONFLICT, "tenant %s already has a trunk named %s", t.Domain, n.Name)
 	}
 	if err != nil {
+		return nil, err
+	}
+	// The audit row says a password was set, never which.
+	detail := fmt.Sprintf("%s to %s (%s, register %t, user %q, password set %t)", n.Name, n.Host, n.Transport, n.Register, n.Username, n.Password != "")
+	if err := db.auditChange(ctx, tx, t.ID, "trunk added", detail); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
 	id, _ := res.LastInsertId()
@@ -248,12 +262,23 @@ func (db *DB) CreateDID(ctx context.Context, domain, number, extension string) (
 	if err != nil {
 		return nil, err
 	}
-	_, err = db.sql.ExecContext(ctx, `INSERT INTO dids (tenant_id, number, extension_id, created_at) VALUES (?, ?, ?, ?)`,
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	_, err = tx.ExecContext(ctx, `INSERT INTO dids (tenant_id, number, extension_id, created_at) VALUES (?, ?, ?, ?)`,
 		t.ID, number, e.ID, db.now())
 	if isUniqueViolation(err) {
 		return nil, Errorf(ECONFLICT, "number %s is already a DID", number)
 	}
 	if err != nil {
+		return nil, err
+	}
+	if err := db.auditChange(ctx, tx, t.ID, "DID added", number+" rings "+e.AOR()); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
 	return &DID{Number: number, TenantID: t.ID, Extension: e}, nil

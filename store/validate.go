@@ -2,6 +2,7 @@ package store
 
 import (
 	"net"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -11,21 +12,21 @@ import (
 // (requests addressed to an IP belong to the default tenant).
 func ValidDomain(domain string) error {
 	if domain == "" {
-		return Errorf(EINVALID, "domain is empty")
+		return invalidf("domain", "domain is empty")
 	}
 	if len(domain) > 253 {
-		return Errorf(EINVALID, "domain %.40q… is longer than 253 characters", domain)
+		return invalidf("domain", "domain %.40q… is longer than 253 characters", domain)
 	}
 	if net.ParseIP(domain) != nil {
-		return Errorf(EINVALID, "domain %q is an IP address; requests to an IP address belong to the default tenant", domain)
+		return invalidf("domain", "domain %q is an IP address; requests to an IP address belong to the default tenant", domain)
 	}
 	for _, label := range strings.Split(domain, ".") {
 		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return Errorf(EINVALID, "domain %q is not a valid DNS name", domain)
+			return invalidf("domain", "domain %q is not a valid DNS name", domain)
 		}
 		for _, c := range label {
 			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-				return Errorf(EINVALID, "domain %q is not a valid DNS name (lower-case letters, digits, '-' and '.')", domain)
+				return invalidf("domain", "domain %q is not a valid DNS name (lower-case letters, digits, '-' and '.')", domain)
 			}
 		}
 	}
@@ -35,14 +36,14 @@ func ValidDomain(domain string) error {
 // ValidNumber checks an extension number: 1 to 15 digits.
 func ValidNumber(number string) error {
 	if number == "" {
-		return Errorf(EINVALID, "extension number is empty")
+		return invalidf("number", "extension number is empty")
 	}
 	if len(number) > 15 {
-		return Errorf(EINVALID, "extension number %q is longer than 15 digits", number)
+		return invalidf("number", "extension number %q is longer than 15 digits", number)
 	}
 	for _, c := range number {
 		if c < '0' || c > '9' {
-			return Errorf(EINVALID, "extension number %q must be digits only", number)
+			return invalidf("number", "extension number %q must be digits only", number)
 		}
 	}
 	return nil
@@ -51,18 +52,33 @@ func ValidNumber(number string) error {
 // ValidPassword checks a SIP password.
 func ValidPassword(pw string) error {
 	if pw == "" {
-		return Errorf(EINVALID, "password is empty")
+		return invalidf("password", "password is empty")
 	}
 	if len(pw) < 6 {
-		return Errorf(EINVALID, "password is shorter than 6 characters")
+		return invalidf("password", "password is shorter than 6 characters")
 	}
 	if len(pw) > 128 {
-		return Errorf(EINVALID, "password is longer than 128 characters")
+		return invalidf("password", "password is longer than 128 characters")
 	}
+	digits, same := true, true
 	for _, c := range pw {
 		if c < 0x20 || c == 0x7f {
-			return Errorf(EINVALID, "password contains a control character")
+			return invalidf("password", "password contains a control character")
 		}
+		digits = digits && c >= '0' && c <= '9'
+		same = same && c == rune(pw[0])
+	}
+	// This rule holds for every way a SIP password comes in (CLI, CSV
+	// import, admin page, API): digest can be brute-forced offline from one
+	// captured REGISTER, and these fall first. The admin page asks more of
+	// a typed password (StrongSIPPassword).
+	switch {
+	case digits && len(pw) < 10:
+		return Errorf(EINVALID, "password is digits only and shorter than 10; choose a less guessable one")
+	case same:
+		return Errorf(EINVALID, "password is one repeated character; choose a less guessable one")
+	case slices.Contains(commonWords, strings.ToLower(pw)):
+		return Errorf(EINVALID, "password is one of the first words attackers try")
 	}
 	return nil
 }
@@ -72,18 +88,18 @@ func ValidPassword(pw string) error {
 // Callers add the context-specific checks (not equal to the extension).
 func ValidPIN(pin string) error {
 	if pin == "" {
-		return Errorf(EINVALID, "PIN is empty")
+		return invalidf("pin", "PIN is empty")
 	}
 	for _, c := range pin {
 		if c < '0' || c > '9' {
-			return Errorf(EINVALID, "PIN must be digits only")
+			return invalidf("pin", "PIN must be digits only")
 		}
 	}
 	if len(pin) < 4 {
-		return Errorf(EINVALID, "PIN is shorter than 4 digits")
+		return invalidf("pin", "PIN is shorter than 4 digits")
 	}
 	if len(pin) > 15 {
-		return Errorf(EINVALID, "PIN is longer than 15 digits")
+		return invalidf("pin", "PIN is longer than 15 digits")
 	}
 	same, up, down := true, true, true
 	for i := 1; i < len(pin); i++ {
@@ -94,9 +110,9 @@ func ValidPIN(pin string) error {
 	}
 	switch {
 	case same:
-		return Errorf(EINVALID, "PIN is one repeated digit; choose a less guessable one")
+		return invalidf("pin", "PIN is one repeated digit; choose a less guessable one")
 	case up || down:
-		return Errorf(EINVALID, "PIN is a straight run of digits; choose a less guessable one")
+		return invalidf("pin", "PIN is a straight run of digits; choose a less guessable one")
 	}
 	return nil
 }
@@ -107,14 +123,14 @@ func ValidPIN(pin string) error {
 func CleanDisplayName(name string) (string, error) {
 	name = strings.TrimSpace(name)
 	if !utf8.ValidString(name) {
-		return "", Errorf(EINVALID, "name is not valid UTF-8")
+		return "", invalidf("name", "name is not valid UTF-8")
 	}
 	if utf8.RuneCountInString(name) > 64 {
-		return "", Errorf(EINVALID, "name is longer than 64 characters")
+		return "", invalidf("name", "name is longer than 64 characters")
 	}
 	for _, r := range name {
 		if unicode.IsControl(r) || r == '"' || r == '\\' {
-			return "", Errorf(EINVALID, "name may not contain quotes, backslashes or control characters")
+			return "", invalidf("name", "name may not contain quotes, backslashes or control characters")
 		}
 	}
 	return name, nil

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -15,8 +14,7 @@ import (
 // from stdin, so it never shows in the process list or shell history;
 // with nothing on stdin (or a terminal) one is generated and printed.
 func (c *cli) createAdmin(cmd *command, args []string) error {
-	fs := newFlagSet(cmd)
-	db := dbFlag(fs)
+	fs, db := dbFlags(cmd)
 	tenant := fs.String("tenant", "", "make a tenant admin of `DOMAIN` (default: a system admin, all tenants)")
 	if err := c.parse(fs, cmd, args, 1, 1); err != nil {
 		return err
@@ -40,7 +38,7 @@ func (c *cli) createAdmin(cmd *command, args []string) error {
 		return err
 	}
 	defer d.Close()
-	ctx := context.Background()
+	ctx := cliContext()
 	var tenantID int64
 	if *tenant != "" {
 		t, err := d.TenantByDomain(ctx, strings.TrimSpace(*tenant))

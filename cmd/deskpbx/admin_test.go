@@ -66,13 +66,15 @@ func TestCreateAdminRefusals(t *testing.T) {
 }
 
 // TestFirstStartPrintsTheAdminPasswordOnce runs the server as an office
-// admin would on a new box: the log says where to go and with which
-// password, that password logs in, and a restart does not print it again.
+// admin would on a new box, under a service manager (stderr is a pipe):
+// the log says where to go and where the password is, but never the
+// password; the password is in a 0600 file beside the database, it logs
+// in, the account must change it, and a restart does not make another.
 func TestFirstStartPrintsTheAdminPasswordOnce(t *testing.T) {
 	t.Parallel()
 	db := testDB(t)
 	log, stop := startServe(t, db)
-	m := regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+/) user=admin password=(\S+)`).FindStringSubmatch(log)
+	m := regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+/) user=admin password_file=(\S+)`).FindStringSubmatch(log)
 	if m == nil {
 		stop()
 		t.Fatalf("no first-start admin line in:\n%s", log)
@@ -85,13 +87,35 @@ func TestFirstStartPrintsTheAdminPasswordOnce(t *testing.T) {
 		res.Body.Close()
 	}
 	stop()
-	if _, err := openStore(t, db).AuthenticateAdmin(context.Background(), "admin", m[2]); err != nil {
-		t.Errorf("the printed password does not log in: %v", err)
+	if m[2] != firstAdminFile(db) {
+		t.Errorf("password file %s, want %s beside the database", m[2], firstAdminFile(db))
 	}
+	st, err := os.Stat(m[2])
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("password file: %v %v, want mode 0600", st, err)
+	}
+	raw, _ := os.ReadFile(m[2])
+	pw := regexp.MustCompile(`(?m)^password: (\S+)$`).FindStringSubmatch(string(raw))
+	if pw == nil {
+		t.Fatalf("no password in the file:\n%s", raw)
+	}
+	if strings.Contains(log, pw[1]) {
+		t.Errorf("the password is in the log:\n%s", log)
+	}
+	a, err := openStore(t, db).AuthenticateAdmin(context.Background(), "admin", pw[1])
+	if err != nil {
+		t.Errorf("the written password does not log in: %v", err)
+	} else if !a.MustChangePassword {
+		t.Error("the generated password need not be changed")
+	}
+	os.Remove(m[2])
 	log, stop = startServe(t, db)
 	stop()
-	if strings.Contains(log, "password=") {
-		t.Errorf("second start printed a password:\n%s", log)
+	if strings.Contains(log, "password") {
+		t.Errorf("second start spoke of a password:\n%s", log)
+	}
+	if _, err := os.Stat(m[2]); err == nil {
+		t.Error("second start wrote a password file")
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"deskpbx/hotdesk"
@@ -17,7 +16,11 @@ import (
 // prints only its one-line error.
 var quietLog = slog.New(slog.DiscardHandler)
 
-// cliActor names whoever ran the command in the hot-desk audit log.
+// cliContext names whoever ran the command as the actor of the changes
+// it makes, which store writes to the audit log with each change.
+func cliContext() context.Context { return store.WithActor(context.Background(), cliActor()) }
+
+// cliActor names whoever ran the command in the audit log.
 func cliActor() string {
 	if u := os.Getenv("USER"); u != "" {
 		return "cli:" + u
@@ -26,16 +29,12 @@ func cliActor() string {
 }
 
 func (c *cli) hotdeskAdd(cmd *command, args []string) error {
-	fs := newFlagSet(cmd)
-	db := dbFlag(fs)
+	fs, db := dbFlags(cmd)
 	id := fs.String("id", "", "hot-desk `UNIQUEID` keyed at *072 (4-15 digits, unique across all tenants; required)")
 	password := fs.String("password", "", "own hot-desk password `N` (4-15 digits); without it the voicemail PIN is asked for")
 	description := fs.String("description", "", "free `TEXT` shown in lists")
-	if err := c.parse(fs, cmd, args, 2, 2); err != nil {
+	if err := c.parse(fs, cmd, args, 2, 2, "id"); err != nil {
 		return err
-	}
-	if !flagSet(fs, "id") {
-		return usagef("%s: -id is required (usage: deskpbx %s %s)", cmd.name, cmd.name, cmd.args)
 	}
 	domain := strings.ToLower(strings.TrimSpace(fs.Arg(0)))
 	number := strings.TrimSpace(fs.Arg(1))
@@ -54,63 +53,45 @@ func (c *cli) hotdeskAdd(cmd *command, args []string) error {
 			return err
 		}
 	}
-	d, err := openDB(*db, false)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	e, err := d.CreateHotdeskEntry(context.Background(), store.NewHotdeskEntry{
-		Domain: domain, Number: number, HotdeskID: *id, PIN: *password, Description: *description,
-	}, cliActor())
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(c.stdout, "added hot-desk ID %s for %s\n", e.HotdeskID, e.Person.AOR())
-	return nil
+	return withDB(*db, false, func(d *store.DB) error {
+		e, err := hotdesk.New(d, quietLog).CreateEntry(cliContext(), store.NewHotdeskEntry{
+			Domain: domain, Number: number, HotdeskID: *id, PIN: *password, Description: *description,
+		}, cliActor())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "added hot-desk ID %s for %s\n", e.HotdeskID, e.Person.AOR())
+		return nil
+	})
 }
 
 func (c *cli) hotdeskList(cmd *command, args []string) error {
-	fs := newFlagSet(cmd)
-	db := dbFlag(fs)
-	if err := c.parse(fs, cmd, args, 0, 1); err != nil {
-		return err
-	}
-	d, err := openDB(*db, false)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	ctx := context.Background()
-	tenantID, err := tenantArg(ctx, d, fs)
-	if err != nil {
-		return err
-	}
-	entries, err := d.HotdeskEntries(ctx, tenantID)
-	if err != nil {
-		return err
-	}
-	now := time.Now()
-	w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "ID\tEXTENSION\tSEATED AT\tSINCE\tDIAL STRING\tLOCKED\tDESCRIPTION")
-	for _, e := range entries {
-		seat, since, dial, locked := "-", "-", "-", "no"
-		if e.Seat != "" {
-			seat, since, dial = e.Seat, e.SeatedSince.Local().Format("2006-01-02 15:04"), e.Seat
+	return c.listOf(cmd, args, func(ctx context.Context, d *store.DB, tenantID int64) error {
+		entries, err := d.HotdeskEntries(ctx, tenantID)
+		if err != nil {
+			return err
 		}
-		if e.DialOverride != "" {
-			dial = e.DialOverride + " (override)"
+		now := time.Now()
+		w := c.table("ID\tEXTENSION\tSEATED AT\tSINCE\tDIAL STRING\tLOCKED\tDESCRIPTION")
+		for _, e := range entries {
+			seat, since, dial, locked := "-", "-", "-", "no"
+			if e.Seat != "" {
+				seat, since, dial = e.Seat, e.SeatedSince.Local().Format("2006-01-02 15:04"), e.Seat
+			}
+			if e.DialOverride != "" {
+				dial = e.DialOverride + " (override)"
+			}
+			if e.Locked(now) {
+				locked = "until " + e.LockedUntil.Local().Format("15:04")
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.HotdeskID, e.Person.AOR(), seat, since, dial, locked, e.Description)
 		}
-		if e.Locked(now) {
-			locked = "until " + e.LockedUntil.Local().Format("15:04")
-		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.HotdeskID, e.Person.AOR(), seat, since, dial, locked, e.Description)
-	}
-	return w.Flush()
+		return w.Flush()
+	})
 }
 
 func (c *cli) hotdeskLogout(cmd *command, args []string) error {
-	fs := newFlagSet(cmd)
-	db := dbFlag(fs)
+	fs, db := dbFlags(cmd)
 	all := fs.Bool("all", false, "log out everyone (whose person or phone is of DOMAIN, if given)")
 	if err := c.parse(fs, cmd, args, 0, 1); err != nil {
 		return err
@@ -126,66 +107,85 @@ func (c *cli) hotdeskLogout(cmd *command, args []string) error {
 			return err
 		}
 	}
-	d, err := openDB(*db, false)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	ctx := context.Background()
-	s := hotdesk.New(d, quietLog)
-	if *all {
-		var tenantID int64
-		if arg != "" {
-			t, err := d.TenantByDomain(ctx, arg)
+	return withDB(*db, false, func(d *store.DB) error {
+		ctx := context.Background()
+		s := hotdesk.New(d, quietLog)
+		if *all {
+			var tenantID int64
+			if arg != "" {
+				t, err := d.TenantByDomain(ctx, arg)
+				if err != nil {
+					return err
+				}
+				tenantID = t.ID
+			}
+			n, err := s.ForceLogoutAll(ctx, tenantID, cliActor())
 			if err != nil {
 				return err
 			}
-			tenantID = t.ID
+			fmt.Fprintf(c.stdout, "logged out %d hot-desk %s\n", n, plural(n, "session", "sessions"))
+			return nil
 		}
-		n, err := s.ForceLogoutAll(ctx, tenantID, cliActor())
+		sess, err := s.ForceLogout(ctx, arg, cliActor())
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(c.stdout, "logged out %d hot-desk %s\n", n, plural(n, "session", "sessions"))
+		if sess == nil {
+			fmt.Fprintf(c.stdout, "hot-desk ID %s was not logged in\n", arg)
+			return nil
+		}
+		fmt.Fprintf(c.stdout, "logged out hot-desk ID %s (%s) from %s\n", arg, sess.Person, sess.Device)
 		return nil
-	}
-	sess, err := s.ForceLogout(ctx, arg, cliActor())
-	if err != nil {
-		return err
-	}
-	if sess == nil {
-		fmt.Fprintf(c.stdout, "hot-desk ID %s was not logged in\n", arg)
-		return nil
-	}
-	fmt.Fprintf(c.stdout, "logged out hot-desk ID %s (%s) from %s\n", arg, sess.Person, sess.Device)
-	return nil
+	})
 }
 
 func (c *cli) hotdeskUnlock(cmd *command, args []string) error {
-	fs := newFlagSet(cmd)
-	db := dbFlag(fs)
+	fs, db := dbFlags(cmd)
+	seat := fs.Bool("seat", false, "unlock the phone registered as NUMBER@DOMAIN, locked after too many wrong tries of *072 or *073")
 	if err := c.parse(fs, cmd, args, 1, 1); err != nil {
 		return err
 	}
-	id := fs.Arg(0)
-	if err := store.ValidHotdeskID(id); err != nil {
+	arg := fs.Arg(0)
+	var number, domain string
+	if *seat {
+		var ok bool
+		number, domain, ok = strings.Cut(strings.ToLower(strings.TrimSpace(arg)), "@")
+		if !ok || store.ValidNumber(number) != nil || store.ValidDomain(domain) != nil {
+			return usagef("%s: -seat %q: give the phone's extension as NUMBER@DOMAIN", cmd.name, arg)
+		}
+	} else if err := store.ValidHotdeskID(arg); err != nil {
 		return err
 	}
-	d, err := openDB(*db, false)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	was, err := hotdesk.New(d, quietLog).Unlock(context.Background(), id, cliActor())
-	if err != nil {
-		return err
-	}
-	if !was {
-		fmt.Fprintf(c.stdout, "hot-desk ID %s was not locked\n", id)
+	return withDB(*db, false, func(d *store.DB) error {
+		ctx := context.Background()
+		s := hotdesk.New(d, quietLog)
+		if *seat {
+			e, err := d.LookupExtension(ctx, domain, number)
+			if err != nil {
+				return err
+			}
+			was, err := s.UnlockSeat(ctx, e, cliActor())
+			if err != nil {
+				return err
+			}
+			if !was {
+				fmt.Fprintf(c.stdout, "phone %s was not locked\n", e.AOR())
+				return nil
+			}
+			fmt.Fprintf(c.stdout, "unlocked phone %s\n", e.AOR())
+			return nil
+		}
+		was, err := s.Unlock(ctx, arg, cliActor())
+		if err != nil {
+			return err
+		}
+		if !was {
+			fmt.Fprintf(c.stdout, "hot-desk ID %s was not locked\n", arg)
+			return nil
+		}
+		fmt.Fprintf(c.stdout, "unlocked hot-desk ID %s\n", arg)
 		return nil
-	}
-	fmt.Fprintf(c.stdout, "unlocked hot-desk ID %s\n", id)
-	return nil
+	})
 }
 
 func plural(n int, one, many string) string {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +25,15 @@ func hotdeskOffice(t *testing.T) string {
 	deskpbx(t, "ext", "add", "-db", path, "-password", "secret1", "-pin", "6048", "acme.example", "1004").mustSucceed(t, "ext add")
 	deskpbx(t, "ext", "add", "-db", path, "-password", "secret1", "beta.example", "2001").mustSucceed(t, "ext add")
 	return path
+}
+
+// hotdeskOfficeWithID is hotdeskOffice where extension number of
+// acme.example has hot-desk ID id, with the database open.
+func hotdeskOfficeWithID(t *testing.T, id, number string) (string, *store.DB) {
+	t.Helper()
+	path := hotdeskOffice(t)
+	deskpbx(t, "hotdesk", "add", "-db", path, "-id", id, "acme.example", number).mustSucceed(t, "hotdesk add")
+	return path, openStore(t, path)
 }
 
 func TestHotdeskAddListLogoutAndUnlock(t *testing.T) {
@@ -137,9 +147,7 @@ func TestTenantSetChangesHotdeskSettings(t *testing.T) {
 // with one line and the right exit status, and the database is as it was.
 func TestHotdeskBadInputIsOneLineAndWritesNothing(t *testing.T) {
 	t.Parallel()
-	path := hotdeskOffice(t)
-	deskpbx(t, "hotdesk", "add", "-db", path, "-id", "5551234", "acme.example", "1001").mustSucceed(t, "hotdesk add")
-	db := openStore(t, path)
+	path, db := hotdeskOfficeWithID(t, "5551234", "1001")
 	ctx := context.Background()
 	before, _ := db.HotdeskAudit(ctx, 0, 100)
 	add := func(args ...string) []string { return append([]string{"hotdesk", "add", "-db", path}, args...) }
@@ -214,4 +222,38 @@ func TestHotdeskBadInputIsOneLineAndWritesNothing(t *testing.T) {
 	if after, _ := db.HotdeskAudit(ctx, 0, 100); len(after) != len(before) {
 		t.Errorf("bad input wrote %d audit rows", len(after)-len(before))
 	}
+}
+
+func TestHotdeskUnlockSeatLetsALockedPhoneLogInAgain(t *testing.T) {
+	t.Parallel()
+	path, db := hotdeskOfficeWithID(t, "5551001", "1001")
+	ctx := context.Background()
+	s := hotdesk.New(db, quietLog)
+	phone, err := db.LookupExtension(ctx, "acme.example", "1003")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Guessing unknown IDs from one phone locks the phone.
+	for i := 0; i < hotdesk.SeatAttempts; i++ {
+		s.Login(ctx, fmt.Sprintf("99990%02d", i), "4826", phone, "")
+	}
+	if _, err := s.Login(ctx, "5551001", "4826", phone, ""); err == nil {
+		t.Fatal("a locked phone logged in")
+	}
+	r := deskpbx(t, "hotdesk", "unlock", "-db", path, "-seat", "1003@acme.example").mustSucceed(t, "hotdesk unlock -seat")
+	if strings.TrimSpace(r.stdout) != "unlocked phone 1003@acme.example" {
+		t.Errorf("hotdesk unlock -seat said %q", r.stdout)
+	}
+	if _, err := s.Login(ctx, "5551001", "4826", phone, ""); err != nil {
+		t.Errorf("login at the unlocked phone: %v", err)
+	}
+	r = deskpbx(t, "hotdesk", "unlock", "-db", path, "-seat", "1003@acme.example").mustSucceed(t, "hotdesk unlock -seat again")
+	if strings.TrimSpace(r.stdout) != "phone 1003@acme.example was not locked" {
+		t.Errorf("second hotdesk unlock -seat said %q", r.stdout)
+	}
+	unlocks, _, _ := db.AuditLog(ctx, store.AuditFilter{Action: "unlock"}, 10)
+	if len(unlocks) != 1 || unlocks[0].Seat != "1003@acme.example" || !strings.HasPrefix(unlocks[0].Actor, "cli") {
+		t.Errorf("unlocks in the audit log: %+v", unlocks)
+	}
+	deskpbx(t, "hotdesk", "unlock", "-db", path, "-seat", "1003").mustFail(t, "unlock -seat without a domain", 2, "NUMBER@DOMAIN")
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"text/tabwriter"
 
 	"deskpbx/store"
 )
@@ -49,7 +50,7 @@ var commands = []*command{
 	{name: "hotdesk add", args: "[-db PATH] -id UNIQUEID [-password N] [-description TEXT] DOMAIN NUMBER", summary: "let an extension hot-desk: log in at any phone with *072 and its ID, unique across all tenants", run: (*cli).hotdeskAdd},
 	{name: "hotdesk list", args: "[-db PATH] [DOMAIN]", summary: "list hot-desk IDs: who sits where since when, where their calls ring, lockouts", run: (*cli).hotdeskList},
 	{name: "hotdesk logout", args: "[-db PATH] (-all [DOMAIN] | UNIQUEID)", summary: "end the hot-desk session of one ID, or everyone's (of one tenant)", run: (*cli).hotdeskLogout},
-	{name: "hotdesk unlock", args: "[-db PATH] UNIQUEID", summary: "lift the lockout of a hot-desk ID after too many wrong passwords", run: (*cli).hotdeskUnlock},
+	{name: "hotdesk unlock", args: "[-db PATH] (UNIQUEID | -seat NUMBER@DOMAIN)", summary: "lift the lockout of a hot-desk ID after too many wrong passwords, or of a phone after too many wrong tries", run: (*cli).hotdeskUnlock},
 	{name: "trunk add", args: "[-db PATH] -host HOST[:PORT] [-transport udp|tcp] [-username U -password P] [-register] [-from-domain D] DOMAIN NAME", summary: "add a trunk to a SIP provider; a tenant's first trunk carries its outside calls", run: (*cli).trunkAdd},
 	{name: "trunk list", args: "[-db PATH] [DOMAIN]", summary: "list trunks with their registration state (never their passwords)", run: (*cli).trunkList},
 	{name: "did add", args: "[-db PATH] DOMAIN NUMBER EXTENSION", summary: "let calls from a provider to NUMBER ring an extension, wherever its person sits", run: (*cli).didAdd},
@@ -177,8 +178,8 @@ func newFlagSet(cmd *command) *flag.FlagSet {
 }
 
 // parse parses args and checks the positional argument count is within
-// [min, max] (max < 0: unlimited).
-func (c *cli) parse(fs *flag.FlagSet, cmd *command, args []string, min, max int) error {
+// [min, max] (max < 0: unlimited) and that the required flags are given.
+func (c *cli) parse(fs *flag.FlagSet, cmd *command, args []string, min, max int, required ...string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintf(c.stdout, "Usage: deskpbx %s %s\n\n%s.\n", cmd.name, cmd.args, upperFirst(cmd.summary))
@@ -193,6 +194,11 @@ func (c *cli) parse(fs *flag.FlagSet, cmd *command, args []string, min, max int)
 	}
 	n := fs.NArg()
 	if n >= min && (max < 0 || n <= max) {
+		for _, name := range required {
+			if !flagSet(fs, name) {
+				return usagef("%s: -%s is required (usage: deskpbx %s %s)", cmd.name, name, cmd.name, cmd.args)
+			}
+		}
 		return nil
 	}
 	for _, a := range fs.Args() {
@@ -237,6 +243,12 @@ func envOrDefault(name, def string) string {
 	return def
 }
 
+// dbFlags is the flag set of a command on the database, with its -db.
+func dbFlags(cmd *command) (*flag.FlagSet, *string) {
+	fs := newFlagSet(cmd)
+	return fs, dbFlag(fs)
+}
+
 func dbFlag(fs *flag.FlagSet) *string {
 	return fs.String("db", envOrDefault("DESKPBX_DB", defaultDBPath), "SQLite database `PATH` (env DESKPBX_DB)")
 }
@@ -244,6 +256,40 @@ func dbFlag(fs *flag.FlagSet) *string {
 // openDB opens the database at path. Only commands that create things
 // from nothing may create the file: a mistyped -db for a list or an
 // extension should fail, not leave an empty database behind.
+// table starts a listing with its header line; Flush prints it aligned.
+func (c *cli) table(header string) *tabwriter.Writer {
+	w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, header)
+	return w
+}
+
+// listOf runs a list command: [-db PATH] [DOMAIN], list given the tenant
+// of DOMAIN, or 0 for all of them.
+func (c *cli) listOf(cmd *command, args []string, list func(ctx context.Context, d *store.DB, tenantID int64) error) error {
+	fs, db := dbFlags(cmd)
+	if err := c.parse(fs, cmd, args, 0, 1); err != nil {
+		return err
+	}
+	return withDB(*db, false, func(d *store.DB) error {
+		ctx := context.Background()
+		tenantID, err := tenantArg(ctx, d, fs)
+		if err != nil {
+			return err
+		}
+		return list(ctx, d, tenantID)
+	})
+}
+
+// withDB runs fn on the database at path, closed when fn returns.
+func withDB(path string, create bool, fn func(d *store.DB) error) error {
+	d, err := openDB(path, create)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return fn(d)
+}
+
 func openDB(path string, create bool) (*store.DB, error) {
 	if !create {
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {

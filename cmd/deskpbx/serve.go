@@ -25,17 +25,18 @@ import (
 // serveConfig is the server's configuration: flags, each with a
 // DESKPBX_* environment twin that sets its default.
 type serveConfig struct {
-	db          string
-	sipAddr     string
-	httpAddr    string
-	rtpPorts    string
-	externalIP  string
-	ringTimeout time.Duration
-	logLevel    string
-	tlsCert     string
-	tlsKey      string
-	pprofAddr   string
-	metrics     metricsFlags
+	db             string
+	sipAddr        string
+	httpAddr       string
+	rtpPorts       string
+	externalIP     string
+	ringTimeout    time.Duration
+	logLevel       string
+	tlsCert        string
+	tlsKey         string
+	pprofAddr      string
+	trustedProxies string
+	metrics        metricsFlags
 }
 
 func envOr(name, def string) string {
@@ -61,6 +62,7 @@ func parseServeFlags(args []string) (*serveConfig, error) {
 	fs.StringVar(&c.tlsCert, "tls-cert", envOr("DESKPBX_TLS_CERT", ""), "certificate file for the admin page; with -tls-key serves HTTPS (DESKPBX_TLS_CERT)")
 	fs.StringVar(&c.tlsKey, "tls-key", envOr("DESKPBX_TLS_KEY", ""), "private key file for -tls-cert (DESKPBX_TLS_KEY)")
 	fs.StringVar(&c.pprofAddr, "pprof-addr", envOr("DESKPBX_PPROF_ADDR", ""), "serve Go's pprof profiles on this address, for profiling; off when empty (DESKPBX_PPROF_ADDR)")
+	fs.StringVar(&c.trustedProxies, "trusted-proxies", envOr("DESKPBX_TRUSTED_PROXIES", ""), "reverse proxies in front of the admin page (addresses or prefixes, comma-separated) whose X-Forwarded-For and X-Forwarded-Proto are believed (DESKPBX_TRUSTED_PROXIES)")
 	c.metrics.add(fs)
 	fs.StringVar(&c.logLevel, "log-level", envOr("DESKPBX_LOG_LEVEL", "info"), "debug, info, warn or error (DESKPBX_LOG_LEVEL)")
 	// Errors come back as one line from main; -h prints the flags.
@@ -141,6 +143,7 @@ func runServe(args []string) error {
 		return err
 	}
 	defer db.Close()
+	warnExposedFiles(db, log)
 
 	pbx.TuneSIPStack()
 	srv, err := pbx.New(pbx.Config{

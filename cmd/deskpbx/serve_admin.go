@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"deskpbx/admin"
@@ -33,7 +34,11 @@ func startAdmin(ctx context.Context, cfg *serveConfig, db *store.DB, srv *pbx.Se
 		}
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
-	page, err := admin.New(admin.Config{DB: db, PBX: srv, HotDesk: hd, Log: log})
+	proxies, err := admin.ParseTrustedProxies(cfg.trustedProxies)
+	if err != nil {
+		return nil, usagef("trusted-proxies %q: %v", cfg.trustedProxies, err)
+	}
+	page, err := admin.New(admin.Config{DB: db, PBX: AdminPBX{srv}, HotDesk: hd, Log: log, TrustedProxies: proxies})
 	if err != nil {
 		return nil, err
 	}
@@ -70,10 +75,11 @@ func startAdmin(ctx context.Context, cfg *serveConfig, db *store.DB, srv *pbx.Se
 		return nil, fmt.Errorf("creating the first admin: %w", err)
 	}
 	if created {
-		// The only time this password exists in clear: it is not stored,
-		// and a restart does not print it again.
-		log.Warn("first start: created the admin account; log in and change this password, it is shown only this once",
-			"url", url, "user", user, "password", password)
+		if err := announceFirstAdmin(os.Stderr, cfg.db, url, user, password, log); err != nil {
+			hs.Close()
+			page.Close()
+			return nil, err
+		}
 	}
 	log.Info("admin page listening", "url", url)
 	return func(ctx context.Context) error {
@@ -81,6 +87,23 @@ func startAdmin(ctx context.Context, cfg *serveConfig, db *store.DB, srv *pbx.Se
 		page.Close()
 		return hs.Shutdown(ctx)
 	}, nil
+}
+
+// AdminPBX shows a *pbx.Server to the admin page in the page's own terms
+// (admin.PBX), so that admin never imports pbx.
+type AdminPBX struct{ *pbx.Server }
+
+// Bindings lists the live registrations.
+func (p AdminPBX) Bindings() []store.Binding { return p.Location().All() }
+
+// Calls lists the calls in progress, oldest first.
+func (p AdminPBX) Calls() []admin.Call {
+	infos := p.ActiveCalls()
+	out := make([]admin.Call, len(infos))
+	for i, c := range infos {
+		out[i] = admin.Call{ID: c.ID, CallID: c.CallID, Caller: c.Caller, As: c.As, Callee: c.Callee, Started: c.Started, Answered: c.Answered}
+	}
+	return out
 }
 
 // adminURL is the address an admin types in: the box's own address when

@@ -20,7 +20,7 @@ func TestMetricsOnTheAdminListener(t *testing.T) {
 	deskpbx(t, "tenant", "add", "-db", dbPath, "acme.example").mustSucceed(t, "tenant add")
 	deskpbx(t, "ext", "add", "-db", dbPath, "-password", "long-secret-1001", "acme.example", "1001").mustSucceed(t, "ext add")
 	deskpbx(t, "ext", "add", "-db", dbPath, "-password", "long-secret-1002", "acme.example", "1002").mustSucceed(t, "ext add")
-	deskpbx(t, "hotdesk", "add", "-db", dbPath, "-id", "700100", "acme.example", "1001").mustSucceed(t, "hotdesk add")
+	deskpbx(t, "hotdesk", "add", "-db", dbPath, "-id", "700100", "-password", "482913", "acme.example", "1001").mustSucceed(t, "hotdesk add")
 
 	log, stop := startServe(t, dbPath)
 	defer stop()
@@ -32,14 +32,14 @@ func TestMetricsOnTheAdminListener(t *testing.T) {
 
 	phone := testphone.New(t, sip[1], "1002", "acme.example", "long-secret-1002")
 	phone.Register()
-	// The admin seats 1001 at phone 1002 through the same database the
+	// 1001 logs in at phone 1002 through the same database the
 	// server reads at scrape time.
 	db := openStore(t, dbPath)
 	seat, err := db.LookupExtension(context.Background(), "acme.example", "1002")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := hotdesk.New(db, slog.New(slog.DiscardHandler)).SeatByAdmin(context.Background(), "700100", seat, "test"); err != nil {
+	if _, err := hotdesk.New(db, slog.New(slog.DiscardHandler)).Login(context.Background(), "700100", "482913", seat, "127.0.0.1:5060"); err != nil {
 		t.Fatal(err)
 	}
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"slices"
@@ -70,7 +69,7 @@ func (c *cli) applyOutside(fs *flag.FlagSet, f *outsideFlags, dbPath string) (on
 	}
 	defer d.Close()
 	domain := strings.ToLower(strings.TrimSpace(fs.Arg(0)))
-	o, err := d.SetTenantOutside(context.Background(), domain, s)
+	o, err := d.SetTenantOutside(cliContext(), domain, s)
 	if err != nil {
 		return false, err
 	}

@@ -155,3 +155,27 @@ func TestBadInputIsOneLineAndWritesNothing(t *testing.T) {
 		t.Errorf("after bad input the extensions are %v, want only 1001@acme.example", got)
 	}
 }
+
+func TestCommandsWriteTheirChangesToTheAuditLog(t *testing.T) {
+	t.Parallel()
+	path := hotdeskOffice(t)
+	deskpbx(t, "tenant", "default", "-db", path, "beta.example").mustSucceed(t, "tenant default")
+	db := openStore(t, path)
+	entries, _, err := db.AuditLog(context.Background(), store.AuditFilter{Action: "admin-change"}, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Actor, "cli") {
+			t.Errorf("entry %+v: actor %q, want the cli", e, e.Actor)
+		}
+		got = append(got, e.Outcome+": "+e.Detail)
+	}
+	want := []string{"default tenant: beta.example is now the default tenant", "extension added: 2001@beta.example",
+		"extension added: 1004@acme.example", "extension added: 1003@acme.example", "extension added: 1002@acme.example",
+		"extension added: 1001@acme.example", "tenant added: beta.example", "tenant added: acme.example"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("audit log, newest first:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

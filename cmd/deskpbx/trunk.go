@@ -29,7 +29,7 @@ func (c *cli) trunkAdd(cmd *command, args []string) error {
 		return err
 	}
 	defer d.Close()
-	k, err := d.CreateTrunk(context.Background(), store.NewTrunk{Domain: fs.Arg(0), Name: fs.Arg(1), Host: *host,
+	k, err := d.CreateTrunk(cliContext(), store.NewTrunk{Domain: fs.Arg(0), Name: fs.Arg(1), Host: *host,
 		Transport: *transport, Username: *username, Password: *password, Register: *register, FromDomain: *fromDomain})
 	if err != nil {
 		return err
@@ -81,7 +81,7 @@ func (c *cli) didAdd(cmd *command, args []string) error {
 		return err
 	}
 	defer d.Close()
-	did, err := d.CreateDID(context.Background(), fs.Arg(0), fs.Arg(1), fs.Arg(2))
+	did, err := d.CreateDID(cliContext(), fs.Arg(0), fs.Arg(1), fs.Arg(2))
 	if err != nil {
 		return err
 	}
@@ -135,7 +135,7 @@ func (c *cli) extSet(cmd *command, args []string) error {
 		return err
 	}
 	defer d.Close()
-	o, err := d.SetExtensionOutside(context.Background(), strings.ToLower(fs.Arg(0)), fs.Arg(1), s)
+	o, err := d.SetExtensionOutside(cliContext(), strings.ToLower(fs.Arg(0)), fs.Arg(1), s)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,46 @@
+package hotdesk
+
+import (
+	"context"
+
+	"deskpbx/store"
+)
+
+// The admin's side of hot desking: every change to who may hot-desk and
+// how (entries, their passwords and dial string overrides, a tenant's
+// switches) is made here, by the admin page and the CLI alike. Each is
+// one transaction with its audit rows, queued behind this process's
+// logins like every other hot-desk write.
+
+// CreateEntry lets extension n.Number of n.Domain hot-desk with ID
+// n.HotdeskID, with its own password and dial string override if given.
+func (s *Service) CreateEntry(ctx context.Context, n store.NewHotdeskEntry, actor string) (*store.HotdeskEntry, error) {
+	return serially(s, func() (*store.HotdeskEntry, error) { return s.db.CreateHotdeskEntry(ctx, n, actor) })
+}
+
+// UpdateEntry changes the entry with hot-desk ID id: its ID, description,
+// own password and dial string override, all or nothing.
+func (s *Service) UpdateEntry(ctx context.Context, id string, u store.HotdeskEntryUpdate, actor string) (*store.HotdeskEntry, error) {
+	return serially(s, func() (*store.HotdeskEntry, error) { return s.db.UpdateHotdeskEntry(ctx, id, u, actor) })
+}
+
+// DeleteEntry stops the person with hot-desk ID id hot-desking; a live
+// session ends with it.
+func (s *Service) DeleteEntry(ctx context.Context, id, actor string) error {
+	_, err := serially(s, func() (bool, error) { return true, s.db.DeleteHotdeskEntry(ctx, id, actor) })
+	return err
+}
+
+// SetTenantSettings changes the hot-desk settings of tenant domain (the
+// company PIN, the *072 and *073 switches, auto-logout), all or nothing.
+func (s *Service) SetTenantSettings(ctx context.Context, domain string, hs store.HotdeskSettings, actor string) (*store.Tenant, error) {
+	return serially(s, func() (*store.Tenant, error) { return s.db.SetTenantHotdesk(ctx, domain, hs, actor) })
+}
+
+// serially runs write queued behind this process's other hot-desk writes
+// (see Service.writing).
+func serially[T any](s *Service, write func() (T, error)) (T, error) {
+	s.writing.Lock()
+	defer s.writing.Unlock()
+	return write()
+}
