@@ -79,6 +79,17 @@ func (p *Plan) emergencyRoute(ctx context.Context, req *pbx.CallRequest) (pbx.Ro
 	return route, true
 }
 
+// IsEmergency says whether dialled is an emergency number of the tenant
+// of domain (pbx asks before its guessing guard may refuse the call).
+func (p *Plan) IsEmergency(ctx context.Context, domain, dialled string) bool {
+	t, err := p.db.ResolveTenant(ctx, domain)
+	if err != nil {
+		return false
+	}
+	settings, err := p.db.TenantOutside(ctx, t.ID)
+	return err == nil && slices.Contains(settings.EmergencyNumbers, dialled)
+}
+
 // emergencyTrunk is the tenant's first trunk that is not failing, else
 // its first: an emergency call is tried even on a failing line.
 func (p *Plan) emergencyTrunk(ctx context.Context, tenantID int64) (*store.Trunk, error) {

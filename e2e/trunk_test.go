@@ -224,3 +224,52 @@ func headerLine(msg, name string) string {
 	}
 	return ""
 }
+
+// A phone in an office whose address got blocked for guessing passwords
+// (a misconfigured phone beside it, say) can call nothing, but 911 still
+// goes out: over a trunk recognised by address, straight to the callee.
+func TestEmergencyCallPassesTheGuessingGuard(t *testing.T) {
+	requireSIPp(t)
+	p := newPBX(t, "acme.example")
+	p.addExt("acme.example", "2002", "secret-2002")
+	p.addExt("acme.example", "2003", "secret-2003")
+	calleePort := freePortOn(t, providerIP)
+	p.cli("trunk", "add", "-db", p.db, "-host", providerIP+":"+strconv.Itoa(calleePort), "acme.example", "direct")
+	p.cli("ext", "set", "-db", p.db, "-emergency-cid", "+15550160", "acme.example", "2002")
+	p.start()
+
+	lobby := testphone.New(t, p.sipAddr, "2002", "acme.example", "secret-2002")
+	lobby.Register()
+	misconfigured := testphone.New(t, p.sipAddr, "2003", "acme.example", "not-the-password")
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	for i := 0; i < 25; i++ {
+		if _, err := misconfigured.Dial(ctx, "2002"); testphone.StatusOf(err) != 403 {
+			t.Fatalf("wrong password, try %d: %v, want 403", i+1, err)
+		}
+	}
+	p.waitLog(30*time.Second, "source blocked")
+	if _, err := lobby.Dial(ctx, "2003"); testphone.StatusOf(err) != 403 {
+		t.Fatalf("an ordinary call from the blocked address: %v, want 403", err)
+	}
+
+	echo := newRTPEcho(t)
+	callee := startSIPp(t, "callee", "trunk_callee.xml", calleePort, "", 1,
+		"-i", providerIP, "-key", "rtp_ip", providerIP, "-key", "rtp_port", strconv.Itoa(echo.port()))
+	waitBound(t, providerIP, calleePort)
+	call, err := lobby.DialFeature(ctx, "911", testphone.NewMedia(t))
+	if err != nil {
+		t.Fatalf("911 from the blocked address: %v, want it answered", err)
+	}
+	if err := call.Bye(ctx); err != nil {
+		t.Fatal(err)
+	}
+	callee.wait(1)
+	msgs, err := os.ReadFile(callee.files["msg"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if line := headerLine(receivedInvite(string(msgs), "911"), "P-Asserted-Identity:"); !strings.Contains(line, "sip:+15550160@") {
+		t.Fatalf("911 went out with %q, want the phone's emergency caller ID +15550160", line)
+	}
+}

@@ -25,6 +25,20 @@ type InboundPlan interface {
 	RouteInbound(ctx context.Context, in *InboundCall) Route
 }
 
+// EmergencyPlan, when the dial plan implements it, names the numbers no
+// guard may slow or stop: a call to one still authenticates, but a source
+// blocked for guessing passwords does not keep it from going out.
+type EmergencyPlan interface {
+	IsEmergency(ctx context.Context, domain, dialled string) bool
+}
+
+// emergencyInvite says whether req is a call to an emergency number of
+// the tenant of domain.
+func (s *Server) emergencyInvite(ctx context.Context, req *sip.Request, domain string) bool {
+	ep, ok := s.dialPlan.(EmergencyPlan)
+	return ok && req.Method == sip.INVITE && ep.IsEmergency(ctx, domain, req.Recipient.User)
+}
+
 // InboundCall is what pbx knows of a call from a provider.
 type InboundCall struct {
 	Trunk        *store.Trunk
