@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -67,7 +68,7 @@ type TrunkStatus struct {
 	ID     int64
 	Domain string
 	Name   string
-	State  string // store.TrunkRegistered, store.TrunkFailing, store.TrunkUnregistered
+	State  string // store.TrunkRegistered, TrunkReachable, TrunkFailing or TrunkUnregistered
 	Reason string // why it is failing
 	Since  time.Time
 }
@@ -118,7 +119,7 @@ func (l *trunkLine) failing() bool {
 type trunkTable struct {
 	mu    sync.RWMutex
 	lines map[int64]*trunkLine
-	dids  map[string]bool // every provider number, so a phone's INVITE costs no query
+	dids  map[string]int64 // every provider number and its tenant, so a phone's INVITE costs no query
 }
 
 func newTrunkTable() *trunkTable { return &trunkTable{lines: make(map[int64]*trunkLine)} }
@@ -126,7 +127,7 @@ func newTrunkTable() *trunkTable { return &trunkTable{lines: make(map[int64]*tru
 func (t *trunkTable) isDID(number string) bool {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	return t.dids[number]
+	return t.dids[number] != 0
 }
 
 func (t *trunkTable) get(id int64) *trunkLine {
@@ -135,8 +136,10 @@ func (t *trunkTable) get(id int64) *trunkLine {
 	return t.lines[id]
 }
 
-// match is the trunk an INVITE comes from: by the source address (any
-// port: providers send from several), or by our registration's token.
+// match is the trunk an INVITE comes from: by our registration's token,
+// else by the source address (any port: providers send from several).
+// One provider may serve several tenants from one address: then the
+// trunk of the tenant whose DID is called.
 func (t *trunkTable) match(req *sip.Request) *trunkLine {
 	src, err := netip.ParseAddrPort(req.Source())
 	var ip netip.Addr
@@ -146,20 +149,35 @@ func (t *trunkTable) match(req *sip.Request) *trunkLine {
 	token, _ := req.Recipient.UriParams.Get(trunkTokenParam)
 	t.mu.RLock()
 	defer t.mu.RUnlock()
+	tenant := t.dids[req.Recipient.User]
+	if to := req.To(); tenant == 0 && to != nil {
+		tenant = t.dids[to.Address.User]
+	}
+	var found *trunkLine
 	for _, l := range t.lines {
-		for _, a := range l.addrs {
-			if a == ip {
-				return l
-			}
-		}
 		if token != "" && l.token == token {
 			return l
 		}
+		if !slices.Contains(l.addrs, ip) {
+			continue
+		}
+		if found == nil || betterMatch(l.trunk, found.trunk, tenant) {
+			found = l
+		}
 	}
-	return nil
+	return found
 }
 
 const trunkTokenParam = "dpbx"
+
+// betterMatch says whether trunk a is a better guess than b for a call
+// to a DID of tenant: the tenant's own trunk, else the oldest.
+func betterMatch(a, b *store.Trunk, tenant int64) bool {
+	if (a.TenantID == tenant) != (b.TenantID == tenant) {
+		return a.TenantID == tenant
+	}
+	return a.ID < b.ID
+}
 
 func (s *Server) startTrunks() {
 	s.wg.Add(1)
@@ -210,9 +228,9 @@ func (s *Server) reloadTrunks() {
 		return
 	}
 	if numbers, err := s.db.DIDNumbers(s.ctx); err == nil {
-		dids := make(map[string]bool, len(numbers))
-		for _, n := range numbers {
-			dids[n] = true
+		dids := make(map[string]int64, len(numbers))
+		for n, tenant := range numbers {
+			dids[n] = tenant
 		}
 		s.trunks.mu.Lock()
 		s.trunks.dids = dids
@@ -233,14 +251,10 @@ func (s *Server) reloadTrunks() {
 		if old != nil && old.stop != nil {
 			old.stop()
 		}
-		if k.Register {
-			var ctx context.Context
-			ctx, l.stop = context.WithCancel(s.ctx)
-			s.wg.Add(1)
-			go s.registerTrunk(ctx, l)
-		} else {
-			s.saveTrunkState(l, store.TrunkUnregistered, "")
-		}
+		var ctx context.Context
+		ctx, l.stop = context.WithCancel(s.ctx)
+		s.wg.Add(1)
+		go s.keepTrunk(ctx, l)
 		s.trunks.mu.Lock()
 		s.trunks.lines[k.ID] = l
 		s.trunks.mu.Unlock()

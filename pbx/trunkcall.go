@@ -195,8 +195,7 @@ func (s *Server) callOutside(nc newCall, o *OutsideRoute) {
 		return
 	}
 	callee := &store.Extension{TenantID: o.Trunk.TenantID, Number: o.Number, Domain: trunkDomain(o.Trunk)}
-	// A registering trunk's state is current; any other is tried anyway.
-	if l == nil || (l.failing() && l.trunk.Register && !o.Emergency) {
+	if l == nil || (l.failing() && !o.Emergency) {
 		reason := "trunk not loaded yet"
 		if l != nil {
 			reason = l.status().Reason
@@ -286,7 +285,7 @@ func (c *call) dialTrunk(s *Server, l *trunkLine, o *OutsideRoute, offer []byte)
 		Username: l.trunk.Username, Password: l.trunk.Password.Reveal(),
 		OnResponse: func(res *sip.Response) error {
 			if !heard.Swap(true) && !l.trunk.Register {
-				s.saveTrunkState(l, store.TrunkUnregistered, "")
+				s.saveTrunkState(l, store.TrunkReachable, "")
 			}
 			if res.StatusCode == 183 && len(res.Body()) > 0 {
 				// Early media (ringback, announcements) through the relay.

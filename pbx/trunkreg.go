@@ -15,22 +15,32 @@ import (
 )
 
 // Registration to a provider: REGISTER with digest auth, refreshed at
-// half the granted expiry, retried with a doubling backoff on failure.
+// half the granted expiry, retried with a doubling backoff on failure. A
+// trunk that does not register is asked OPTIONS every trunkQualify, so
+// that it too shows failing (and calls out fail at once) when it is gone.
 const (
+	trunkQualify        = 30 * time.Second
 	trunkExpires        = 600 * time.Second // what we ask for; the provider may grant less
 	trunkRequestTimeout = 5 * time.Second   // a provider that says nothing this long is failing
 	trunkBackoffMin     = 2 * time.Second
 	trunkBackoffMax     = 5 * time.Minute
 )
 
-// registerTrunk keeps trunk l registered until ctx ends.
-func (s *Server) registerTrunk(ctx context.Context, l *trunkLine) {
+// keepTrunk keeps trunk l registered (or, without -register, checks it
+// answers) until ctx ends.
+func (s *Server) keepTrunk(ctx context.Context, l *trunkLine) {
 	defer s.wg.Done()
 	reg := &trunkRegistration{callID: sip.CallIDHeader(newToken() + newToken()), tag: sip.GenerateTagN(16)}
 	log := s.log.With("tenant", l.trunk.Domain, "trunk", l.trunk.Name)
 	backoff := trunkBackoffMin
 	for {
-		granted, err := s.sendRegister(ctx, l, reg)
+		var granted time.Duration
+		var err error
+		if l.trunk.Register {
+			granted, err = s.sendRegister(ctx, l, reg)
+		} else {
+			err = s.sendQualify(ctx, l)
+		}
 		var wait time.Duration
 		switch {
 		case ctx.Err() != nil:
@@ -39,14 +49,18 @@ func (s *Server) registerTrunk(ctx context.Context, l *trunkLine) {
 			wait = backoff
 			backoff = min(backoff*2, trunkBackoffMax)
 			if !l.failing() {
-				log.Warn("trunk registration failing", "reason", err.Error(), "retry_in", wait)
+				log.Warn("trunk failing", "reason", err.Error(), "retry_in", wait)
 			}
 			s.saveTrunkState(l, store.TrunkFailing, err.Error())
-		default:
+		case l.trunk.Register:
 			backoff = trunkBackoffMin
 			wait = max(granted/2, time.Second)
 			log.Info("trunk registered", "expires", granted)
 			s.saveTrunkState(l, store.TrunkRegistered, "")
+		default:
+			backoff = trunkBackoffMin
+			wait = trunkQualify
+			s.saveTrunkState(l, store.TrunkReachable, "")
 		}
 		select {
 		case <-ctx.Done():
@@ -85,6 +99,31 @@ func (s *Server) sendRegister(ctx context.Context, l *trunkLine, reg *trunkRegis
 		return 0, fmt.Errorf("%d %s", res.StatusCode, res.Reason)
 	}
 	return grantedExpiry(res, l.token), nil
+}
+
+// sendQualify asks the provider OPTIONS: any answer at all means it is
+// there (many answer 404 or 405 to a request with no user).
+func (s *Server) sendQualify(ctx context.Context, l *trunkLine) error {
+	ctx, cancel := context.WithTimeout(ctx, trunkRequestTimeout)
+	defer cancel()
+	k := l.trunk
+	dest := k.HostPort()
+	host, port := splitHostPort(dest)
+	req := sip.NewRequest(sip.OPTIONS, sip.Uri{Scheme: "sip", Host: host, Port: port})
+	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "deskpbx", Host: trunkDomain(k)}, Params: sip.NewParams()}
+	from.Params.Add("tag", sip.GenerateTagN(16))
+	req.AppendHeader(from)
+	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", Host: trunkDomain(k)}, Params: sip.NewParams()})
+	req.SetTransport(strings.ToUpper(k.Transport))
+	req.SetDestination(dest)
+	s.sendFromListener(store.Binding{Source: dest, Transport: k.Transport})
+	if _, err := s.client.Do(ctx, req); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("no answer from %s", dest)
+		}
+		return fmt.Errorf("OPTIONS to %s: %v", dest, err)
+	}
+	return nil
 }
 
 func (s *Server) newTrunkRegister(l *trunkLine, reg *trunkRegistration) *sip.Request {

@@ -34,8 +34,9 @@ func mask(s Secret) string {
 
 // Trunk states, as the running server writes them.
 const (
-	TrunkUnregistered = "unregistered"
-	TrunkRegistered   = "registered"
+	TrunkUnregistered = "unregistered" // not tried yet
+	TrunkRegistered   = "registered"   // a -register trunk, registered
+	TrunkReachable    = "reachable"    // any other trunk, answering OPTIONS
 	TrunkFailing      = "failing"
 )
 
@@ -301,20 +302,21 @@ func (db *DB) DIDByNumber(ctx context.Context, number string) (*DID, error) {
 	return &DID{Number: number, TenantID: tenantID, Extension: e}, nil
 }
 
-// DIDNumbers is every provider number of every tenant.
-func (db *DB) DIDNumbers(ctx context.Context) ([]string, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT number FROM dids`)
+// DIDNumbers is every provider number of every tenant, with its tenant.
+func (db *DB) DIDNumbers(ctx context.Context) (map[string]int64, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT number, tenant_id FROM dids`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []string
+	out := make(map[string]int64)
 	for rows.Next() {
 		var n string
-		if err := rows.Scan(&n); err != nil {
+		var tenant int64
+		if err := rows.Scan(&n, &tenant); err != nil {
 			return nil, err
 		}
-		out = append(out, n)
+		out[n] = tenant
 	}
 	return out, rows.Err()
 }

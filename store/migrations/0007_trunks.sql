@@ -15,9 +15,9 @@ CREATE TABLE trunks (
 	password     TEXT    NOT NULL DEFAULT '' CHECK (length(password) <= 128),
 	register     INTEGER NOT NULL DEFAULT 0 CHECK (register IN (0, 1)),
 	from_domain  TEXT    NOT NULL DEFAULT '' CHECK (length(from_domain) <= 253),
-	-- Written by the running server: 'registered', 'failing', or
-	-- 'unregistered' (-register not set, or not tried yet).
-	state        TEXT    NOT NULL DEFAULT 'unregistered' CHECK (state IN ('unregistered', 'registered', 'failing')),
+	-- Written by the running server: 'registered' (-register), 'reachable'
+	-- (answers our OPTIONS), 'failing', or 'unregistered' (not tried yet).
+	state        TEXT    NOT NULL DEFAULT 'unregistered' CHECK (state IN ('unregistered', 'registered', 'reachable', 'failing')),
 	state_reason TEXT    NOT NULL DEFAULT '' CHECK (length(state_reason) <= 200),
 	state_at     INTEGER NOT NULL DEFAULT 0,
 	created_at   INTEGER NOT NULL,
