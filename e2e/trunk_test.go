@@ -82,6 +82,17 @@ func TestTrunkThroughKamailioProvider(t *testing.T) {
 		}
 	})
 
+	t.Run("unregisters when stopped, registers again when started", func(t *testing.T) {
+		p.stop()
+		if out := p.cli("trunk", "list", "-db", p.db); !strings.Contains(out, "unregistered (deskpbx stopped)") {
+			t.Fatalf("after stopping, trunk list = %q, want main unregistered by deskpbx", out)
+		}
+		p.start()
+		waitUntil(t, 60*time.Second, "main registered again", func() bool {
+			return strings.Contains(p.cli("trunk", "list", "-db", p.db), " registered")
+		})
+	})
+
 	desk := testphone.New(t, p.sipAddr, "2001", "acme.example", "secret-2001")
 	lobby := testphone.New(t, p.sipAddr, "2002", "acme.example", "secret-2002")
 	desk.Register()

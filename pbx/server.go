@@ -286,6 +286,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for len(s.calls.snapshot()) > 0 && ctx.Err() == nil {
 		time.Sleep(20 * time.Millisecond)
 	}
+	s.unregisterTrunks(ctx)
 	s.cancel()
 	var errs []error
 	if s.writer != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -30,7 +31,7 @@ const (
 // answers) until ctx ends.
 func (s *Server) keepTrunk(ctx context.Context, l *trunkLine) {
 	defer s.wg.Done()
-	reg := &trunkRegistration{callID: sip.CallIDHeader(newToken() + newToken()), tag: sip.GenerateTagN(16)}
+	reg := &trunkRegistration{callID: sip.CallIDHeader(newToken() + newToken()), tag: sip.GenerateTagN(16), expires: trunkExpires}
 	log := s.log.With("tenant", l.trunk.Domain, "trunk", l.trunk.Name)
 	backoff := trunkBackoffMin
 	for {
@@ -73,9 +74,10 @@ func (s *Server) keepTrunk(ctx context.Context, l *trunkLine) {
 // trunkRegistration is what stays the same across one registration's
 // refreshes (RFC 3261 §10.2.4: same Call-ID, rising CSeq).
 type trunkRegistration struct {
-	callID sip.CallIDHeader
-	tag    string
-	cseq   uint32
+	callID  sip.CallIDHeader
+	tag     string
+	cseq    uint32
+	expires time.Duration // what we ask for; 0 unregisters
 }
 
 // sendRegister registers once and returns the expiry the provider granted.
@@ -126,6 +128,36 @@ func (s *Server) sendQualify(ctx context.Context, l *trunkLine) error {
 	return nil
 }
 
+// unregisterTrunks stops every trunk's loop and removes our registrations
+// from the providers, so they stop sending calls to a PBX that is gone.
+// A Call-ID of its own is fine: an Expires of 0 removes the binding
+// whatever Call-ID made it (RFC 3261 §10.3).
+func (s *Server) unregisterTrunks(ctx context.Context) {
+	s.trunks.mu.RLock()
+	var lines []*trunkLine
+	for _, l := range s.trunks.lines {
+		l.stop()
+		if l.trunk.Register && l.status().State == store.TrunkRegistered {
+			lines = append(lines, l)
+		}
+	}
+	s.trunks.mu.RUnlock()
+	var wg sync.WaitGroup
+	for _, l := range lines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			reg := &trunkRegistration{callID: sip.CallIDHeader(newToken() + newToken()), tag: sip.GenerateTagN(16)} // expires 0
+			if _, err := s.sendRegister(ctx, l, reg); err != nil {
+				s.log.Info("trunk unregistration", "trunk", l.trunk.Name, "err", err)
+				return
+			}
+			s.saveTrunkState(l, store.TrunkUnregistered, "deskpbx stopped")
+		}()
+	}
+	wg.Wait()
+}
+
 func (s *Server) newTrunkRegister(l *trunkLine, reg *trunkRegistration) *sip.Request {
 	k := l.trunk
 	dest := k.HostPort()
@@ -147,7 +179,7 @@ func (s *Server) newTrunkRegister(l *trunkLine, reg *trunkRegistration) *sip.Req
 		contact.UriParams.Add("transport", "tcp")
 	}
 	req.AppendHeader(&sip.ContactHeader{Address: contact})
-	req.AppendHeader(sip.NewHeader("Expires", strconv.Itoa(int(trunkExpires/time.Second))))
+	req.AppendHeader(sip.NewHeader("Expires", strconv.Itoa(int(reg.expires/time.Second))))
 	req.AppendHeader(sip.NewHeader("Allow", allowedMethods))
 	req.SetTransport(strings.ToUpper(k.Transport))
 	req.SetDestination(dest)
