@@ -168,8 +168,14 @@ func (s *Server) ringFromTrunk(nc newCall, r *Ring) {
 	}
 	defer c.close(s)
 	c.relay = &callRelay{Relay: relay, aSide: providerSide}
-	// The phones are offered the relay, not the provider.
+	// The phones are offered the relay, not the provider, and a phone's
+	// early media goes through it too.
 	c.a.InviteRequest.SetBody(offer)
+	c.a.earlySDP = func(body []byte) []byte {
+		out := c.relaySDP(s, false, body)
+		relay.Start()
+		return out
+	}
 	b, final := c.ring(s, bindings)
 	switch {
 	case b != nil:
