@@ -125,6 +125,11 @@ func (p *Plan) outsideRoute(ctx context.Context, req *pbx.CallRequest, identity 
 		return pbx.Route{}, false
 	}
 	route := pbx.Route{Identity: identity}
+	// A colleague's direct number rings them here, not out and back in.
+	if did, err := p.db.DIDByNumber(ctx, number); err == nil && did.TenantID == identity.TenantID {
+		route.Ring = &pbx.Ring{Callee: did.Extension, Target: p.RingTarget(ctx, did.Extension)}
+		return route, true
+	}
 	trunks, err := p.db.Trunks(ctx, identity.TenantID)
 	switch {
 	case err != nil:

@@ -65,6 +65,10 @@ func TestOutsideCallsGoAsTheHotDeskerWithinTheirPermission(t *testing.T) {
 	if r := p.Route(ctx, &pbx.CallRequest{Caller: exts["1002"], Dialled: "12345"}); r.Reject == nil || r.Reject.Code != 404 {
 		t.Errorf("12345: %+v, want 404", r)
 	}
+	// Ada's own DID, dialled inside, rings her seat without the trunk.
+	if r := p.Route(ctx, &pbx.CallRequest{Caller: exts["1002"], Dialled: "+15550101"}); r.Ring == nil || r.Ring.Target.Number != "1003" || r.Outside != nil {
+		t.Errorf("1002 dials Ada's DID: %+v, want it to ring her seat", r)
+	}
 	// 1002 has no caller ID of its own and no DID: the main number.
 	if r := p.Route(ctx, &pbx.CallRequest{Caller: exts["1002"], Dialled: "5557001"}); r.Outside == nil || r.Outside.CallerID != "+15550100" {
 		t.Errorf("1002 dials out: %+v, want the tenant's main number", r)
