@@ -8,6 +8,31 @@ import (
 	"time"
 )
 
+// loopbackRelay is a relay on 127.0.0.1 with ports from lo on.
+func loopbackRelay(tb testing.TB, lo int) (*PortAllocator, *Relay) {
+	tb.Helper()
+	ports, err := NewPortAllocator(lo, lo+19)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r, err := NewRelay(ports, netip.MustParseAddr("127.0.0.1"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return ports, r
+}
+
+// loopbackConn is a party's RTP socket, closed when tb ends.
+func loopbackConn(tb testing.TB) *net.UDPConn {
+	tb.Helper()
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	return c
+}
+
 func rtpPacket(seq byte, payload string) []byte {
 	p := make([]byte, 12, 12+len(payload))
 	p[0], p[1], p[3] = 0x80, 0, seq
@@ -18,23 +43,9 @@ func rtpPacket(seq byte, payload string) []byte {
 // another: the relay answers where the packets come from, passes RFC 4733
 // events through untouched and ignores a third party.
 func TestRelayLatchesBothWaysAndPassesEventsThrough(t *testing.T) {
-	ports, err := NewPortAllocator(43100, 43119)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := NewRelay(ports, netip.MustParseAddr("127.0.0.1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ports, r := loopbackRelay(t, 43100)
 	defer r.Close()
-	listen := func() *net.UDPConn {
-		c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		return c
-	}
+	listen := func() *net.UDPConn { return loopbackConn(t) }
 	phone, provider, stranger := listen(), listen(), listen()
 	// The phone's SDP names a port nobody listens on: only latching
 	// gets audio back to it.
@@ -110,24 +121,9 @@ func TestRewriteSDPPointsAudioAtUs(t *testing.T) {
 // a phone through the relay to the provider: the relay's cost per packet
 // per direction, two syscalls on its side.
 func BenchmarkRelayPacket(b *testing.B) {
-	ports, err := NewPortAllocator(43140, 43159)
-	if err != nil {
-		b.Fatal(err)
-	}
-	r, err := NewRelay(ports, netip.MustParseAddr("127.0.0.1"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	_, r := loopbackRelay(b, 43140)
 	defer r.Close()
-	listen := func() *net.UDPConn {
-		c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { c.Close() })
-		return c
-	}
-	phone, provider := listen(), listen()
+	phone, provider := loopbackConn(b), loopbackConn(b)
 	r.SetPeer(1, provider.LocalAddr().(*net.UDPAddr).AddrPort())
 	r.Start()
 	to := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: r.Port(0)}
