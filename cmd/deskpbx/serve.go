@@ -37,6 +37,7 @@ type serveConfig struct {
 	pprofAddr      string
 	trustedProxies string
 	metrics        metricsFlags
+	mail           mailFlags
 }
 
 func envOr(name, def string) string {
@@ -64,6 +65,7 @@ func parseServeFlags(args []string) (*serveConfig, error) {
 	fs.StringVar(&c.pprofAddr, "pprof-addr", envOr("DESKPBX_PPROF_ADDR", ""), "serve Go's pprof profiles on this address, for profiling; off when empty (DESKPBX_PPROF_ADDR)")
 	fs.StringVar(&c.trustedProxies, "trusted-proxies", envOr("DESKPBX_TRUSTED_PROXIES", ""), "reverse proxies in front of the admin page (addresses or prefixes, comma-separated) whose X-Forwarded-For and X-Forwarded-Proto are believed (DESKPBX_TRUSTED_PROXIES)")
 	c.metrics.add(fs)
+	c.mail.add(fs)
 	fs.StringVar(&c.logLevel, "log-level", envOr("DESKPBX_LOG_LEVEL", "info"), "debug, info, warn or error (DESKPBX_LOG_LEVEL)")
 	// Errors come back as one line from main; -h prints the flags.
 	fs.SetOutput(io.Discard)
@@ -161,7 +163,7 @@ func runServe(args []string) error {
 	defer stop()
 	// One hot-desk service for calls and the admin page: it serialises
 	// its own writes, which two instances could not do between them.
-	hd := wireDialPlan(ctx, db, srv, log)
+	hd := wireDialPlan(ctx, db, srv, log, cfg.mail)
 	if err := srv.Start(ctx); err != nil {
 		return err
 	}
