@@ -95,6 +95,10 @@ type Server struct {
 	calls        *callTable
 	registerJobs registerQueue
 	dialPlan     DialPlan
+	subs         *subscriptions
+	observer     CallObserver
+	metrics      Metrics
+	onCallEnded  func(CallEnd)
 	trunks       *trunkTable
 
 	ports *media.PortAllocator
@@ -123,8 +127,10 @@ func New(cfg Config) (*Server, error) {
 		log:    cfg.Log,
 		nonces: newNonceStore(cfg.NonceTTL, cfg.DB.Now),
 		calls:  newCallTable(),
+		subs:   newSubscriptions(),
 		trunks: newTrunkTable(),
 	}
+	s.metrics = noMetrics{}
 	s.location = newLocation(cfg.DB.Now)
 	s.dir = newDirectory(cfg.DB)
 	s.guard = newAuthGuard(cfg.DB.Now)
@@ -288,6 +294,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.unregisterTrunks(ctx)
 	s.cancel()
+	s.subs.close()
 	var errs []error
 	if s.writer != nil {
 		errs = append(errs, s.writer.Close())

@@ -163,11 +163,18 @@ func runServe(args []string) error {
 	defer stop()
 	// One hot-desk service for calls and the admin page: it serialises
 	// its own writes, which two instances could not do between them.
-	hd := wireDialPlan(ctx, db, srv, log, cfg.mail)
+	notice := &emergencyNotice{log: log, db: db, mail: cfg.mail}
+	hd := wireDialPlan(db, srv, log, notice.call)
+	wireLamps(ctx, db, srv, hd, nil, log)
+	m := newMetrics(db, srv, hd)
+	wh, stopWebhooks := startWebhooks(ctx, db, srv, hd, log)
+	defer stopWebhooks()
+	notice.webhooks, notice.ctx = wh, ctx // before srv.Start: no call reads them earlier
+	go hd.RunAutoLogout(ctx)
 	if err := srv.Start(ctx); err != nil {
 		return err
 	}
-	stopAdmin, err := startAdmin(ctx, cfg, db, srv, hd, log)
+	stopAdmin, err := startAdmin(ctx, cfg, db, srv, hd, m, log)
 	if err != nil {
 		srv.Shutdown(context.Background())
 		return err

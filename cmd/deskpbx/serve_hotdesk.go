@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"log/slog"
 
 	"deskpbx/dialplan"
@@ -11,13 +10,13 @@ import (
 )
 
 // wireDialPlan gives srv the office's dial plan, hot desking included,
-// and runs auto-logout until ctx ends. The hot-desk service it returns is
-// the one the admin page must share.
-func wireDialPlan(ctx context.Context, db *store.DB, srv *pbx.Server, log *slog.Logger, mail mailFlags) *hotdesk.Service {
+// with onEmergency told of every emergency call. The hot-desk service it
+// returns is the one the admin page must share; the caller runs its
+// auto-logout once metrics and events are wired.
+func wireDialPlan(db *store.DB, srv *pbx.Server, log *slog.Logger, onEmergency func(dialplan.EmergencyCall)) *hotdesk.Service {
 	hd := hotdesk.New(db, log)
 	plan := dialplan.New(db, hd)
-	plan.OnEmergency(emergencyNotifier(log, db, mail))
+	plan.OnEmergency(onEmergency)
 	srv.SetDialPlan(plan)
-	go hd.RunAutoLogout(ctx)
 	return hd
 }

@@ -11,6 +11,7 @@ import (
 
 	"deskpbx/dialplan"
 	"deskpbx/store"
+	"deskpbx/webhook"
 )
 
 // mailFlags are serve's settings for sending e-mail: the emergency-call
@@ -25,23 +26,49 @@ func (m *mailFlags) add(fs *flag.FlagSet) {
 	fs.StringVar(&m.from, "smtp-from", envOr("DESKPBX_SMTP_FROM", "deskpbx@localhost"), "sender address of notices (DESKPBX_SMTP_FROM)")
 }
 
-// emergencyNotifier is the on-site notification of emergency calls: a
-// log line at the highest level (the dashboard shows the call from the
-// audit log), and an e-mail to the tenant's notification address when
-// SMTP is set up. It never blocks the call.
-func emergencyNotifier(log *slog.Logger, db *store.DB, mail mailFlags) func(dialplan.EmergencyCall) {
-	return func(e dialplan.EmergencyCall) {
-		log.Error("EMERGENCY CALL placed", "tenant", e.Domain, "phone", e.Phone, "person", e.Person,
-			"number", e.Number, "caller_id", e.CallerID, "trunk", e.Trunk)
-		if mail.addr == "" {
-			return
+// emergencyNotice is the on-site notification of emergency calls: a log
+// line at the highest level (the dashboard shows the call from the audit
+// log), the tenant's emergency.call webhook event, and an e-mail to its
+// notification address when SMTP is set up.
+type emergencyNotice struct {
+	log  *slog.Logger
+	db   *store.DB
+	mail mailFlags
+
+	webhooks *webhook.Service // nil: no events
+	ctx      context.Context  // the server's, for the event outbox
+}
+
+// emergencyEvent is the data of an emergency.call webhook event.
+type emergencyEvent struct {
+	Number   string         `json:"number"`
+	Phone    webhook.Party  `json:"phone"`
+	Person   *webhook.Party `json:"person,omitempty"`
+	CallerID string         `json:"caller_id"`
+	Trunk    string         `json:"trunk"`
+}
+
+// call tells of one emergency call; the call's goroutine runs it, so the
+// event is recorded within a bound and the e-mail goes on its own.
+func (n *emergencyNotice) call(e dialplan.EmergencyCall) {
+	n.log.Error("EMERGENCY CALL placed", "tenant", e.Domain, "phone", e.Phone, "person", e.Person,
+		"number", e.Number, "caller_id", e.CallerID, "trunk", e.Trunk)
+	if n.webhooks != nil {
+		data := emergencyEvent{Number: e.Number, Phone: webhook.PartyOfAOR(e.Phone), CallerID: e.CallerID, Trunk: e.Trunk}
+		if e.Person != "" {
+			p := webhook.PartyOfAOR(e.Person)
+			data.Person = &p
 		}
-		go func() {
-			if err := mailEmergency(db, mail, e); err != nil {
-				log.Error("emergency call e-mail not sent", "tenant", e.Domain, "err", err)
-			}
-		}()
+		emit(n.ctx, n.webhooks, e.TenantID, webhook.EmergencyCall, data, n.log)
 	}
+	if n.mail.addr == "" {
+		return
+	}
+	go func() {
+		if err := mailEmergency(n.db, n.mail, e); err != nil {
+			n.log.Error("emergency call e-mail not sent", "tenant", e.Domain, "err", err)
+		}
+	}()
 }
 
 func mailEmergency(db *store.DB, mail mailFlags, e dialplan.EmergencyCall) error {

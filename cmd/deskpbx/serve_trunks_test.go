@@ -13,6 +13,7 @@ import (
 
 	"deskpbx/dialplan"
 	"deskpbx/store"
+	"deskpbx/webhook"
 )
 
 // smtpSink is a minimal SMTP server on loopback that hands over each
@@ -82,7 +83,8 @@ func serveSMTP(c net.Conn, mails chan<- string) {
 }
 
 // An emergency call e-mails the tenant's notification address, saying
-// which phone, who sat there and the caller ID sent.
+// which phone, who sat there and the caller ID sent, and queues the
+// tenant's emergency.call webhook event.
 func TestEmergencyCallIsMailedToTheTenant(t *testing.T) {
 	ctx := context.Background()
 	db, err := store.Open(filepath.Join(t.TempDir(), "deskpbx.db"))
@@ -98,9 +100,13 @@ func TestEmergencyCallIsMailedToTheTenant(t *testing.T) {
 	if _, err := db.SetTenantOutside(ctx, "acme.example", store.TenantOutsideSettings{NotifyEmail: &email}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := db.CreateWebhook(ctx, "acme.example", "https://hooks.acme.example/pbx", webhook.NewSecret()); err != nil {
+		t.Fatal(err)
+	}
 	addr, mails := smtpSink(t)
-	notify := emergencyNotifier(slog.New(slog.NewTextHandler(io.Discard, nil)), db, mailFlags{addr: addr, from: "pbx@acme.example"})
-	notify(dialplan.EmergencyCall{At: time.Now(), TenantID: ten.ID, Domain: "acme.example", Phone: "2002@acme.example",
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	notice := &emergencyNotice{log: log, db: db, mail: mailFlags{addr: addr, from: "pbx@acme.example"}, webhooks: webhook.New(db, log), ctx: ctx}
+	notice.call(dialplan.EmergencyCall{At: time.Now(), TenantID: ten.ID, Domain: "acme.example", Phone: "2002@acme.example",
 		Person: "1001@acme.example", Number: "911", CallerID: "+15550160", Trunk: "main"})
 	select {
 	case m := <-mails:
@@ -112,5 +118,11 @@ func TestEmergencyCallIsMailedToTheTenant(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("no mail reached the SMTP server")
+	}
+	// And the tenant's webhook has the event waiting in its outbox.
+	due, err := db.DueWebhookDeliveries(ctx, 10)
+	if err != nil || len(due) != 1 || due[0].Event != webhook.EmergencyCall ||
+		!strings.Contains(string(due[0].Body), `"caller_id":"+15550160"`) || !strings.Contains(string(due[0].Body), `"number":"911"`) {
+		t.Fatalf("webhook outbox: %+v, %v", due, err)
 	}
 }
