@@ -21,6 +21,11 @@ type liveView struct {
 	Seats         []Seat
 	HotDesk       bool
 	Hotdesk       *hotdeskData // the Hot Desking table, when asked for
+
+	// Outside lines (outside.go).
+	Trunks      []trunkRow
+	NoEmergency []string // tenants whose emergency calls cannot go out: no working trunk
+	Emergencies []emergencyRow
 }
 
 type counts struct {
@@ -37,6 +42,9 @@ func (s *Server) liveData(ctx context.Context, me *who, hotdeskScope int64) (*li
 		return nil, err
 	}
 	v.Calls = s.calls(a)
+	if err := s.outsideLines(ctx, a, v); err != nil {
+		return nil, err
+	}
 	if s.hotdesk != nil {
 		if v.Seats, err = s.seats(ctx, a); err != nil {
 			return nil, err
@@ -79,6 +87,8 @@ var liveTopics = map[string]string{
 	"calls":         "live-calls",
 	"seats":         "live-seats",
 	"hotdesk":       "live-hotdesk",
+	"trunks":        "live-trunks",
+	"emergency":     "live-emergency",
 }
 
 // events streams the live sections a page shows (?topics=a,b) as

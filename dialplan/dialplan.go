@@ -21,6 +21,8 @@ type Plan struct {
 	hotdesk   *hotdesk.Service   // nil: nobody hot-desks
 	voicemail *voicemail.Service // nil: no mailboxes
 	features  map[string]pbx.Feature
+
+	notifyEmergency func(EmergencyCall) // outside.go
 }
 
 // New is the dial plan of the extensions in db, with hot desking run by
@@ -50,6 +52,9 @@ func (p *Plan) buildFeatures() {
 
 // Route answers pbx's question for one new call.
 func (p *Plan) Route(ctx context.Context, req *pbx.CallRequest) pbx.Route {
+	if route, ok := p.emergencyRoute(ctx, req); ok {
+		return route
+	}
 	route := pbx.Route{Identity: p.CallsAs(ctx, req.Caller)}
 	if f, ok := p.features[req.Dialled]; ok {
 		route.Feature = &pbx.FeatureRoute{Name: req.Dialled, Run: f}
@@ -63,6 +68,9 @@ func (p *Plan) Route(ctx context.Context, req *pbx.CallRequest) pbx.Route {
 	callee, err := p.db.ExtensionByNumber(ctx, route.Identity.TenantID, req.Dialled)
 	switch {
 	case store.ErrorCode(err) == store.ENOTFOUND:
+		if out, ok := p.outsideRoute(ctx, req, route.Identity); ok {
+			return out
+		}
 		route.Reject = &pbx.Rejection{Code: 404, Reason: "unknown number"}
 	case err != nil:
 		route.Reject = &pbx.Rejection{Code: 500, Reason: "callee lookup", Err: err}

@@ -13,6 +13,10 @@ type aLeg struct {
 
 	mu          sync.Mutex
 	sentRinging bool
+
+	// earlySDP, if set, rewrites the SDP of a 183 before the caller sees
+	// it (a relayed call must not hand out a phone's address).
+	earlySDP func([]byte) []byte
 }
 
 // acceptALeg makes the INVITE of a new call a dialog of ours.
@@ -43,7 +47,11 @@ func (a *aLeg) progress(res *sip.Response) error {
 	if ct := res.ContentType(); ct != nil && len(res.Body()) > 0 {
 		hdrs = append(hdrs, sip.HeaderClone(ct))
 	}
-	a.Respond(res.StatusCode, res.Reason, res.Body(), hdrs...)
+	body := res.Body()
+	if a.earlySDP != nil && len(body) > 0 {
+		body = a.earlySDP(body)
+	}
+	a.Respond(res.StatusCode, res.Reason, body, hdrs...)
 	return nil
 }
 

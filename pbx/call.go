@@ -46,6 +46,8 @@ type call struct {
 	// (under mu).
 	media  *media.Session
 	answer *media.Answer
+
+	relay *callRelay // RTP anchored here (calls to and from a trunk); nil passes SDP through
 }
 
 // openCall accepts the INVITE as the call's A-leg and lists the call.

@@ -37,7 +37,7 @@ func (s *Server) relayInDialog(req *sip.Request, tx sip.ServerTransaction) {
 	if ct := req.ContentType(); ct != nil {
 		out.AppendHeader(sip.HeaderClone(ct))
 	}
-	out.SetBody(req.Body())
+	out.SetBody(c.relaySDP(s, fromA, req.Body()))
 
 	ctx, cancel := context.WithTimeout(s.ctx, 32*time.Second)
 	defer cancel()
@@ -64,7 +64,7 @@ func (s *Server) relayInDialog(req *sip.Request, tx sip.ServerTransaction) {
 					c.log.Warn("ACK of relayed re-INVITE", "err", err)
 				}
 			}
-			back := sip.NewResponseFromRequest(req, res.StatusCode, res.Reason, res.Body())
+			back := sip.NewResponseFromRequest(req, res.StatusCode, res.Reason, c.relaySDP(s, !fromA, res.Body()))
 			if ct := res.ContentType(); ct != nil && len(res.Body()) > 0 {
 				back.AppendHeader(sip.HeaderClone(ct))
 			}

@@ -23,7 +23,7 @@ type CallRequest struct {
 }
 
 // Route is the dial plan's answer: Identity, and exactly one of Ring,
-// Feature, Pickup or Reject.
+// Feature, Pickup, Reject or Outside.
 type Route struct {
 	// Identity is who the call is made as: its caller ID (From) and the
 	// tenant whose numbers it dials.
@@ -33,6 +33,7 @@ type Route struct {
 	Feature *FeatureRoute // answer with our own media and run a feature
 	Reject  *Rejection    // refuse the call
 	Pickup  *Pickup       // answer a call ringing for someone else
+	Outside *OutsideRoute // send it out through a trunk (trunk.go)
 }
 
 // Pickup takes a call that rings for Callee (directed pickup), or for

@@ -16,6 +16,9 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.relayInDialog(req, tx)
 		return
 	}
+	if s.fromTrunk(req, tx) {
+		return
+	}
 	if !s.admitInvite(req, tx) {
 		return
 	}
@@ -33,6 +36,8 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.answerFeature(nc, route.Feature)
 	case route.Pickup != nil:
 		s.pickup(nc, route.Pickup)
+	case route.Outside != nil:
+		s.callOutside(nc, route.Outside)
 	default:
 		s.ringCallee(nc, route.Ring)
 	}

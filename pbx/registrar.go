@@ -34,7 +34,7 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.Serv
 		s.replyStateless(tx, res)
 	}
 	refuse := func() { s.replyStateless(tx, sip.NewResponseFromRequest(req, 403, "Forbidden", nil)) }
-	if s.guard.blocked(src) {
+	if s.guard.blocked(src) && !s.emergencyInvite(ctx, req, domain) {
 		refuse()
 		return nil
 	}

@@ -105,6 +105,7 @@ type Server struct {
 	observer     CallObserver
 	metrics      Metrics
 	onCallEnded  func(CallEnd)
+	trunks       *trunkTable
 
 	ports *media.PortAllocator
 	rtpIP netip.Addr // where feature calls bind RTP; SDP says contactIP
@@ -133,6 +134,7 @@ func New(cfg Config) (*Server, error) {
 		nonces: newNonceStore(cfg.NonceTTL, cfg.DB.Now),
 		calls:  newCallTable(),
 		subs:   newSubscriptions(),
+		trunks: newTrunkTable(),
 	}
 	s.metrics = noMetrics{}
 	s.ringing = newRingingCalls()
@@ -197,6 +199,7 @@ func (s *Server) Start(ctx context.Context) error {
 		RewriteContact: true,
 	}
 	s.startRegisterWorkers()
+	s.startTrunks()
 	s.routes()
 
 	saved, err := s.db.LoadBindings(ctx)
@@ -296,6 +299,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for len(s.calls.snapshot()) > 0 && ctx.Err() == nil {
 		time.Sleep(20 * time.Millisecond)
 	}
+	s.unregisterTrunks(ctx)
 	s.cancel()
 	s.subs.close()
 	var errs []error

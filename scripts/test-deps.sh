@@ -4,6 +4,8 @@
 set -euo pipefail
 
 packages=(sip-tester baresip-core espeak-ng sox multimon-ng chromium)
+# Kamailio plays the SIP provider in the trunk tests (e2e/trunk_test.go).
+packages+=(kamailio kamailio-sqlite-modules)
 # For the .deb test (make deb: arm64 cgo, qemu-user, systemd-analyze) and promtool.
 packages+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user systemd prometheus)
 
@@ -27,5 +29,11 @@ if [ "$(id -u)" != 0 ]; then
 	sudo=(sudo)
 fi
 echo "test-deps: installing ${missing[*]}"
+# The kamailio package starts its stock config on port 5060 unless
+# service starts are blocked.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee /usr/sbin/policy-rc.d >/dev/null
+	"${sudo[@]}" chmod +x /usr/sbin/policy-rc.d
+fi
 "${sudo[@]}" apt-get update
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"

@@ -73,6 +73,9 @@ const (
 	VMPINChanged     = "vm-pin-changed"
 	VMInvalidOption  = "vm-invalid-option"
 
+	OutsideNotAllowed  = "outside-not-allowed" // an outside call the extension may not make
+	OutsideUnavailable = "outside-unavailable" // the trunk is down
+
 	Digit0     = "digit-0"
 	Digit1     = "digit-1"
 	Digit2     = "digit-2"

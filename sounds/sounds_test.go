@@ -22,7 +22,7 @@ const rate = 8000
 var allConstants = []string{
 	EnterID, EnterPIN, LoggedInAs, LoggedOut, Invalid, TooMany, NotEnabled,
 	Goodbye, YouPressed, PressKeys, EchoTest, NothingPressed, ViaRFC4733,
-	ViaInband, ViaInfo, TryAgain,
+	ViaInband, ViaInfo, TryAgain, OutsideNotAllowed, OutsideUnavailable,
 	Digit0, Digit1, Digit2, Digit3, Digit4, Digit5, Digit6, Digit7, Digit8,
 	Digit9, DigitStar, DigitPound,
 	VMExtension, VMUnavailable, VMAfterTone, VMFull, VMMessageSaved, VMEnterMailbox, VMEnterPIN,

@@ -40,6 +40,7 @@ type serveConfig struct {
 	pprofAddr      string
 	trustedProxies string
 	metrics        metricsFlags
+	mail           mailFlags
 }
 
 func envOr(name, def string) string {
@@ -68,6 +69,7 @@ func parseServeFlags(args []string) (*serveConfig, error) {
 	fs.StringVar(&c.pprofAddr, "pprof-addr", envOr("DESKPBX_PPROF_ADDR", ""), "serve Go's pprof profiles on this address, for profiling; off when empty (DESKPBX_PPROF_ADDR)")
 	fs.StringVar(&c.trustedProxies, "trusted-proxies", envOr("DESKPBX_TRUSTED_PROXIES", ""), "reverse proxies in front of the admin page (addresses or prefixes, comma-separated) whose X-Forwarded-For and X-Forwarded-Proto are believed (DESKPBX_TRUSTED_PROXIES)")
 	c.metrics.add(fs)
+	c.mail.add(fs)
 	fs.StringVar(&c.logLevel, "log-level", envOr("DESKPBX_LOG_LEVEL", "info"), "debug, info, warn or error (DESKPBX_LOG_LEVEL)")
 	// Errors come back as one line from main; -h prints the flags.
 	fs.SetOutput(io.Discard)
@@ -164,7 +166,7 @@ func runServe(args []string) error {
 		ExternalIP:  cfg.externalIP,
 		RTPPorts:    rtp,
 		RingTimeout: cfg.ringTimeout,
-		Handovers:  auditCallEvents(db, log),
+		Handovers:   auditCallEvents(db, log),
 	})
 	if err != nil {
 		return err
@@ -177,15 +179,17 @@ func runServe(args []string) error {
 	if err != nil {
 		return err
 	}
-	hd := wireDialPlan(db, srv, vm, log)
+	notice := &emergencyNotice{log: log, db: db, mail: cfg.mail}
+	hd := wireDialPlan(db, srv, vm, log, notice.call)
 	lights := wireLamps(ctx, db, srv, hd, vm, log)
 	vm.OnChange = func(box *store.Extension) {
 		// Unsolicited NOTIFYs may wait on a phone that does not answer.
 		go lights.MailboxChanged(context.WithoutCancel(ctx), box)
 	}
 	m := newMetrics(db, srv, hd)
-	_, stopWebhooks := startWebhooks(ctx, db, srv, hd, log)
+	wh, stopWebhooks := startWebhooks(ctx, db, srv, hd, log)
 	defer stopWebhooks()
+	notice.webhooks, notice.ctx = wh, ctx // before srv.Start: no call reads them earlier
 	go hd.RunAutoLogout(ctx)
 	if err := srv.Start(ctx); err != nil {
 		return err

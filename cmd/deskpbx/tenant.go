@@ -91,7 +91,11 @@ func (c *cli) tenantSet(cmd *command, args []string) error {
 	logout := fs.String("hotdesk-logout", "", "`on|off`: whether *073 works at the tenant's phones")
 	at := fs.String("autologout-at", "", "`HH:MM|off`: log out everyone seated at the tenant's phones daily at this server-local time")
 	after := fs.String("autologout-after", "", "`DURATION|off`: log out anyone seated at the tenant's phones for this long (e.g. 10h)")
+	outside := addOutsideFlags(fs)
 	if err := c.parse(fs, cmd, args, 1, 1); err != nil {
+		return err
+	}
+	if only, err := c.applyOutside(fs, outside, *db); only || err != nil {
 		return err
 	}
 	usage := fmt.Sprintf("(usage: deskpbx %s %s)", cmd.name, cmd.args)
