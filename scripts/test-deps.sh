@@ -3,7 +3,7 @@
 # only those missing, so a second `make test` never touches apt.
 set -euo pipefail
 
-packages=(sip-tester baresip-core espeak-ng sox multimon-ng chromium)
+packages=(sip-tester baresip-core linphone-cli espeak-ng sox multimon-ng chromium)
 # Kamailio plays the SIP provider in the trunk tests (e2e/trunk_test.go).
 packages+=(kamailio kamailio-sqlite-modules)
 # For the .deb test (make deb: arm64 cgo, qemu-user, systemd-analyze) and promtool.
