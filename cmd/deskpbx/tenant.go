@@ -30,7 +30,7 @@ func (c *cli) tenantAdd(cmd *command, args []string) error {
 		}
 	}
 	return withDB(*db, true, func(d *store.DB) error {
-		t, err := d.CreateTenant(cliContext(), domain, *pin, *makeDefault)
+		t, err := hotdesk.New(d, quietLog).CreateTenant(context.Background(), domain, *pin, *makeDefault, cliActor())
 		if err != nil {
 			return err
 		}
@@ -146,7 +146,7 @@ func (c *cli) tenantSet(cmd *command, args []string) error {
 		return err
 	}
 	return withDB(*db, false, func(d *store.DB) error {
-		t, err := hotdesk.New(d, quietLog).SetTenantSettings(context.Background(), domain, s, cliActor())
+		t, err := hotdesk.New(d, quietLog).UpdateTenant(context.Background(), domain, store.TenantUpdate{HotdeskSettings: s}, cliActor())
 		if err != nil {
 			return err
 		}
