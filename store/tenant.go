@@ -186,34 +186,28 @@ type TenantUpdate struct {
 // one: phones set up with the box's IP address would otherwise belong to
 // nobody without the admin having chosen where they go.
 func (db *DB) DeleteTenant(ctx context.Context, id int64) error {
-	tx, err := db.sql.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	t, err := scanTenant(tx.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM tenants WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return Errorf(ENOTFOUND, "no such tenant")
-	}
-	if err != nil {
-		return err
-	}
-	if t.Default {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM tenants`).Scan(&n); err != nil {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		t, err := scanTenant(tx.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM tenants WHERE id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return Errorf(ENOTFOUND, "no such tenant")
+		}
+		if err != nil {
 			return err
 		}
-		if n > 1 {
-			return Errorf(EINVALID, "%s is the default tenant: make another tenant the default first", t.Domain)
+		if t.Default {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM tenants`).Scan(&n); err != nil {
+				return err
+			}
+			if n > 1 {
+				return Errorf(EINVALID, "%s is the default tenant: make another tenant the default first", t.Domain)
+			}
 		}
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM tenants WHERE id = ?`, id); err != nil {
-		return err
-	}
-	if err := db.auditChange(ctx, tx, 0, "tenant deleted", t.Domain+", with its extensions"); err != nil {
-		return err
-	}
-	return tx.Commit()
+		if _, err := tx.ExecContext(ctx, `DELETE FROM tenants WHERE id = ?`, id); err != nil {
+			return err
+		}
+		return db.auditChange(ctx, tx, 0, "tenant deleted", t.Domain+", with its extensions")
+	})
 }
 
 // ExtensionCounts returns how many extensions each tenant has, by tenant ID.
