@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -17,12 +16,8 @@ import (
 // page that shows calls).
 func freshBox(t *testing.T) (*office, string) {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "deskpbx.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := &office{t: t, db: db, now: &clock{}, passwords: map[string]string{}}
-	db.Now = o.now.now
+	o := emptyOffice(t)
+	db := o.db
 	user, pw, ok, err := EnsureFirstAdmin(context.Background(), db)
 	if err != nil || !ok {
 		t.Fatal(ok, err)

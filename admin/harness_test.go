@@ -103,13 +103,10 @@ func newOffice(t *testing.T, tweak ...func(*Config)) *office {
 // and the calls sharing one hot-desk service.
 func buildOffice(t *testing.T, withCalls bool, tweak ...func(*Config)) *office {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "deskpbx.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := &office{t: t, db: db, now: &clock{}, passwords: map[string]string{}}
-	db.Now = o.now.now
+	o := emptyOffice(t)
+	db := o.db
 	ctx := context.Background()
+	var err error
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -162,6 +159,19 @@ func buildOffice(t *testing.T, withCalls bool, tweak ...func(*Config)) *office {
 		<-autoDone
 		db.Close()
 	})
+	return o
+}
+
+// emptyOffice is an office with nothing but its database, on the
+// office's clock.
+func emptyOffice(t *testing.T) *office {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "deskpbx.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := &office{t: t, db: db, now: &clock{}, passwords: map[string]string{}}
+	db.Now = o.now.now
 	return o
 }
 
