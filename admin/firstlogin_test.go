@@ -87,11 +87,11 @@ func TestAPITokensExpireAndDieWithAPasswordChange(t *testing.T) {
 	}
 	b.get("/account")
 	token = b.apiToken("script 2")
-	o.now.advance(store.APITokenLifetime - time.Hour)
+	o.now.Advance(store.APITokenLifetime - time.Hour)
 	if code := o.api(token, "GET", "/tenants", nil, nil); code != 200 {
 		t.Errorf("token an hour before it expires: %d", code)
 	}
-	o.now.advance(2 * time.Hour)
+	o.now.Advance(2 * time.Hour)
 	if code := o.api(token, "GET", "/tenants", nil, nil); code != http.StatusUnauthorized {
 		t.Errorf("expired token: %d, want 401", code)
 	}
