@@ -373,3 +373,21 @@ func startServe(t *testing.T, db string) (string, func()) {
 		}
 	}
 }
+
+func TestTenantAddWithACompanyPINIsOneAuditedChange(t *testing.T) {
+	t.Parallel()
+	path := testDB(t)
+	deskpbx(t, "tenant", "add", "-db", path, "-pin", "4826", "beta.example").mustSucceed(t, "tenant add -pin")
+	db := openStore(t, path)
+	beta, err := db.TenantByDomain(context.Background(), "beta.example")
+	if err != nil || !beta.HasCompanyPIN {
+		t.Fatalf("beta.example = %+v, %v; want a company PIN", beta, err)
+	}
+	entries, _, err := db.AuditLog(context.Background(), store.AuditFilter{TenantID: beta.ID, Action: "admin-change"}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || !strings.HasPrefix(entries[0].Actor, "cli") || entries[0].Outcome+": "+entries[0].Detail != "tenant added: beta.example, company PIN set" {
+		t.Fatalf("audit log of beta.example: %+v, want one row by the cli: tenant added: beta.example, company PIN set", entries)
+	}
+}
