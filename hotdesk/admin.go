@@ -24,6 +24,9 @@ func (s *Service) ForceLogout(ctx context.Context, id, actor string) (*store.Hot
 		out = sess
 		return s.end(tx, sess, actor, "force-logout", "logged out by "+actor)
 	})
+	if err == nil {
+		s.ended("force-logout", s.Now(), out)
+	}
 	return out, err
 }
 
@@ -31,22 +34,24 @@ func (s *Service) ForceLogout(ctx context.Context, id, actor string) (*store.Hot
 // tenantID (every session when it is 0), in one transaction, and returns
 // how many it ended.
 func (s *Service) ForceLogoutAll(ctx context.Context, tenantID int64, actor string) (int, error) {
-	n := 0
+	var sessions []*store.HotdeskSession
 	err := s.tx(ctx, func(tx *store.HotdeskTx) error {
-		n = 0
-		sessions, err := tx.Sessions(tenantID)
-		if err != nil {
+		var err error
+		if sessions, err = tx.Sessions(tenantID); err != nil {
 			return err
 		}
 		for _, sess := range sessions {
 			if err := s.end(tx, sess, actor, "force-logout", "everyone logged out by "+actor); err != nil {
 				return err
 			}
-			n++
 		}
 		return nil
 	})
-	return n, err
+	if err != nil {
+		return 0, err
+	}
+	s.ended("force-logout", s.Now(), sessions...)
+	return len(sessions), nil
 }
 
 // end ends sess if it is still live and audits it.
@@ -138,21 +143,20 @@ func (s *Service) AutoLogoutOnce(ctx context.Context, now time.Time) (int, error
 			ending = append(ending, due{sess, reason})
 		}
 	}
-	n := 0
+	var ended []*store.HotdeskSession
 	if len(ending) > 0 {
 		// Decided outside the write lock, applied inside it only to
 		// sessions that are still the ones seen (EndSessionIf).
 		err = s.tx(ctx, func(tx *store.HotdeskTx) error {
-			n = 0
 			for _, d := range ending {
-				ended, err := tx.EndSessionIf(d.sess)
+				ok, err := tx.EndSessionIf(d.sess)
 				if err != nil {
 					return err
 				}
-				if !ended {
+				if !ok {
 					continue
 				}
-				n++
+				ended = append(ended, d.sess)
 				if err := tx.Audit(store.AuditEntry{At: now, TenantID: d.sess.PersonTenantID, SeatTenantID: d.sess.DeviceTenantID,
 					Actor: "system", Action: "autologout", Person: d.sess.Person, Seat: d.sess.Device,
 					IDTried: d.sess.HotdeskID, Outcome: "ok", Detail: d.reason}); err != nil {
@@ -164,11 +168,12 @@ func (s *Service) AutoLogoutOnce(ctx context.Context, now time.Time) (int, error
 		if err != nil {
 			return 0, err
 		}
-		if n > 0 {
-			s.Log.Info("hot-desk auto-logout", "sessions", n)
+		if len(ended) > 0 {
+			s.ended("autologout", now, ended...)
+			s.Log.Info("hot-desk auto-logout", "sessions", len(ended))
 		}
 	}
-	return n, s.db.PruneHotdeskLockout(ctx, now, LockWindow)
+	return len(ended), s.db.PruneHotdeskLockout(ctx, now, LockWindow)
 }
 
 // autologoutReason says why a session at one of t's phones that began at

@@ -51,7 +51,9 @@ type Service struct {
 	Location *time.Location
 	Log      *slog.Logger
 
-	latency latencyRecorder
+	latency   latencyRecorder
+	metrics   Metrics
+	onSession []func(SessionEvent)
 	// writing queues this process's hot-desk transactions in Go, which
 	// wakes the next one as soon as the lock is free, rather than in
 	// SQLite's busy handler, which retries after sleeps of 1 to 100 ms.
@@ -70,7 +72,7 @@ func New(db *store.DB, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{db: db, Now: time.Now, Log: log}
+	return &Service{db: db, Now: time.Now, Log: log, metrics: noMetrics{}}
 }
 
 // PersonAt returns who is seated at the phone registered as device: the

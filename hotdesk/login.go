@@ -17,6 +17,8 @@ type Seated struct {
 	MovedFrom  string // AOR of the phone the person left; "" if none
 	Replaced   string // AOR of the person who sat here before; "" if none
 	RingTarget string // where the person's calls now ring
+
+	replaced *store.HotdeskSession // the session Replaced had here
 }
 
 // attempt is one try of an ID and password at a seat.
@@ -27,6 +29,9 @@ type attempt struct {
 	source string
 	at     time.Time
 	pre    checked
+
+	outcome  string // of a refusal, as audited
+	lockouts int    // caused by this attempt
 }
 
 // checked is the password checked before the transaction against the
@@ -65,9 +70,11 @@ func (s *Service) Login(ctx context.Context, id, pin string, seat *store.Extensi
 		out, err = s.seatPerson(tx, entry, seat, a.at, source)
 		return err
 	})
+	s.attempted(a, err)
 	if err != nil {
 		return nil, err
 	}
+	s.seated(a, out)
 	s.Log.Info("hot-desk login", "person", out.Person.AOR(), "seat", seat.AOR(), "moved_from", out.MovedFrom,
 		"replaced", out.Replaced, "source", source)
 	return out, nil
@@ -96,10 +103,12 @@ func (s *Service) Logout(ctx context.Context, id, pin string, seat *store.Extens
 		row.Detail = "*073: left " + sess.Device
 		return tx.Audit(row)
 	})
+	s.attempted(a, err)
 	if err != nil {
 		return nil, err
 	}
 	if out != nil {
+		s.ended("*073", a.at, out)
 		s.Log.Info("hot-desk logout", "person", out.Person, "seat", out.Device, "at", seat.AOR(), "source", source)
 	}
 	return out, nil
@@ -172,7 +181,7 @@ func (s *Service) seatPerson(tx *store.HotdeskTx, entry *store.HotdeskEntry, sea
 		if _, err := tx.EndSession(cur.PersonID); err != nil {
 			return nil, err
 		}
-		out.Replaced = cur.Person
+		out.Replaced, out.replaced = cur.Person, cur
 		if err := tx.Audit(store.AuditEntry{At: now, TenantID: cur.PersonTenantID, SeatTenantID: seat.TenantID,
 			Actor: actor, Action: "replace", Person: cur.Person, Seat: seat.AOR(), Source: source,
 			Outcome: "ok", Detail: "unseated by the login of " + person.AOR()}); err != nil {
@@ -237,6 +246,7 @@ func (s *Service) verify(tx *store.HotdeskTx, a *attempt, pin string) (*store.Ho
 // ID, locks either out when it reaches its limit, and returns ErrInvalid.
 func (s *Service) refuse(tx *store.HotdeskTx, a *attempt, entry *store.HotdeskEntry, action, outcome, detail string, countSeat, countID bool) error {
 	row := a.audit(entry, action, outcome)
+	a.outcome = outcome
 	row.Detail = a.what + " refused: " + detail
 	if err := tx.Audit(row); err != nil {
 		return err
@@ -272,6 +282,7 @@ func (s *Service) lock(tx *store.HotdeskTx, a *attempt, entry *store.HotdeskEntr
 	if err := tx.Lock(kind, key, until); err != nil {
 		return err
 	}
+	a.lockouts++
 	row := a.audit(entry, "lockout", kind)
 	row.Actor = "system"
 	if kind == store.LockSeat {

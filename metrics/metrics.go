@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -49,7 +50,7 @@ type Recorder interface {
 	// "no_answer", "cancelled", "failed".
 	CallEnded(outcome string)
 	// HotdeskLogin counts a *072 attempt by outcome: "ok", "wrong_pin",
-	// "unknown_id", "locked", "disabled".
+	// "unknown_id", "locked", "no_secret", "disabled", "error".
 	HotdeskLogin(outcome string)
 	// HotdeskLockout counts an ID or seat locked after too many failures.
 	HotdeskLockout()
@@ -74,12 +75,17 @@ type Metrics struct {
 
 	sipRequests  *prometheus.CounterVec
 	sipResponses *prometheus.CounterVec
-	rtpSent      prometheus.Counter
-	rtpLate      prometheus.Counter
-	rtpLost      prometheus.Counter
-	calls        *prometheus.CounterVec
-	logins       *prometheus.CounterVec
-	lockouts     prometheus.Counter
+	// Every REGISTER is counted twice or more: the counters are resolved
+	// once (requests by method index, responses cached by method and code)
+	// rather than by label lookup each time.
+	requests  []prometheus.Counter
+	responses sync.Map // responseKey -> prometheus.Counter
+	rtpSent   prometheus.Counter
+	rtpLate   prometheus.Counter
+	rtpLost   prometheus.Counter
+	calls     *prometheus.CounterVec
+	logins    *prometheus.CounterVec
+	lockouts  prometheus.Counter
 }
 
 var _ Recorder = (*Metrics)(nil)
@@ -106,7 +112,7 @@ func New(src Sources) *Metrics {
 	m.sipRequests = counterVec("sip_requests_total", "SIP requests received, by method.", "method")
 	m.sipResponses = counterVec("sip_responses_total", "SIP responses sent, by the method answered and status code.", "method", "code")
 	for _, method := range append(sipMethods, "other") {
-		m.sipRequests.WithLabelValues(method)
+		m.requests = append(m.requests, m.sipRequests.WithLabelValues(method))
 	}
 	m.rtpSent = counter("rtp_packets_sent_total", "RTP packets sent by the PBX (prompts, echo, recordings).")
 	m.rtpLate = counter("rtp_packets_late_total", "RTP packets sent later than their 20 ms slot.")
@@ -130,14 +136,26 @@ func (m *Metrics) Handler() http.Handler {
 	})
 }
 
-func (m *Metrics) SIPRequest(method string) { m.sipRequests.WithLabelValues(methodLabel(method)).Inc() }
+func (m *Metrics) SIPRequest(method string) { m.requests[methodIndex(method)].Inc() }
+
+type responseKey struct{ method, code int }
 
 func (m *Metrics) SIPResponse(method string, code int) {
-	c := "other"
-	if code >= 100 && code <= 699 {
-		c = strconv.Itoa(code)
+	if code < 100 || code > 699 {
+		code = 0
 	}
-	m.sipResponses.WithLabelValues(methodLabel(method), c).Inc()
+	k := responseKey{methodIndex(method), code}
+	if c, ok := m.responses.Load(k); ok {
+		c.(prometheus.Counter).Inc()
+		return
+	}
+	label := "other"
+	if code != 0 {
+		label = strconv.Itoa(code)
+	}
+	c := m.sipResponses.WithLabelValues(methodLabel(k.method), label)
+	m.responses.Store(k, c)
+	c.Inc()
 }
 
 func (m *Metrics) RTP(sent, late, lost uint64) {
@@ -150,12 +168,25 @@ func (m *Metrics) CallEnded(outcome string)    { m.calls.WithLabelValues(outcome
 func (m *Metrics) HotdeskLogin(outcome string) { m.logins.WithLabelValues(outcome).Inc() }
 func (m *Metrics) HotdeskLockout()             { m.lockouts.Inc() }
 
-func methodLabel(method string) string {
-	method = strings.ToUpper(method)
-	for _, known := range sipMethods {
+// methodIndex is method's place in sipMethods, or len(sipMethods) for
+// "other".
+func methodIndex(method string) int {
+	for i, known := range sipMethods {
 		if method == known {
-			return known
+			return i
 		}
+	}
+	for i, known := range sipMethods {
+		if strings.EqualFold(method, known) {
+			return i
+		}
+	}
+	return len(sipMethods)
+}
+
+func methodLabel(i int) string {
+	if i < len(sipMethods) {
+		return sipMethods[i]
 	}
 	return "other"
 }

@@ -197,7 +197,7 @@ func (s *Server) newCalleeInvite(a *sip.Request, identity, callee *store.Extensi
 	return req
 }
 
-const allowedMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REGISTER"
+const allowedMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REGISTER, SUBSCRIBE"
 
 // sendFromListener makes requests to a phone registered over UDP leave
 // from our SIP port, as its NAT pinhole and its idea of who we are

@@ -97,6 +97,7 @@ func (c *call) bridge(s *Server, b *bLeg) {
 		return
 	}
 	c.log.Info("call answered")
+	s.observeCall(c, CallConfirmed)
 	select {
 	case <-c.done:
 	case <-c.a.Context().Done():

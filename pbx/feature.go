@@ -88,6 +88,7 @@ func (c *call) runOwnMedia(s *Server, f *FeatureRoute) {
 	f.Run(ctx, &FeatureCall{Caller: c.caller, Identity: c.identity, Source: c.a.InviteRequest.Source(), Log: c.log, media: sess, call: c})
 	c.hangup(context.Background())
 	st := sess.Stats()
+	s.metrics.RTP(st.Sent, st.Late, 0) // media does not count losses yet
 	// Late counts prompt frames sent more than 5 ms after their slot: the
 	// first sign of an overloaded box, visible without a packet capture.
 	c.log.Info("feature call ended", "feature", f.Name, "rtp_sent", st.Sent, "rtp_received", st.Received,

@@ -71,12 +71,15 @@ func (s *Server) reject(nc newCall, r *Rejection) {
 		nc.log.Info("call refused", "code", r.Code, "reason", r.Reason)
 	}
 	s.respond(nc.tx, nc.req, r.Code, reasonPhrase(r.Code))
+	s.callEnded(nc, nil, ringOutcome(false, r.Code))
 }
 
 // ringCallee is a call to a person: fork to the phones of the ring
 // target, bridge the first to answer, else tell the caller why not (or
 // answer with a feature of our own, when the route says so).
 func (s *Server) ringCallee(nc newCall, r *Ring) {
+	outcome := OutcomeFailed
+	defer func() { s.callEnded(nc, r.Callee, outcome) }()
 	if len(nc.req.Body()) == 0 {
 		// No late offers: the B2BUA ACKs the callee without an answer,
 		// so a call without SDP in the INVITE would have no audio.
@@ -87,6 +90,7 @@ func (s *Server) ringCallee(nc newCall, r *Ring) {
 	if len(bindings) == 0 && r.NoAnswer == nil {
 		nc.log.Info("callee not registered", "callee", r.Callee.AOR())
 		s.respond(nc.tx, nc.req, 480, "Temporarily Unavailable")
+		outcome = OutcomeNoAnswer
 		return
 	}
 	nc.log = nc.log.With("callee", r.Callee.AOR())
@@ -95,8 +99,11 @@ func (s *Server) ringCallee(nc newCall, r *Ring) {
 		return
 	}
 	defer c.close(s)
+	s.observeCall(c, CallEarly)
+	defer s.observeCall(c, CallTerminated)
 
 	b, final := c.ring(s, bindings)
+	outcome = ringOutcome(b != nil, final)
 	switch {
 	case b != nil:
 		c.bridge(s, b)
@@ -110,6 +117,8 @@ func (s *Server) ringCallee(nc newCall, r *Ring) {
 
 // answerFeature is a call the PBX answers itself with its own media.
 func (s *Server) answerFeature(nc newCall, f *FeatureRoute) {
+	var c *call
+	defer func() { s.callEnded(nc, nil, c.featureOutcome()) }()
 	c, ok := s.openCall(nc, nil)
 	if !ok {
 		return

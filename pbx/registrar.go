@@ -143,6 +143,8 @@ func (s *Server) replyStateless(tx sip.ServerTransaction, res *sip.Response) {
 	if c, ok := tx.(interface{ Connection() sip.Connection }); ok && c.Connection() != nil {
 		if err := c.Connection().WriteMsg(res); err != nil {
 			s.log.Debug("stateless reply failed", "code", res.StatusCode, "err", err)
+		} else {
+			s.countStateless(res)
 		}
 		return
 	}

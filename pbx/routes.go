@@ -12,7 +12,7 @@ import (
 func (s *Server) routes() {
 	s.sip.OnRegister(s.vet(s.queueRegister))
 	s.sip.OnInvite(s.vet(contactFromSource(s.onInvite)))
-	s.sip.OnAck(s.onAck) // never answered, so never vetted
+	s.sip.OnAck(s.counted(s.onAck)) // never answered, so never vetted
 	s.sip.OnBye(s.vet(s.onBye))
 	s.sip.OnCancel(s.vet(s.onCancel))
 	s.sip.OnOptions(s.vet(s.onOptions))
@@ -25,7 +25,8 @@ func (s *Server) routes() {
 		// We never send reliable provisionals, so no PRACK can be ours.
 		s.respond(tx, req, 481, "Call/Transaction Does Not Exist")
 	}))
-	for _, m := range []sip.RequestMethod{sip.SUBSCRIBE, sip.NOTIFY, sip.PUBLISH, sip.MESSAGE} {
+	s.sip.OnSubscribe(s.vet(s.onSubscribe))
+	for _, m := range []sip.RequestMethod{sip.NOTIFY, sip.PUBLISH, sip.MESSAGE} {
 		s.sip.OnRequest(m, s.vet(func(req *sip.Request, tx sip.ServerTransaction) {
 			s.respond(tx, req, 405, "Method Not Allowed", sip.NewHeader("Allow", allowedMethods))
 		}))
@@ -78,6 +79,7 @@ func duplicateSingleHeader(req *sip.Request) string {
 // cannot route, and extensions we do not support.
 func (s *Server) vet(h func(*sip.Request, sip.ServerTransaction)) func(*sip.Request, sip.ServerTransaction) {
 	return func(req *sip.Request, tx sip.ServerTransaction) {
+		tx = s.observed(req, tx)
 		if req.SipVersion != "SIP/2.0" {
 			res := sip.NewResponseFromRequest(req, 505, "Version Not Supported", nil)
 			res.SipVersion = "SIP/2.0"

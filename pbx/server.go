@@ -95,6 +95,10 @@ type Server struct {
 	calls        *callTable
 	registerJobs registerQueue
 	dialPlan     DialPlan
+	subs         *subscriptions
+	observer     CallObserver
+	metrics      Metrics
+	onCallEnded  func(CallEnd)
 
 	ports *media.PortAllocator
 	rtpIP netip.Addr // where feature calls bind RTP; SDP says contactIP
@@ -122,7 +126,9 @@ func New(cfg Config) (*Server, error) {
 		log:    cfg.Log,
 		nonces: newNonceStore(cfg.NonceTTL, cfg.DB.Now),
 		calls:  newCallTable(),
+		subs:   newSubscriptions(),
 	}
+	s.metrics = noMetrics{}
 	s.location = newLocation(cfg.DB.Now)
 	s.dir = newDirectory(cfg.DB)
 	s.guard = newAuthGuard(cfg.DB.Now)
@@ -284,6 +290,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		time.Sleep(20 * time.Millisecond)
 	}
 	s.cancel()
+	s.subs.close()
 	var errs []error
 	if s.writer != nil {
 		errs = append(errs, s.writer.Close())

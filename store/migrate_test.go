@@ -147,20 +147,6 @@ func TestMigrationsForwardFromEveryEarlierVersion(t *testing.T) {
 			ctx := context.Background()
 			path := filepath.Join(t.TempDir(), "old.db")
 			old := openAtVersion(t, path, names[:n])
-			tx, err := old.sql.BeginTx(ctx, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, name := range names[:n] {
-				if f, ok := fixtures[migrationNumber(name)]; ok {
-					if err := f.insert(ctx, tx); err != nil {
-						t.Fatalf("rows of %s: %v", name, err)
-					}
-				}
-			}
-			if err := tx.Commit(); err != nil {
-				t.Fatal(err)
-			}
 			old.Close()
 
 			db, err := Open(path)
@@ -197,6 +183,8 @@ func TestMigrationsForwardFromEveryEarlierVersion(t *testing.T) {
 }
 
 // openAtVersion makes a database with only the given migrations applied,
+// each followed by its fixture's rows (written with the SQL of that
+// version, which a later migration may have changed),
 // the way the release that had just those left it.
 func openAtVersion(t *testing.T, path string, names []string) *DB {
 	t.Helper()
@@ -212,6 +200,18 @@ func openAtVersion(t *testing.T, path string, names []string) *DB {
 	for _, name := range names {
 		if err := db.migrateFile(ctx, name); err != nil {
 			t.Fatalf("%s: %v", name, err)
+		}
+		if f, ok := fixtures[migrationNumber(name)]; ok {
+			tx, err := raw.BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := f.insert(ctx, tx); err != nil {
+				t.Fatalf("rows of %s: %v", name, err)
+			}
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	return db

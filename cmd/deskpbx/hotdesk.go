@@ -10,6 +10,7 @@ import (
 
 	"deskpbx/hotdesk"
 	"deskpbx/store"
+	"deskpbx/webhook"
 )
 
 // quietLog keeps the service's log lines off stderr, where a command
@@ -110,6 +111,8 @@ func (c *cli) hotdeskLogout(cmd *command, args []string) error {
 	return withDB(*db, false, func(d *store.DB) error {
 		ctx := context.Background()
 		s := hotdesk.New(d, quietLog)
+		// Into the outbox: the running server delivers them.
+		s.OnSession(func(e hotdesk.SessionEvent) { emitSession(ctx, webhook.New(d, quietLog), e, quietLog) })
 		if *all {
 			var tenantID int64
 			if arg != "" {

@@ -161,11 +161,16 @@ func runServe(args []string) error {
 	defer stop()
 	// One hot-desk service for calls and the admin page: it serialises
 	// its own writes, which two instances could not do between them.
-	hd := wireDialPlan(ctx, db, srv, log)
+	hd := wireDialPlan(db, srv, log)
+	wireLamps(ctx, db, srv, hd, nil, log)
+	m := newMetrics(db, srv, hd)
+	_, stopWebhooks := startWebhooks(ctx, db, srv, hd, log)
+	defer stopWebhooks()
+	go hd.RunAutoLogout(ctx)
 	if err := srv.Start(ctx); err != nil {
 		return err
 	}
-	stopAdmin, err := startAdmin(ctx, cfg, db, srv, hd, log)
+	stopAdmin, err := startAdmin(ctx, cfg, db, srv, hd, m, log)
 	if err != nil {
 		srv.Shutdown(context.Background())
 		return err

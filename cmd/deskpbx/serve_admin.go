@@ -13,6 +13,7 @@ import (
 
 	"deskpbx/admin"
 	"deskpbx/hotdesk"
+	"deskpbx/metrics"
 	"deskpbx/pbx"
 	"deskpbx/store"
 )
@@ -20,7 +21,7 @@ import (
 // startAdmin starts the admin web page on cfg.httpAddr (HTTPS with
 // -tls-cert and -tls-key), creates the first admin account on the very
 // first start, and returns the page's graceful shutdown.
-func startAdmin(ctx context.Context, cfg *serveConfig, db *store.DB, srv *pbx.Server, hd *hotdesk.Service, log *slog.Logger) (func(context.Context) error, error) {
+func startAdmin(ctx context.Context, cfg *serveConfig, db *store.DB, srv *pbx.Server, hd *hotdesk.Service, m *metrics.Metrics, log *slog.Logger) (func(context.Context) error, error) {
 	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
 		return nil, usagef("-tls-cert and -tls-key go together: give both for HTTPS, or neither")
 	}
@@ -48,7 +49,7 @@ func startAdmin(ctx context.Context, cfg *serveConfig, db *store.DB, srv *pbx.Se
 		return nil, fmt.Errorf("admin page: %w", err)
 	}
 	hs := &http.Server{
-		Handler:           withMetrics(cfg.metrics, page.Handler(), db, srv, hd, log),
+		Handler:           withMetrics(cfg.metrics, page.Handler(), m, log),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),

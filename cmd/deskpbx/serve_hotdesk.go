@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"log/slog"
 
 	"deskpbx/dialplan"
@@ -10,12 +9,11 @@ import (
 	"deskpbx/store"
 )
 
-// wireDialPlan gives srv the office's dial plan, hot desking included,
-// and runs auto-logout until ctx ends. The hot-desk service it returns is
-// the one the admin page must share.
-func wireDialPlan(ctx context.Context, db *store.DB, srv *pbx.Server, log *slog.Logger) *hotdesk.Service {
+// wireDialPlan gives srv the office's dial plan, hot desking included.
+// The hot-desk service it returns is the one the admin page must share;
+// the caller runs its auto-logout once metrics and events are wired.
+func wireDialPlan(db *store.DB, srv *pbx.Server, log *slog.Logger) *hotdesk.Service {
 	hd := hotdesk.New(db, log)
 	srv.SetDialPlan(dialplan.New(db, hd))
-	go hd.RunAutoLogout(ctx)
 	return hd
 }

@@ -24,10 +24,19 @@ func (m *metricsFlags) add(fs *flag.FlagSet) {
 	fs.StringVar(&m.allow, "metrics-allow", envOr("DESKPBX_METRICS_ALLOW", ""), "addresses and CIDR prefixes, comma-separated, that may read /metrics without a token (DESKPBX_METRICS_ALLOW)")
 }
 
-// withMetrics serves /metrics in front of the admin page, which gets
+// newMetrics builds the registry over the live state and has the PBX and
+// hot desking count into it; call it before srv.Start.
+func newMetrics(db *store.DB, srv *pbx.Server, hd *hotdesk.Service) *metrics.Metrics {
+	m := metrics.New(metricsSources(db, srv, hd))
+	srv.SetMetrics(m)
+	hd.SetMetrics(m)
+	return m
+}
+
+// withMetrics serves m on /metrics in front of the admin page, which gets
 // every other path. A malformed allow-list is logged and ignored (loopback
 // and the token still work): a metrics typo must not keep phones down.
-func withMetrics(mf metricsFlags, admin http.Handler, db *store.DB, srv *pbx.Server, hd *hotdesk.Service, log *slog.Logger) http.Handler {
+func withMetrics(mf metricsFlags, admin http.Handler, m *metrics.Metrics, log *slog.Logger) http.Handler {
 	access := metrics.Access{Token: mf.token}
 	allow, err := metrics.ParseAllow(mf.allow)
 	if err != nil {
@@ -35,7 +44,6 @@ func withMetrics(mf metricsFlags, admin http.Handler, db *store.DB, srv *pbx.Ser
 	} else {
 		access.Allow = allow
 	}
-	m := metrics.New(metricsSources(db, srv, hd))
 	scrape := access.Wrap(m.Handler())
 	// Not an http.ServeMux: it would clean and redirect paths the admin
 	// router has always seen as sent.

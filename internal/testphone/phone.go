@@ -98,6 +98,7 @@ func New(t testing.TB, pbxAddr, user, domain, password string) *Phone {
 		}
 	})
 	p.srv.OnBye(p.onBye)
+	p.srv.OnNotify(p.onNotify)
 	inDialog := func(req *sip.Request, tx sip.ServerTransaction) {
 		select {
 		case p.InDialog <- req:
@@ -164,8 +165,10 @@ func (p *Phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	p.inCalls[d.ID] = d
 	answer := p.answer
 	p.mu.Unlock()
-	p.Incoming <- in
+	// Ringing goes out before the test hears of the call, so a test that
+	// answers the call itself never writes the dialog alongside us.
 	d.Respond(180, "Ringing", nil)
+	p.Incoming <- in
 	switch answer {
 	case 200:
 		if err := d.RespondSDP(SDP(4002, "sendrecv")); err != nil {

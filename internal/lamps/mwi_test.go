@@ -1,0 +1,106 @@
+package lamps_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+func summary(t *testing.T, n *sip.Request) string {
+	t.Helper()
+	if ct := n.ContentType(); ct == nil || ct.Value() != "application/simple-message-summary" {
+		t.Fatalf("message-summary NOTIFY Content-Type %v", ct)
+	}
+	if ev := n.GetHeader("Event"); ev == nil || ev.Value() != "message-summary" {
+		t.Fatalf("NOTIFY Event %v, want message-summary", ev)
+	}
+	return string(n.Body())
+}
+
+const (
+	deskOwnEmpty = "Messages-Waiting: no\r\nMessage-Account: sip:1003@acme.example\r\nVoice-Message: 0/0 (0/0)\r\n"
+	adaTwoNew    = "Messages-Waiting: yes\r\nMessage-Account: sip:1001@acme.example\r\nVoice-Message: 2/1 (0/0)\r\n"
+	adaThreeNew  = "Messages-Waiting: yes\r\nMessage-Account: sip:1001@acme.example\r\nVoice-Message: 3/1 (0/0)\r\n"
+)
+
+func TestMessageLightFollowsThePersonToTheSeatAndBack(t *testing.T) {
+	o := newOffice(t)
+	ctx := context.Background()
+	desk := o.phone("1003")
+	desk.Register()
+	o.boxes.set("1001@acme.example", 2, 1)
+	light, res := desk.Subscribe("1003", "message-summary", 600)
+	if res.StatusCode != 200 {
+		t.Fatalf("desk phone subscribes to its own mailbox: %d", res.StatusCode)
+	}
+	if got := summary(t, light.Next()); got != deskOwnEmpty {
+		t.Fatalf("desk's own light:\n%q\nwant\n%q", got, deskOwnEmpty)
+	}
+
+	// Ada logs in at the desk: the desk's light switches to her mailbox.
+	o.sitAt("1003")
+	o.lights.SeatChanged(ctx, o.ext("1003"))
+	if got := summary(t, light.Next()); got != adaTwoNew {
+		t.Fatalf("after Ada's login:\n%q\nwant\n%q", got, adaTwoNew)
+	}
+	// A message for Ada lights the seat she sits at.
+	o.boxes.set("1001@acme.example", 3, 1)
+	o.lights.MailboxChanged(ctx, o.ext("1001"))
+	if got := summary(t, light.Next()); got != adaThreeNew {
+		t.Fatalf("after a message for Ada:\n%q\nwant\n%q", got, adaThreeNew)
+	}
+	// While she sits there the desk may subscribe to her mailbox too.
+	if _, res := desk.Subscribe("1001", "message-summary", 600); res.StatusCode != 200 {
+		t.Fatalf("seat subscribes to its hot-desker's mailbox: %d, want 200", res.StatusCode)
+	}
+
+	// Logout: back to the desk's own mailbox.
+	if _, err := o.hd.Logout(ctx, "5551234", "4826", o.ext("1003"), "127.0.0.1:9"); err != nil {
+		t.Fatal(err)
+	}
+	o.lights.SeatChanged(ctx, o.ext("1003"))
+	if got := summary(t, light.Next()); got != deskOwnEmpty {
+		t.Fatalf("after logout:\n%q\nwant\n%q", got, deskOwnEmpty)
+	}
+}
+
+func TestMessageLightOfAnotherMailboxIsRefused(t *testing.T) {
+	o := newOffice(t)
+	desk := o.phone("1003")
+	_, missing := desk.Subscribe("1999", "message-summary", 600)
+	for _, target := range []string{"1002", "1001", "2001@globex.example"} {
+		if _, res := desk.Subscribe(target, "message-summary", 600); res.StatusCode != 403 || res.Reason != missing.Reason {
+			t.Fatalf("desk subscribes to mailbox %s: %d %s, want the 403 %s a missing one gets", target, res.StatusCode, res.Reason, missing.Reason)
+		}
+	}
+}
+
+func TestPhonesThatDoNotSubscribeGetTheLightUnsolicited(t *testing.T) {
+	o := newOffice(t)
+	ctx := context.Background()
+	grace, desk := o.phone("1002"), o.phone("1003")
+	grace.Register()
+	desk.Register()
+	light, _ := desk.Subscribe("1003", "message-summary", 600)
+	light.Next()
+
+	o.boxes.set("1002@acme.example", 1, 0)
+	o.lights.MailboxChanged(ctx, o.ext("1002"))
+	n := waitFor(t, grace.Unsolicited(), "unsolicited message-summary at 1002")
+	want := "Messages-Waiting: yes\r\nMessage-Account: sip:1002@acme.example\r\nVoice-Message: 1/0 (0/0)\r\n"
+	if got := summary(t, n); got != want {
+		t.Fatalf("unsolicited NOTIFY:\n%q\nwant\n%q", got, want)
+	}
+
+	// The desk subscribed: it gets its NOTIFY in the subscription only.
+	o.lights.MailboxChanged(ctx, o.ext("1003"))
+	if got := summary(t, light.Next()); got != deskOwnEmpty {
+		t.Fatalf("desk's subscription got %q", got)
+	}
+	select {
+	case n := <-desk.Unsolicited():
+		t.Fatalf("a subscribed phone also got an unsolicited NOTIFY: %s", n.Body())
+	default:
+	}
+}
