@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -91,6 +92,35 @@ func textOf(selector string) string {
 	return fmt.Sprintf(`(document.querySelector(%q) || {textContent: ""}).textContent`, selector)
 }
 
+// logIn signs user in from the page at path, and waits for landmark on
+// the page behind the login.
+func logIn(t *testing.T, ctx context.Context, o *office, path, user, landmark string) {
+	t.Helper()
+	step(t, ctx, "log in as "+user,
+		chromedp.Navigate(o.http.URL+path),
+		chromedp.WaitVisible(chromedp.ID("f-username")),
+		chromedp.SendKeys(chromedp.ID("f-username"), user),
+		chromedp.SendKeys(chromedp.ID("f-password"), o.passwords[user]),
+		chromedp.Click(chromedp.CSS("button.primary")),
+		chromedp.WaitVisible(chromedp.CSS(landmark)),
+	)
+}
+
+// save fills the page's form with fill, sends it, and waits for the
+// flash message to say flash.
+func save(t *testing.T, ctx context.Context, what, flash string, fill ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	step(t, ctx, what, append(fill, chromedp.Click(chromedp.CSS("form.card button.primary")), chromedp.WaitVisible(chromedp.CSS(".flash")))...)
+	waitFor(t, ctx, what+" to be confirmed", textOf(".flash")+`.includes(`+strconv.Quote(flash)+`)`)
+}
+
+// refuse fills the page's form with fill, sends it, and waits for the
+// message beside field.
+func refuse(t *testing.T, ctx context.Context, what, field string, fill ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	step(t, ctx, what, append(fill, chromedp.Click(chromedp.CSS("form.card button.primary")), chromedp.WaitVisible(chromedp.ID("e-"+field)))...)
+}
+
 // screenshotDir is the test artifact directory, at the repository root
 // and ignored by git.
 func screenshotDir(t *testing.T) string {
@@ -107,44 +137,25 @@ func TestBrowserAdminSetsUpAnOfficeAndWatchesItLive(t *testing.T) {
 	base := o.http.URL
 
 	// Log in.
-	step(t, ctx, "log in",
-		chromedp.Navigate(base+"/"),
-		chromedp.WaitVisible(chromedp.ID("f-username")),
-		chromedp.SendKeys(chromedp.ID("f-username"), "root"),
-		chromedp.SendKeys(chromedp.ID("f-password"), o.passwords["root"]),
-		chromedp.Click(chromedp.CSS("button.primary")),
-		chromedp.WaitVisible(chromedp.CSS(`[data-live="registrations"]`)),
-	)
+	logIn(t, ctx, o, "/", "root", `[data-live="registrations"]`)
 
 	// Add a tenant; a bad domain first, answered beside the field.
-	step(t, ctx, "add a tenant with a bad domain",
-		chromedp.Navigate(base+"/tenants"),
-		chromedp.SendKeys(chromedp.ID("f-domain"), "not a domain"),
-		chromedp.Click(chromedp.CSS("form.card button.primary")),
-		chromedp.WaitVisible(chromedp.ID("e-domain")),
-	)
-	step(t, ctx, "add a tenant",
-		chromedp.SetValue(chromedp.ID("f-domain"), "gamma.example"),
-		chromedp.Click(chromedp.CSS("form.card button.primary")),
-		chromedp.WaitVisible(chromedp.CSS(".flash")),
-	)
-	waitFor(t, ctx, "the tenant to be added", textOf(".flash")+`.includes("Tenant gamma.example added")`)
+	refuse(t, ctx, "add a tenant with a bad domain", "domain",
+		chromedp.Navigate(base+"/tenants"), chromedp.SendKeys(chromedp.ID("f-domain"), "not a domain"))
+	save(t, ctx, "add a tenant", "Tenant gamma.example added", chromedp.SetValue(chromedp.ID("f-domain"), "gamma.example"))
 	gamma, err := o.db.TenantByDomain(context.Background(), "gamma.example")
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	// Add an extension to it.
-	step(t, ctx, "add an extension",
+	save(t, ctx, "add an extension", "3001@gamma.example added",
 		chromedp.Navigate(base+"/extensions/new"),
 		chromedp.SetValue(chromedp.ID("f-tenant"), id(gamma.ID)),
 		chromedp.SendKeys(chromedp.ID("f-number"), "3001"),
 		chromedp.SendKeys(chromedp.ID("f-name"), "Hedy Lamarr"),
 		chromedp.SendKeys(chromedp.ID("f-password"), "Frequency-Hop-42"),
-		chromedp.Click(chromedp.CSS("form.card button.primary")),
-		chromedp.WaitVisible(chromedp.CSS(".flash")),
 	)
-	waitFor(t, ctx, "the extension to be added", textOf(".flash")+`.includes("3001@gamma.example added")`)
 	hedy, err := o.db.ExtensionByNumber(context.Background(), gamma.ID, "3001")
 	if err != nil {
 		t.Fatal(err)
@@ -247,20 +258,12 @@ func TestBrowserTenantAdminSeesOnlyItsTenantAndBadInputIsKept(t *testing.T) {
 	o := newOffice(t)
 	ctx := newChromium(t)
 	base := o.http.URL
-	step(t, ctx, "log in as acme's admin",
-		chromedp.Navigate(base+"/login"),
-		chromedp.SendKeys(chromedp.ID("f-username"), "acme-boss"),
-		chromedp.SendKeys(chromedp.ID("f-password"), o.passwords["acme-boss"]),
-		chromedp.Click(chromedp.CSS("button.primary")),
-		chromedp.WaitVisible(chromedp.CSS(`[data-live="counts"]`)),
-	)
-	step(t, ctx, "add an extension with bad input",
+	logIn(t, ctx, o, "/login", "acme-boss", `[data-live="counts"]`)
+	refuse(t, ctx, "add an extension with bad input", "number",
 		chromedp.Navigate(base+"/extensions/new"),
 		chromedp.SendKeys(chromedp.ID("f-number"), "10x1"),
 		chromedp.SendKeys(chromedp.ID("f-name"), "Alan Turing"),
 		chromedp.SendKeys(chromedp.ID("f-password"), "turing"),
-		chromedp.Click(chromedp.CSS("form.card button.primary")),
-		chromedp.WaitVisible(chromedp.ID("e-number")),
 	)
 	got, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[document.getElementById("f-number").value, document.getElementById("f-name").value,
 		document.getElementById("e-number").textContent, document.getElementById("e-password").textContent]`))

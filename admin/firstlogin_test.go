@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -17,12 +16,8 @@ import (
 // page that shows calls).
 func freshBox(t *testing.T) (*office, string) {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "deskpbx.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := &office{t: t, db: db, now: &clock{}, passwords: map[string]string{}}
-	db.Now = o.now.now
+	o := emptyOffice(t)
+	db := o.db
 	user, pw, ok, err := EnsureFirstAdmin(context.Background(), db)
 	if err != nil || !ok {
 		t.Fatal(ok, err)
@@ -92,11 +87,11 @@ func TestAPITokensExpireAndDieWithAPasswordChange(t *testing.T) {
 	}
 	b.get("/account")
 	token = b.apiToken("script 2")
-	o.now.advance(store.APITokenLifetime - time.Hour)
+	o.now.Advance(store.APITokenLifetime - time.Hour)
 	if code := o.api(token, "GET", "/tenants", nil, nil); code != 200 {
 		t.Errorf("token an hour before it expires: %d", code)
 	}
-	o.now.advance(2 * time.Hour)
+	o.now.Advance(2 * time.Hour)
 	if code := o.api(token, "GET", "/tenants", nil, nil); code != http.StatusUnauthorized {
 		t.Errorf("expired token: %d, want 401", code)
 	}

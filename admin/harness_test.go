@@ -15,7 +15,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +22,7 @@ import (
 
 	"deskpbx/dialplan"
 	"deskpbx/hotdesk"
+	"deskpbx/internal/testclock"
 	"deskpbx/internal/testphone"
 	"deskpbx/pbx"
 	"deskpbx/store"
@@ -51,7 +51,7 @@ type office struct {
 	hotdesk *hotdesk.Service
 	srv     *Server
 	http    *httptest.Server
-	now     *clock
+	now     *testclock.Clock
 
 	acme, beta         *store.Tenant
 	ada, grace, bob    *store.Extension // 1001, 1002 of acme; 2001 of beta
@@ -59,24 +59,6 @@ type office struct {
 	betaBoss           *store.Admin
 	passwords          map[string]string // by username
 	rootPW, acmeBossPW string
-}
-
-// clock is the database's clock, movable by tests (idle expiry, lockouts).
-type clock struct {
-	mu     sync.Mutex
-	offset time.Duration
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.offset)
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.offset += d
-	c.mu.Unlock()
 }
 
 // livePBX shows the test's real *pbx.Server to the page, as the binary's
@@ -103,13 +85,10 @@ func newOffice(t *testing.T, tweak ...func(*Config)) *office {
 // and the calls sharing one hot-desk service.
 func buildOffice(t *testing.T, withCalls bool, tweak ...func(*Config)) *office {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "deskpbx.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := &office{t: t, db: db, now: &clock{}, passwords: map[string]string{}}
-	db.Now = o.now.now
+	o := emptyOffice(t)
+	db := o.db
 	ctx := context.Background()
+	var err error
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -133,7 +112,7 @@ func buildOffice(t *testing.T, withCalls bool, tweak ...func(*Config)) *office {
 	o.pbx, err = pbx.New(pbx.Config{DB: db, Log: testLogger(), SIPAddr: "127.0.0.1:0", RTPPorts: [2]int{32000, 32999}})
 	must(err)
 	o.hotdesk = hotdesk.New(db, testLogger())
-	o.hotdesk.Now = o.now.now
+	o.hotdesk.Now = o.now.Now
 	autoCtx, autoStop := context.WithCancel(ctx)
 	autoDone := make(chan struct{})
 	if withCalls {
@@ -162,6 +141,19 @@ func buildOffice(t *testing.T, withCalls bool, tweak ...func(*Config)) *office {
 		<-autoDone
 		db.Close()
 	})
+	return o
+}
+
+// emptyOffice is an office with nothing but its database, on the
+// office's clock.
+func emptyOffice(t *testing.T) *office {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "deskpbx.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := &office{t: t, db: db, now: &testclock.Clock{}, passwords: map[string]string{}}
+	db.Now = o.now.Now
 	return o
 }
 

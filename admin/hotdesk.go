@@ -15,7 +15,8 @@ type HotDesk interface {
 	CreateEntry(ctx context.Context, n store.NewHotdeskEntry, actor string) (*store.HotdeskEntry, error)
 	UpdateEntry(ctx context.Context, id string, u store.HotdeskEntryUpdate, actor string) (*store.HotdeskEntry, error)
 	DeleteEntry(ctx context.Context, id, actor string) error
-	SetTenantSettings(ctx context.Context, domain string, hs store.HotdeskSettings, actor string) (*store.Tenant, error)
+	CreateTenant(ctx context.Context, domain, pin string, makeDefault bool, actor string) (*store.Tenant, error)
+	UpdateTenant(ctx context.Context, domain string, u store.TenantUpdate, actor string) (*store.Tenant, error)
 	ForceLogout(ctx context.Context, id, actor string) (*store.HotdeskSession, error)
 	ForceLogoutAll(ctx context.Context, tenantID int64, actor string) (int, error)
 	Unlock(ctx context.Context, id, actor string) (bool, error)

@@ -81,14 +81,7 @@ func TestBrowserHotDeskLoginShowsLiveAndForceLogoutMovesCallsBack(t *testing.T) 
 
 	ctx := newChromium(t)
 	base := o.http.URL
-	step(t, ctx, "log in as acme's admin",
-		chromedp.Navigate(base+"/login"),
-		chromedp.WaitVisible(chromedp.ID("f-username")),
-		chromedp.SendKeys(chromedp.ID("f-username"), "acme-boss"),
-		chromedp.SendKeys(chromedp.ID("f-password"), o.passwords["acme-boss"]),
-		chromedp.Click(chromedp.CSS("button.primary")),
-		chromedp.WaitVisible(chromedp.CSS(`[data-live="counts"]`)),
-	)
+	logIn(t, ctx, o, "/login", "acme-boss", `[data-live="counts"]`)
 	step(t, ctx, "open Hot Desking",
 		chromedp.Navigate(base+"/hotdesk"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-live="hotdesk"] table`)),

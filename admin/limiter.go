@@ -70,13 +70,7 @@ func (l *limiter) begin(keys loginKeys) time.Duration {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var longest time.Duration
-	for _, k := range keys {
-		if f := l.entries[k]; f != nil && f.locked.After(now) {
-			longest = max(longest, f.locked.Sub(now))
-		}
-	}
-	if longest > 0 {
+	if longest := l.longestLock(keys, now); longest > 0 {
 		return longest
 	}
 	for i, k := range keys {
@@ -121,6 +115,12 @@ func (l *limiter) locked(keys loginKeys) time.Duration {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.longestLock(keys, now)
+}
+
+// longestLock is how long the longest lock among keys lasts after now;
+// l.mu is held.
+func (l *limiter) longestLock(keys loginKeys, now time.Time) time.Duration {
 	var longest time.Duration
 	for _, k := range keys {
 		if f := l.entries[k]; f != nil && f.locked.After(now) {

@@ -105,7 +105,7 @@ func TestRegistrationsShowLiveAndOnlyToTheirTenant(t *testing.T) {
 	}
 	// An unrelated stream ends when its session does.
 	boss.post("/logout", nil)
-	o.now.advance(time.Minute)
+	o.now.Advance(time.Minute)
 	waitEventName(t, bossEvents, "logout", 45*time.Second)
 }
 

@@ -196,17 +196,17 @@ func TestAGuesserLocksOutOnlyItselfWithGrowingLocks(t *testing.T) {
 		t.Fatalf("the real admin from its own address: %d, want logged in", code)
 	}
 	// Backoff: the first lock lasts a minute, the next one two.
-	o.now.advance(61 * time.Second)
+	o.now.Advance(61 * time.Second)
 	for i := 0; i < 5; i++ {
 		if code := guess(); code != http.StatusUnauthorized {
 			t.Fatalf("after the first lock, guess %d: %d", i, code)
 		}
 	}
-	o.now.advance(61 * time.Second)
+	o.now.Advance(61 * time.Second)
 	if code := guess(); code != http.StatusTooManyRequests {
 		t.Fatalf("61 s into the second lock: %d, want still locked", code)
 	}
-	o.now.advance(60 * time.Second)
+	o.now.Advance(60 * time.Second)
 	if code := guess(); code != http.StatusUnauthorized {
 		t.Fatalf("after the second lock: %d, want the guess checked", code)
 	}

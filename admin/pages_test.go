@@ -263,7 +263,7 @@ func TestLoginBruteForceIsLockedOutPerUserAndPerAddress(t *testing.T) {
 		t.Errorf("a different address: %d, want login", code)
 	}
 	// The lock ends.
-	o.now.advance(16 * time.Minute)
+	o.now.Advance(16 * time.Minute)
 	if res := b.tryLogin("root", o.passwords["root"]); res.status != http.StatusSeeOther {
 		t.Errorf("after the lockout: %d", res.status)
 	}
@@ -279,11 +279,11 @@ func TestSessionsEndOnLogoutAndWhenIdle(t *testing.T) {
 		t.Fatalf("after logout: %d %s", res.status, res.location)
 	}
 	b = o.login("root")
-	o.now.advance(29 * time.Minute)
+	o.now.Advance(29 * time.Minute)
 	if res := b.get("/"); res.status != 200 {
 		t.Fatalf("after 29 idle minutes: %d", res.status)
 	}
-	o.now.advance(31 * time.Minute)
+	o.now.Advance(31 * time.Minute)
 	if res := b.get("/"); res.status != http.StatusSeeOther {
 		t.Fatalf("after 31 idle minutes: %d, want redirect to login", res.status)
 	}

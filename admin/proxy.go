@@ -6,31 +6,14 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+
+	"deskpbx/internal/netaddr"
 )
 
 // ParseTrustedProxies reads a comma-separated list of addresses and
 // prefixes (e.g. "127.0.0.1,10.0.0.0/8") of reverse proxies whose
 // X-Forwarded-For and X-Forwarded-Proto headers are believed.
-func ParseTrustedProxies(list string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, f := range strings.Split(list, ",") {
-		f = strings.TrimSpace(f)
-		if f == "" {
-			continue
-		}
-		if p, err := netip.ParsePrefix(f); err == nil {
-			out = append(out, p.Masked())
-			continue
-		}
-		a, err := netip.ParseAddr(f)
-		if err != nil {
-			return nil, err
-		}
-		a = a.Unmap()
-		out = append(out, netip.PrefixFrom(a, a.BitLen()))
-	}
-	return out, nil
-}
+func ParseTrustedProxies(list string) ([]netip.Prefix, error) { return netaddr.ParsePrefixes(list) }
 
 // behindProxies makes a request that came through one of the trusted
 // proxies look as it did to the proxy: RemoteAddr becomes the client's

@@ -31,7 +31,11 @@ func (s *Server) createTenant(c *call, in tenantInput) (*store.Tenant, error) {
 	if err := bad.err(); err != nil {
 		return nil, err
 	}
-	t, err := s.db.CreateTenant(c.ctx, in.Domain, in.CompanyPIN, in.Default)
+	if s.hotdesk == nil {
+		return nil, store.Errorf(store.EINVALID, "hot desking is not available")
+	}
+	// Through the hot-desk service: the company PIN is a hot-desk secret.
+	t, err := s.hotdesk.CreateTenant(c.ctx, in.Domain, in.CompanyPIN, in.Default, actor(c.admin))
 	if store.ErrorCode(err) == store.ECONFLICT {
 		return nil, invalid{"domain": "A tenant " + in.Domain + " already exists"}
 	}
@@ -62,45 +66,43 @@ func (s *Server) updateTenant(c *call, ch tenantChange) (*store.Tenant, error) {
 	if err := bad.err(); err != nil {
 		return nil, err
 	}
-	// The company PIN and the hot-desk switches go through the hot-desk
-	// service: it checks the PIN against the tenant's numbers and IDs
-	// and writes the change to the audit log. Unchanged settings are left
-	// out so the log shows what an admin changed, not what a form resent.
-	var hs store.HotdeskSettings
+	// One transaction through the hot-desk service, the owner of the
+	// company PIN and the hot-desk switches, which checks the PIN against
+	// the tenant's numbers and IDs and writes the audit rows. Unchanged
+	// settings are left out so the log shows what an admin changed, not
+	// what a form resent.
+	var u store.TenantUpdate
 	if ch.Hotdesk != nil {
-		hs = *ch.Hotdesk
+		u.HotdeskSettings = *ch.Hotdesk
 	}
+	hs := &u.HotdeskSettings
 	hs.CompanyPIN = ch.CompanyPIN
 	if hs.CompanyPIN != nil && *hs.CompanyPIN == "" && !t.HasCompanyPIN {
 		hs.CompanyPIN = nil
 	}
-	if hs.Login != nil && *hs.Login == t.HotdeskLogin {
-		hs.Login = nil
-	}
-	if hs.Logout != nil && *hs.Logout == t.HotdeskLogout {
-		hs.Logout = nil
-	}
-	if hs.AutologoutAt != nil && *hs.AutologoutAt == t.AutologoutAt {
-		hs.AutologoutAt = nil
-	}
-	if hs.AutologoutAfter != nil && *hs.AutologoutAfter == t.AutologoutAfter {
-		hs.AutologoutAfter = nil
-	}
-	if hs.CompanyPIN != nil || hs.Login != nil || hs.Logout != nil || hs.AutologoutAt != nil || hs.AutologoutAfter != nil {
+	hs.Login = changed(hs.Login, t.HotdeskLogin)
+	hs.Logout = changed(hs.Logout, t.HotdeskLogout)
+	hs.AutologoutAt = changed(hs.AutologoutAt, t.AutologoutAt)
+	hs.AutologoutAfter = changed(hs.AutologoutAfter, t.AutologoutAfter)
+	u.MakeDefault = ch.Default && !t.Default
+	if u.MakeDefault || *hs != (store.HotdeskSettings{}) {
 		if s.hotdesk == nil {
 			return nil, store.Errorf(store.EINVALID, "hot desking is not available")
 		}
-		if _, err := s.hotdesk.SetTenantSettings(c.ctx, t.Domain, hs, actor(c.admin)); err != nil {
+		if _, err := s.hotdesk.UpdateTenant(c.ctx, t.Domain, u, actor(c.admin)); err != nil {
 			return nil, fieldError(err, "")
-		}
-	}
-	if ch.Default && !t.Default {
-		if _, err := s.db.UpdateTenant(c.ctx, t.ID, store.TenantUpdate{MakeDefault: true}); err != nil {
-			return nil, err
 		}
 	}
 	s.log.Info("tenant changed", "admin", c.admin.Username, "tenant", t.Domain)
 	return s.db.TenantByID(c.ctx, t.ID)
+}
+
+// changed is v unless it points to what the tenant already has.
+func changed[T comparable](v *T, was T) *T {
+	if v != nil && *v == was {
+		return nil
+	}
+	return v
 }
 
 func (s *Server) deleteTenant(c *call) (*store.Tenant, error) {

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -45,39 +44,6 @@ func dtmfPcap(t *testing.T, dir, name, digits string, inband bool) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-// freePorts returns the first of n consecutive ports free for both UDP
-// and TCP on 127.0.0.1 (baresip opens UDP and TCP on its SIP port and TLS
-// on the next one).
-func freePorts(t *testing.T, n int) int {
-	t.Helper()
-	for range 200 {
-		lo := freePort(t)
-		if lo+n-1 > 65535 {
-			continue
-		}
-		ok := true
-		for p := lo + 1; p < lo+n && ok; p++ {
-			c, err := net.ListenPacket("udp4", "127.0.0.1:"+strconv.Itoa(p))
-			if err != nil {
-				ok = false
-				break
-			}
-			l, err := net.Listen("tcp4", "127.0.0.1:"+strconv.Itoa(p))
-			c.Close()
-			if err != nil {
-				ok = false
-				break
-			}
-			l.Close()
-		}
-		if ok {
-			return lo
-		}
-	}
-	t.Fatalf("no %d consecutive free ports on 127.0.0.1", n)
-	return 0
 }
 
 // logPath is the current deskpbx server's log file.

@@ -95,9 +95,7 @@ func TestBaresipDTMFTest(t *testing.T) {
 	p.start()
 
 	b := startBaresip(t, p, desk, baresipOpts{source: silenceWAV(t)})
-	m := b.mark()
-	b.command("/dial *44")
-	b.waitOutput(m, 30*time.Second, "Call established")
+	m := b.dial("*44")
 	b.command("/sndcode 123#")
 	rec := p.waitRecord(recordWait, "dtmf test", map[string]string{"caller": desk.number + "@" + domain})
 	if rec["digits"] != "123" || rec["methods"] != "RFC 4733" {
@@ -118,9 +116,7 @@ func TestBaresipEchoTest(t *testing.T) {
 	tone := filepath.Join(t.TempDir(), "tone-1k.wav")
 	writeWAV(t, tone, 1000, -12, 180)
 	b := startBaresip(t, p, desk, baresipOpts{source: tone, record: true})
-	m := b.mark()
-	b.command("/dial *43")
-	b.waitOutput(m, 30*time.Second, "Call established")
+	m := b.dial("*43")
 
 	// *43 says its announcement, then sends back what it hears. Wait (at
 	// most a minute) until a second of the tone has come back.
@@ -179,8 +175,7 @@ func TestSIPpHotDeskLoginInband(t *testing.T) {
 	requireSIPp(t)
 	p := hotDeskOffice(t)
 	seat := user{number: "1003", domain: domain, password: "long-secret-1003"}
-	port := freePort(t)
-	register(t, p, seat, port)
+	port := registered(t, p, seat)
 
 	// The seat phone dials *072 from its registered port and keys Ada's
 	// ID and password as in-band tones.
@@ -210,9 +205,7 @@ func TestBaresipHotDeskLoginRFC4733(t *testing.T) {
 	p := hotDeskOffice(t)
 
 	b := startBaresip(t, p, desk, baresipOpts{source: silenceWAV(t)})
-	m := b.mark()
-	b.command("/dial *072")
-	b.waitOutput(m, 30*time.Second, "Call established")
+	m := b.dial("*072")
 	b.command("/sndcode 5551002#5937#")
 	rec := p.waitRecord(recordWait, "hot-desk session live", map[string]string{"person": bob.number + "@" + domain})
 	if rec["seat"] != desk.number+"@"+domain {

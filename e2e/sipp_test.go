@@ -37,21 +37,25 @@ func TestSIPpRegisterAndCall(t *testing.T) {
 	p.stop()
 }
 
-func TestRestartKeepsRegistrations(t *testing.T) {
+// callAfterRestart registers bob, stops and starts the office again
+// (same database, same address), and has alice call bob, who does not
+// register again: the call reaches him only if his binding survived.
+func callAfterRestart(t *testing.T) (*pbx, *sipp) {
 	requireSIPp(t)
 	p := newOffice(t)
-
-	port := freePort(t)
-	register(t, p, bob, port)
+	port := registered(t, p, bob)
 	p.stop()
-	p.start() // same database, same address
-
-	// bob does not register again: the binding must have survived.
+	p.start()
 	callee := startSIPp(t, "callee-"+bob.number, "uas.xml", port, "", 1)
 	callee.waitListening()
 	caller := startCaller(t, p, alice, "uac_auth.xml", "-d", "200")
 	caller.wait(1)
 	callee.wait(1)
+	return p, callee
+}
+
+func TestRestartKeepsRegistrations(t *testing.T) {
+	p, _ := callAfterRestart(t)
 	p.stop()
 }
 
@@ -60,19 +64,7 @@ func TestRestartKeepsRegistrations(t *testing.T) {
 // 127.0.0.1:THATPORT), not from its SIP port: sipgo's connection pool
 // only knows a phone's address once a request from it has arrived.
 func TestRestartCallsLeaveFromSIPPort(t *testing.T) {
-	requireSIPp(t)
-	p := newOffice(t)
-
-	port := freePort(t)
-	register(t, p, bob, port)
-	p.stop()
-	p.start()
-
-	callee := startSIPp(t, "callee-"+bob.number, "uas.xml", port, "", 1)
-	callee.waitListening()
-	caller := startCaller(t, p, alice, "uac_auth.xml", "-d", "200")
-	caller.wait(1)
-	callee.wait(1)
+	p, callee := callAfterRestart(t)
 	checkSentFromSIPPort(t, p, callee)
 	p.stop()
 }
@@ -130,8 +122,7 @@ func TestGracefulShutdownCancelsRingingCalls(t *testing.T) {
 	requireSIPp(t)
 	p := newOffice(t)
 
-	port := freePort(t)
-	register(t, p, bob, port)
+	port := registered(t, p, bob)
 	callee := startSIPp(t, "callee-"+bob.number, "uas_ring.xml", port, "", 1)
 	callee.waitListening()
 	ringing := filepath.Join(t.TempDir(), "ringing")

@@ -29,9 +29,7 @@ func BenchmarkLogin(b *testing.B) {
 		lat = append(lat, time.Since(start))
 		i++
 	}
-	slices.Sort(lat)
-	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
-	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+	reportLatency(b, lat)
 }
 
 // BenchmarkLoginRush is the nine o'clock rush at its worst: eight people
@@ -79,9 +77,7 @@ func BenchmarkLoginRush(b *testing.B) {
 		}
 		round++
 	}
-	slices.Sort(lat)
-	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
-	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+	reportLatency(b, lat)
 }
 
 // BenchmarkPersonAt is what every call pays to learn who is seated at the
@@ -96,4 +92,11 @@ func BenchmarkPersonAt(b *testing.B) {
 			b.Fatal("nobody seated")
 		}
 	}
+}
+
+// reportLatency reports the median and 99th percentile of lat.
+func reportLatency(b *testing.B, lat []time.Duration) {
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
 }

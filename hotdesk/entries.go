@@ -31,10 +31,19 @@ func (s *Service) DeleteEntry(ctx context.Context, id, actor string) error {
 	return err
 }
 
-// SetTenantSettings changes the hot-desk settings of tenant domain (the
-// company PIN, the *072 and *073 switches, auto-logout), all or nothing.
-func (s *Service) SetTenantSettings(ctx context.Context, domain string, hs store.HotdeskSettings, actor string) (*store.Tenant, error) {
-	return serially(s, func() (*store.Tenant, error) { return s.db.SetTenantHotdesk(ctx, domain, hs, actor) })
+// CreateTenant adds tenant domain, with its company PIN if pin is not
+// empty, in one transaction with its audit row.
+func (s *Service) CreateTenant(ctx context.Context, domain, pin string, makeDefault bool, actor string) (*store.Tenant, error) {
+	return serially(s, func() (*store.Tenant, error) {
+		return s.db.CreateTenant(store.WithActor(ctx, actor), domain, pin, makeDefault)
+	})
+}
+
+// UpdateTenant changes tenant domain: its hot-desk settings (the company
+// PIN, the *072 and *073 switches, auto-logout) and the default mark,
+// all or nothing.
+func (s *Service) UpdateTenant(ctx context.Context, domain string, u store.TenantUpdate, actor string) (*store.Tenant, error) {
+	return serially(s, func() (*store.Tenant, error) { return s.db.UpdateTenant(ctx, domain, u, actor) })
 }
 
 // serially runs write queued behind this process's other hot-desk writes

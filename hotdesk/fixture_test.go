@@ -7,10 +7,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"deskpbx/internal/testclock"
 	"deskpbx/store"
 )
 
@@ -22,9 +22,7 @@ type office struct {
 	ctx context.Context
 	db  *store.DB
 	s   *Service
-
-	mu  sync.Mutex
-	now time.Time
+	now *testclock.Clock
 }
 
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -37,7 +35,7 @@ func newOffice(tb testing.TB) *office {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { db.Close() })
-	o := &office{tb: tb, ctx: context.Background(), db: db, now: t0}
+	o := &office{tb: tb, ctx: context.Background(), db: db, now: testclock.At(t0)}
 	for _, d := range []string{"acme.example", "beta.example"} {
 		if _, err := db.CreateTenant(o.ctx, d, "", false); err != nil {
 			tb.Fatal(err)
@@ -63,28 +61,24 @@ func newOffice(tb testing.TB) *office {
 
 func (o *office) service(db *store.DB) *Service {
 	s := New(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	s.Now = o.clock
+	s.Now = o.now.Now
 	s.Location = time.UTC
-	db.Now = o.clock
+	db.Now = o.now.Now
 	return s
 }
 
-func (o *office) clock() time.Time {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.now
-}
-
-func (o *office) advance(d time.Duration) {
-	o.mu.Lock()
-	o.now = o.now.Add(d)
-	o.mu.Unlock()
-}
-
-func (o *office) set(t time.Time) {
-	o.mu.Lock()
-	o.now = t
-	o.mu.Unlock()
+// restart closes the database and opens it again under a new service,
+// as a restarted server does.
+func (o *office) restart() {
+	o.tb.Helper()
+	path := o.db.Path()
+	o.db.Close()
+	db, err := store.Open(path)
+	if err != nil {
+		o.tb.Fatal(err)
+	}
+	o.tb.Cleanup(func() { db.Close() })
+	o.db, o.s = db, o.service(db)
 }
 
 // ext returns extension NUMBER@DOMAIN ("1003" means acme.example).

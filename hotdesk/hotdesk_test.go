@@ -148,20 +148,20 @@ func TestFiveWrongPasswordsLockTheIDForFifteenMinutes(t *testing.T) {
 		if _, err := o.login("5551001", fmt.Sprint(6000+i), seat); !errors.Is(err, ErrInvalid) {
 			t.Fatalf("wrong password %d: %v", i, err)
 		}
-		o.advance(time.Minute)
+		o.now.Advance(time.Minute)
 	}
 	if _, err := o.login("5551001", "5937", "1008"); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("right password on a locked ID: %v, want ErrInvalid", err)
 	}
 	e, _ := o.db.HotdeskEntryByID(o.ctx, "5551001")
-	if !e.Locked(o.clock()) {
+	if !e.Locked(o.now.Now()) {
 		t.Error("entry does not show the lockout")
 	}
-	o.set(t0.Add(4*time.Minute + LockFor - time.Second)) // the fifth failure was at t0+4m
+	o.now.Set(t0.Add(4*time.Minute + LockFor - time.Second)) // the fifth failure was at t0+4m
 	if _, err := o.login("5551001", "5937", "1008"); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("right password a second before the lockout ends: %v", err)
 	}
-	o.set(t0.Add(4*time.Minute + LockFor))
+	o.now.Set(t0.Add(4*time.Minute + LockFor))
 	if _, err := o.login("5551001", "5937", "1008"); err != nil {
 		t.Fatalf("right password once the lockout ended: %v", err)
 	}
@@ -175,7 +175,7 @@ func TestFiveWrongPasswordsLockTheIDForFifteenMinutes(t *testing.T) {
 	o.hotdesker("1002", "5551002", "6048")
 	for i := 0; i < 12; i++ {
 		o.login("5551002", "0000", "1003")
-		o.advance(4 * time.Minute)
+		o.now.Advance(4 * time.Minute)
 	}
 	if _, err := o.login("5551002", "6048", "1003"); err != nil {
 		t.Fatalf("4 failures per 16 minutes locked the ID: %v", err)
@@ -212,10 +212,10 @@ func TestTenFailuresFromOnePhoneLockItsCodesEvenForUnknownIDs(t *testing.T) {
 		t.Fatalf("the lockout of 1003 spread to 1004: %v", err)
 	}
 	// The person's ID took no blame for the phone's guessing.
-	if e, _ := o.db.HotdeskEntryByID(o.ctx, "5551001"); e.Locked(o.clock()) {
+	if e, _ := o.db.HotdeskEntryByID(o.ctx, "5551001"); e.Locked(o.now.Now()) {
 		t.Error("the seat lockout locked an ID")
 	}
-	o.advance(LockFor)
+	o.now.Advance(LockFor)
 	if _, err := o.login("5551001", "5937", "1003"); err != nil {
 		t.Fatalf("login at 1003 after its lockout ended: %v", err)
 	}
@@ -236,14 +236,7 @@ func TestLockoutSurvivesARestart(t *testing.T) {
 	for i := 0; i < IDAttempts; i++ {
 		o.login("5551001", "0000", "1003")
 	}
-	path := o.db.Path()
-	o.db.Close()
-	db, err := store.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	o.db, o.s = db, o.service(db)
+	o.restart()
 	if _, err := o.login("5551001", "5937", "1004"); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("restart lifted the lockout: %v", err)
 	}
@@ -309,7 +302,7 @@ func TestDailyAutoLogoutFreesSeatsTakenBeforeTheTime(t *testing.T) {
 	o.settings("acme.example", store.HotdeskSettings{AutologoutAt: &at})
 	day := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 
-	o.set(day.Add(18 * time.Hour))
+	o.now.Set(day.Add(18 * time.Hour))
 	o.mustLogin("5551001", "5937", "1003")
 	o.mustLogin("5552001", "6048", "2002@beta.example") // beta has no auto-logout
 	for _, c := range []struct {
@@ -326,7 +319,7 @@ func TestDailyAutoLogoutFreesSeatsTakenBeforeTheTime(t *testing.T) {
 
 	// Logged in after the cut-off: stays until the next day's. A server
 	// that was down at 19:00 catches up when it next looks.
-	o.set(day.Add(19*time.Hour + 5*time.Minute))
+	o.now.Set(day.Add(19*time.Hour + 5*time.Minute))
 	o.mustLogin("5551002", "6048", "1004")
 	if n, _ := o.s.AutoLogoutOnce(o.ctx, day.Add(23*time.Hour)); n != 0 {
 		t.Error("a login after 19:00 was ended the same evening")
@@ -350,7 +343,7 @@ func TestAutoLogoutAfterHoursSeated(t *testing.T) {
 		t.Fatal("ended before 8 hours")
 	}
 	// A fresh login restarts the clock.
-	o.set(t0.Add(4 * time.Hour))
+	o.now.Set(t0.Add(4 * time.Hour))
 	o.mustLogin("5551001", "5937", "1003")
 	if n, _ := o.s.AutoLogoutOnce(o.ctx, t0.Add(after)); n != 0 {
 		t.Fatal("re-login did not restart the 8 hours")
@@ -369,7 +362,7 @@ func TestAutoLogoutLoopStopsWithItsContext(t *testing.T) {
 	after := time.Hour
 	o.settings("acme.example", store.HotdeskSettings{AutologoutAfter: &after})
 	o.mustLogin("5551001", "5937", "1003")
-	o.advance(2 * time.Hour)
+	o.now.Advance(2 * time.Hour)
 	ctx, cancel := context.WithCancel(o.ctx)
 	done := make(chan struct{})
 	go func() { o.s.RunAutoLogout(ctx); close(done) }()
@@ -450,14 +443,7 @@ func TestSessionsSurviveARestart(t *testing.T) {
 	o := newOffice(t)
 	o.hotdesker("1001", "5551001", "5937")
 	o.mustLogin("5551001", "5937", "1003")
-	path := o.db.Path()
-	o.db.Close()
-	db, err := store.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	o.db, o.s = db, o.service(db)
+	o.restart()
 	if o.whoIsAt("1003") != "1001@acme.example" || o.ringsAt("1001") != "1003@acme.example" {
 		t.Error("the session did not survive a restart")
 	}

@@ -2,11 +2,12 @@ package metrics
 
 import (
 	"crypto/subtle"
-	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
 	"strings"
+
+	"deskpbx/internal/netaddr"
 )
 
 // Access decides who may scrape. Loopback always may: a local Prometheus
@@ -19,25 +20,7 @@ type Access struct {
 
 // ParseAllow reads a comma-separated list of addresses and CIDR prefixes
 // ("192.0.2.10, 10.1.0.0/16").
-func ParseAllow(s string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, f := range strings.Split(s, ",") {
-		f = strings.TrimSpace(f)
-		if f == "" {
-			continue
-		}
-		if p, err := netip.ParsePrefix(f); err == nil {
-			out = append(out, p.Masked())
-			continue
-		}
-		a, err := netip.ParseAddr(f)
-		if err != nil {
-			return nil, fmt.Errorf("%q is neither an address nor a CIDR prefix", f)
-		}
-		out = append(out, netip.PrefixFrom(a, a.BitLen()))
-	}
-	return out, nil
-}
+func ParseAllow(s string) ([]netip.Prefix, error) { return netaddr.ParsePrefixes(s) }
 
 // Wrap lets through only the scrapes Access allows: 401 with a token
 // configured (the scraper may present one), 403 otherwise.

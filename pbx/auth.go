@@ -26,81 +26,58 @@ type credentials struct {
 	algorithm, cnonce, qop, nc, opaque    string
 }
 
+// credentialKeys are the parameters parseCredentials keeps, in the order
+// of credentials' fields.
+var credentialKeys = [...]string{"username", "realm", "nonce", "uri", "response", "algorithm", "cnonce", "qop", "nc", "opaque"}
+
 // parseCredentials parses a Digest credentials header in one pass.
 func parseCredentials(v string) (credentials, bool) {
 	var c credentials
+	fields := [...]*string{&c.username, &c.realm, &c.nonce, &c.uri, &c.response, &c.algorithm, &c.cnonce, &c.qop, &c.nc, &c.opaque}
 	v = strings.TrimSpace(v)
 	if len(v) < 7 || !strings.EqualFold(v[:6], "digest") || (v[6] != ' ' && v[6] != '\t') {
 		return c, false
 	}
 	i := 7
-	for i < len(v) {
-		for i < len(v) && (v[i] == ' ' || v[i] == '\t' || v[i] == ',' || v[i] == '\r' || v[i] == '\n') {
+	// skip moves i past the bytes that are (in) or are not (!in) in set,
+	// and returns where it started.
+	skip := func(set string, in bool) int {
+		start := i
+		for i < len(v) && (strings.IndexByte(set, v[i]) >= 0) == in {
 			i++
 		}
+		return start
+	}
+	for {
+		skip(" \t,\r\n", true)
 		if i >= len(v) {
 			break
 		}
-		ks := i
-		for i < len(v) && v[i] != '=' && v[i] != ',' && v[i] != ' ' {
-			i++
-		}
-		key := v[ks:i]
-		for i < len(v) && v[i] == ' ' {
-			i++
-		}
+		key := strings.ToLower(v[skip("=, ", false):i])
+		skip(" ", true)
 		if i >= len(v) || v[i] != '=' {
 			return c, false
 		}
 		i++
-		for i < len(v) && v[i] == ' ' {
-			i++
-		}
+		skip(" ", true)
 		var val string
 		if i < len(v) && v[i] == '"' {
 			i++
-			vs := i
-			for i < len(v) && v[i] != '"' {
-				if v[i] == '\\' {
-					// Escaped characters never occur in the values we
-					// check; refuse rather than unescape.
-					return c, false
-				}
-				i++
-			}
-			if i >= len(v) {
+			val = v[skip(`"\`, false):i]
+			// Escaped characters never occur in the values we check;
+			// refuse rather than unescape.
+			if i >= len(v) || v[i] != '"' {
 				return c, false
 			}
-			val = v[vs:i]
 			i++
 		} else {
-			vs := i
-			for i < len(v) && v[i] != ',' && v[i] != ' ' {
-				i++
-			}
-			val = v[vs:i]
+			val = v[skip(", ", false):i]
 		}
-		switch strings.ToLower(key) {
-		case "username":
-			c.username = val
-		case "realm":
-			c.realm = val
-		case "nonce":
-			c.nonce = val
-		case "uri":
-			c.uri = val
-		case "response":
-			c.response = val
-		case "algorithm":
-			c.algorithm = val
-		case "cnonce":
-			c.cnonce = val
-		case "qop":
-			c.qop = val
-		case "nc":
-			c.nc = val
-		case "opaque":
-			c.opaque = val
+		for j, k := range credentialKeys {
+			if key == k {
+				*fields[j] = val
+				break
+			}
 		}
 	}
 	if c.username == "" || c.nonce == "" || c.uri == "" || c.response == "" {

@@ -2,11 +2,11 @@ package pbx
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
 	"deskpbx/hotdesk"
+	"deskpbx/internal/testclock"
 	"deskpbx/internal/testphone"
 	"deskpbx/store"
 )
@@ -139,25 +139,6 @@ func TestHotDeskWrongPINThreeTimesLogsNobodyIn(t *testing.T) {
 	}
 }
 
-// testClock is a clock tests move by hand; safe to read from the
-// server's goroutines.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 func seated(t *testing.T, o *office) int {
 	t.Helper()
 	sess, err := o.db.HotdeskSessions(context.Background(), 0)
@@ -204,7 +185,7 @@ func TestHotDeskMoveAndReplace(t *testing.T) {
 
 func TestHotDeskLockoutsAndTheirExpiry(t *testing.T) {
 	o, hd := hotdeskOffice(t)
-	clock := &testClock{now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
+	clock := testclock.At(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
 	hd.Now = clock.Now
 	ctx := context.Background()
 	desk, other := o.phone("1003"), o.phone("1002")
@@ -221,7 +202,7 @@ func TestHotDeskLockoutsAndTheirExpiry(t *testing.T) {
 	if n := seated(t, o); n != 0 {
 		t.Fatal("a locked ID logged in with the right PIN")
 	}
-	clock.advance(16 * time.Minute)
+	clock.Advance(16 * time.Minute)
 	desk.KeyIn(t, "*072", "5551234#4826#")
 	if n := seated(t, o); n != 1 {
 		t.Fatal("the ID is still locked after 15 minutes")
@@ -274,7 +255,7 @@ func TestHotDeskSwitchedOffAndCompanyPIN(t *testing.T) {
 
 func TestHotDeskAutoLogoutAndRestart(t *testing.T) {
 	o, hd := hotdeskOffice(t)
-	clock := &testClock{now: time.Now()}
+	clock := testclock.At(time.Now())
 	hd.Now = clock.Now
 	ctx := context.Background()
 	desk, grace, adaHome := o.phone("1003"), o.phone("1002"), o.phone("1001")

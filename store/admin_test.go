@@ -183,18 +183,18 @@ func TestDefaultTenantIsDeletedOnlyWhenLast(t *testing.T) {
 	if err := db.DeleteTenant(ctx, a.ID); ErrorCode(err) != EINVALID {
 		t.Fatalf("deleting the default with another tenant left: %v", err)
 	}
-	if _, err := db.UpdateTenant(ctx, b.ID, TenantUpdate{MakeDefault: true}); err != nil {
+	if _, err := db.UpdateTenant(ctx, "b.example", TenantUpdate{MakeDefault: true}, "test"); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.DeleteTenant(ctx, a.ID); err != nil {
 		t.Fatal(err)
 	}
 	pin := "1234"
-	if _, err := db.UpdateTenant(ctx, b.ID, TenantUpdate{CompanyPIN: &pin}); ErrorCode(err) != EINVALID {
+	if _, err := db.UpdateTenant(ctx, "b.example", TenantUpdate{HotdeskSettings: HotdeskSettings{CompanyPIN: &pin}}, "test"); ErrorCode(err) != EINVALID {
 		t.Fatalf("weak company PIN: %v", err)
 	}
 	pin = "4826"
-	if got, _ := db.UpdateTenant(ctx, b.ID, TenantUpdate{CompanyPIN: &pin}); !got.HasCompanyPIN || !got.Default {
+	if got, _ := db.UpdateTenant(ctx, "b.example", TenantUpdate{HotdeskSettings: HotdeskSettings{CompanyPIN: &pin}}, "test"); !got.HasCompanyPIN || !got.Default {
 		t.Fatalf("after PIN: %+v", got)
 	}
 	if err := db.DeleteTenant(ctx, b.ID); err != nil {

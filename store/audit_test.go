@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -33,7 +34,17 @@ func TestAnAdminChangeAndItsAuditRowCommitTogether(t *testing.T) {
 	if err := db.DeleteExtension(ctx, e.ID); err != nil {
 		t.Fatal(err)
 	}
-	rows, _, err := db.AuditLog(ctx, AuditFilter{Action: "admin-change"}, 10)
+	want := "admin:alice extension deleted: 1070@acme.example\nadmin:alice extension added: 1070@acme.example"
+	if got := adminChanges(t, db); got != want {
+		t.Fatalf("audit log:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// adminChanges is the admin-change audit log, newest first, a line a row:
+// "actor outcome: detail".
+func adminChanges(t *testing.T, db *DB) string {
+	t.Helper()
+	rows, _, err := db.AuditLog(context.Background(), AuditFilter{Action: "admin-change"}, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,10 +52,7 @@ func TestAnAdminChangeAndItsAuditRowCommitTogether(t *testing.T) {
 	for _, r := range rows {
 		got = append(got, r.Actor+" "+r.Outcome+": "+r.Detail)
 	}
-	want := "admin:alice extension deleted: 1070@acme.example\nadmin:alice extension added: 1070@acme.example"
-	if strings.Join(got, "\n") != want {
-		t.Fatalf("audit log:\n%s\nwant:\n%s", strings.Join(got, "\n"), want)
-	}
+	return strings.Join(got, "\n")
 }
 
 func TestStoreErrorsNameTheirField(t *testing.T) {
@@ -67,5 +75,52 @@ func TestStoreErrorsNameTheirField(t *testing.T) {
 		if ErrorCode(c.err) != EINVALID || FieldOf(c.err) != c.field {
 			t.Errorf("%v: code %s field %q, want invalid %q", c.err, ErrorCode(c.err), FieldOf(c.err), c.field)
 		}
+	}
+}
+
+func TestATenantsCompanyPINAtCreationIsAudited(t *testing.T) {
+	db := openTest(t)
+	ctx := WithActor(context.Background(), "admin:alice")
+	if _, err := db.CreateTenant(ctx, "acme.example", "123", false); ErrorCode(err) != EINVALID || FieldOf(err) != "company_pin" {
+		t.Fatalf("company PIN 123: %v (field %q), want invalid company_pin", err, FieldOf(err))
+	}
+	tn, err := db.CreateTenant(ctx, "acme.example", "4826", false)
+	if err != nil || !tn.HasCompanyPIN {
+		t.Fatalf("CreateTenant with a PIN: %+v, %v", tn, err)
+	}
+	if got, want := adminChanges(t, db), "admin:alice tenant added: acme.example, company PIN set"; got != want {
+		t.Fatalf("audit log:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestATenantsDefaultMarkAndHotdeskSettingsCommitTogetherWithTheirAuditRows(t *testing.T) {
+	db, ctx := hotdeskTest(t)
+	// Refused: the company PIN is an extension number of beta, so the
+	// default mark saved with it does not move either, and nothing is logged.
+	u := TenantUpdate{HotdeskSettings: HotdeskSettings{CompanyPIN: ptr("2001"), Login: ptr(false)}, MakeDefault: true}
+	if _, err := db.UpdateTenant(ctx, "beta.example", u, "admin:alice"); ErrorCode(err) != EINVALID || FieldOf(err) != "company_pin" {
+		t.Fatalf("company PIN 2001 at beta: %v (field %q), want invalid company_pin", err, FieldOf(err))
+	}
+	if d, err := db.DefaultTenant(ctx); err != nil || d.Domain != "acme.example" {
+		t.Fatalf("default after the refused change: %v %v, want acme.example", d, err)
+	}
+	if b, _ := db.TenantByDomain(ctx, "beta.example"); b.HasCompanyPIN || !b.HotdeskLogin {
+		t.Fatalf("beta after the refused change: %+v, want it unchanged", b)
+	}
+	if got := adminChanges(t, db); got != "" {
+		t.Fatalf("audit log after the refused change:\n%s\nwant it empty", got)
+	}
+	u.CompanyPIN = ptr("4826")
+	b, err := db.UpdateTenant(ctx, "beta.example", u, "admin:alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !b.Default || !b.HasCompanyPIN || b.HotdeskLogin {
+		t.Fatalf("beta after the change: %+v, want default, company PIN, login off", b)
+	}
+	want := "admin:alice default tenant: beta.example is now the default tenant\n" +
+		"admin:alice ok: tenant beta.example: company PIN set, login off"
+	if got := adminChanges(t, db); got != want {
+		t.Fatalf("audit log:\n%s\nwant:\n%s", got, want)
 	}
 }

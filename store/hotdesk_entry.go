@@ -6,8 +6,6 @@ import (
 	"errors"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 )
 
 // HotdeskEntry lets an extension hot-desk: log in at any phone with a
@@ -116,24 +114,6 @@ func ValidHotdeskPIN(pin, number, hotdeskID string) error {
 		return invalidf("pin", "hot-desk password may not be the hot-desk ID")
 	}
 	return nil
-}
-
-// CleanDescription checks the free text an admin gives a hot-desk entry
-// and returns it trimmed: at most 200 characters, no control characters.
-func CleanDescription(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	if !utf8.ValidString(s) {
-		return "", invalidf("description", "description is not valid UTF-8")
-	}
-	if utf8.RuneCountInString(s) > 200 {
-		return "", invalidf("description", "description is longer than 200 characters")
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			return "", invalidf("description", "description may not contain control characters")
-		}
-	}
-	return s, nil
 }
 
 // hotdeskEntryQuery reads entries with their live state; callers append a

@@ -29,7 +29,15 @@ func ParseAutologoutAt(s string) (hour, minute int, err error) {
 // SetTenantHotdesk changes the hot-desk settings of tenant domain, all or
 // nothing, and returns the tenant as it now is.
 func (db *DB) SetTenantHotdesk(ctx context.Context, domain string, s HotdeskSettings, actor string) (*Tenant, error) {
+	return db.UpdateTenant(ctx, domain, TenantUpdate{HotdeskSettings: s}, actor)
+}
+
+// UpdateTenant applies u to tenant domain in one transaction, with the
+// audit rows of what it changed: an admin's form saves the default mark
+// and the hot-desk settings together, or neither.
+func (db *DB) UpdateTenant(ctx context.Context, domain string, u TenantUpdate, actor string) (*Tenant, error) {
 	domain = strings.ToLower(strings.TrimSpace(domain))
+	s := u.HotdeskSettings
 	var sets []string
 	var args []any
 	var changes []string
@@ -78,7 +86,7 @@ func (db *DB) SetTenantHotdesk(ctx context.Context, domain string, s HotdeskSett
 			changes = append(changes, "auto-logout after "+d.String())
 		}
 	}
-	if len(sets) == 0 {
+	if len(sets) == 0 && !u.MakeDefault {
 		return nil, Errorf(EINVALID, "nothing to change")
 	}
 	var out *Tenant
@@ -103,15 +111,29 @@ func (db *DB) SetTenantHotdesk(ctx context.Context, domain string, s HotdeskSett
 				return invalidf("company_pin", "company PIN may not be an extension number or hot-desk ID of %s", domain)
 			}
 		}
-		if _, err := tx.tx.ExecContext(ctx, `UPDATE tenants SET `+strings.Join(sets, ", ")+` WHERE id = ?`, append(args, t.ID)...); err != nil {
-			if isConstraintViolation(err) {
-				return Errorf(EINVALID, "hot-desk settings of %s are not valid", domain)
+		if len(sets) > 0 {
+			if _, err := tx.tx.ExecContext(ctx, `UPDATE tenants SET `+strings.Join(sets, ", ")+` WHERE id = ?`, append(args, t.ID)...); err != nil {
+				if isConstraintViolation(err) {
+					return Errorf(EINVALID, "hot-desk settings of %s are not valid", domain)
+				}
+				return err
 			}
-			return err
+			if err := tx.Audit(AuditEntry{At: db.Now(), TenantID: t.ID, SeatTenantID: t.ID, Actor: actor, Action: "admin-change",
+				Outcome: "ok", Detail: "tenant " + domain + ": " + strings.Join(changes, ", ")}); err != nil {
+				return err
+			}
 		}
-		if err := tx.Audit(AuditEntry{At: db.Now(), TenantID: t.ID, SeatTenantID: t.ID, Actor: actor, Action: "admin-change",
-			Outcome: "ok", Detail: "tenant " + domain + ": " + strings.Join(changes, ", ")}); err != nil {
-			return err
+		if u.MakeDefault && !t.Default {
+			// Cleared first: the unique index allows one default at a time.
+			for _, q := range []string{`UPDATE tenants SET is_default = 0 WHERE is_default = 1 AND id <> ?`, `UPDATE tenants SET is_default = 1 WHERE id = ?`} {
+				if _, err := tx.tx.ExecContext(ctx, q, t.ID); err != nil {
+					return err
+				}
+			}
+			if err := tx.Audit(AuditEntry{At: db.Now(), TenantID: t.ID, SeatTenantID: t.ID, Actor: actor, Action: "admin-change",
+				Outcome: "default tenant", Detail: domain + " is now the default tenant"}); err != nil {
+				return err
+			}
 		}
 		out, err = scanTenant(tx.tx.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM tenants WHERE id = ?`, t.ID))
 		return err

@@ -121,17 +121,29 @@ func ValidPIN(pin string) error {
 // and other control characters (header injection), quotes and backslashes
 // (they would end the quoted display-name), and invalid UTF-8.
 func CleanDisplayName(name string) (string, error) {
-	name = strings.TrimSpace(name)
-	if !utf8.ValidString(name) {
-		return "", invalidf("name", "name is not valid UTF-8")
+	return cleanText(name, "name", 64, "quotes, backslashes or control characters", func(r rune) bool {
+		return unicode.IsControl(r) || r == '"' || r == '\\'
+	})
+}
+
+// CleanDescription checks the free text an admin gives a hot-desk entry
+// and returns it trimmed: at most 200 characters, no control characters.
+func CleanDescription(s string) (string, error) {
+	return cleanText(s, "description", 200, "control characters", unicode.IsControl)
+}
+
+// cleanText returns s trimmed if it is valid UTF-8 of at most max
+// characters with none that refused reports (described as what).
+func cleanText(s, field string, max int, what string, refused func(rune) bool) (string, error) {
+	s = strings.TrimSpace(s)
+	if !utf8.ValidString(s) {
+		return "", invalidf(field, "%s is not valid UTF-8", field)
 	}
-	if utf8.RuneCountInString(name) > 64 {
-		return "", invalidf("name", "name is longer than 64 characters")
+	if utf8.RuneCountInString(s) > max {
+		return "", invalidf(field, "%s is longer than %d characters", field, max)
 	}
-	for _, r := range name {
-		if unicode.IsControl(r) || r == '"' || r == '\\' {
-			return "", invalidf("name", "name may not contain quotes, backslashes or control characters")
-		}
+	if strings.IndexFunc(s, refused) >= 0 {
+		return "", invalidf(field, "%s may not contain %s", field, what)
 	}
-	return name, nil
+	return s, nil
 }

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -73,4 +75,24 @@ func warnExposedFiles(db *store.DB, log *slog.Logger) {
 	for _, f := range db.ExposedFiles() {
 		log.Warn("other users can read or write this file, which holds credentials: chmod 600 it (and 700 its directory)", "file", f)
 	}
+}
+
+// readPassword reads the first line of stdin; a terminal is not read, so
+// an admin running the command by hand gets a generated password rather
+// than a prompt that would echo what they type.
+func readPassword(in io.Reader) (string, error) {
+	if in == nil {
+		return "", nil
+	}
+	if f, ok := in.(*os.File); ok {
+		st, err := f.Stat()
+		if err != nil || st.Mode()&os.ModeCharDevice != 0 {
+			return "", nil
+		}
+	}
+	line, err := bufio.NewReader(io.LimitReader(in, 4096)).ReadString('\n')
+	if err != nil && err != io.EOF {
+		return "", fmt.Errorf("reading the password from stdin: %w", err)
+	}
+	return strings.TrimRight(line, "\r\n"), nil
 }

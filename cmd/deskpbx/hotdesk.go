@@ -37,12 +37,12 @@ func (c *cli) hotdeskAdd(cmd *command, args []string) error {
 	if err := c.parse(fs, cmd, args, 2, 2, "id"); err != nil {
 		return err
 	}
-	domain := strings.ToLower(strings.TrimSpace(fs.Arg(0)))
-	number := strings.TrimSpace(fs.Arg(1))
 	// Everything that needs no database is checked before opening it.
-	if err := store.ValidDomain(domain); err != nil {
+	domain, err := domainArg(fs, 0)
+	if err != nil {
 		return err
 	}
+	number := strings.TrimSpace(fs.Arg(1))
 	if err := store.ValidNumber(number); err != nil {
 		return err
 	}

@@ -31,12 +31,11 @@ const (
 	PCMA Codec = 8
 )
 
+var codecNames = map[Codec]string{PCMU: "PCMU", PCMA: "PCMA"}
+
 func (c Codec) String() string {
-	switch c {
-	case PCMU:
-		return "PCMU"
-	case PCMA:
-		return "PCMA"
+	if name, ok := codecNames[c]; ok {
+		return name
 	}
 	return fmt.Sprintf("Codec(%d)", uint8(c))
 }
@@ -175,6 +174,17 @@ func parseDigits(digits string) ([]rune, error) {
 	return keys, nil
 }
 
+// digitStream is the configuration opts make and the keys of digits,
+// what both kinds of digit stream start from.
+func digitStream(digits string, opts []Option) (config, []rune, error) {
+	cfg := defaults()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	keys, err := parseDigits(digits)
+	return cfg, keys, err
+}
+
 // RFC4733Digits returns a telephone-event stream (payload type pt) keying
 // digits. Each event is sent the way common phones do: a start packet with
 // the marker bit and a duration of one frame, updates every 20 ms with the
@@ -182,11 +192,7 @@ func parseDigits(digits string) ([]rune, error) {
 // bit and the final duration. Successive events have distinct, increasing
 // timestamps (one per slot), so a receiver can tell "11" from "1".
 func RFC4733Digits(digits string, pt uint8, opts ...Option) ([]Packet, error) {
-	cfg := defaults()
-	for _, o := range opts {
-		o(&cfg)
-	}
-	keys, err := parseDigits(digits)
+	cfg, keys, err := digitStream(digits, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -275,11 +281,7 @@ func dtmfFreqs(r rune) (lo, hi float64) {
 // sum of the two cannot clip. The first packet carries the marker bit and
 // the stream is continuous from then on, like a phone's.
 func InbandDigits(digits string, codec Codec, level float64, opts ...Option) ([]Packet, error) {
-	cfg := defaults()
-	for _, o := range opts {
-		o(&cfg)
-	}
-	keys, err := parseDigits(digits)
+	cfg, keys, err := digitStream(digits, opts)
 	if err != nil {
 		return nil, err
 	}

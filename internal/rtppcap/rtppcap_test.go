@@ -391,32 +391,14 @@ func TestReadSIPpShippedPcap(t *testing.T) {
 	if _, err := os.Stat(path); err != nil {
 		t.Skipf("%s absent (Debian package sip-tester): %v", path, err)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for {
-		rec, err := r.Next()
-		if err == io.EOF {
-			break
+	got := readAll(t, path)
+	for n, p := range got {
+		if p.rtp.PayloadType != 101 || p.rtp.Payload[0] != 1 {
+			t.Fatalf("record %d: pt %d payload %x", n, p.rtp.PayloadType, p.rtp.Payload)
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		var p rtp.Packet
-		if err := p.Unmarshal(rec.Payload); err != nil || p.PayloadType != 101 || p.Payload[0] != 1 {
-			t.Fatalf("record %d: %v pt %d payload %x", n, err, p.PayloadType, p.Payload)
-		}
-		n++
 	}
-	if n != 10 {
-		t.Errorf("%d records, want 10", n)
+	if len(got) != 10 {
+		t.Errorf("%d records, want 10", len(got))
 	}
 }
 

@@ -1,9 +1,14 @@
 package main
 
+// The directory's commands: tenants, their extensions and the admins of
+// the web page.
+
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -18,10 +23,8 @@ func (c *cli) tenantAdd(cmd *command, args []string) error {
 	if err := c.parse(fs, cmd, args, 1, 1); err != nil {
 		return err
 	}
-	domain := strings.ToLower(strings.TrimSpace(fs.Arg(0)))
-	// Checked before opening so that a typo does not leave a new,
-	// empty database file behind.
-	if err := store.ValidDomain(domain); err != nil {
+	domain, err := domainArg(fs, 0)
+	if err != nil {
 		return err
 	}
 	if *pin != "" {
@@ -30,7 +33,7 @@ func (c *cli) tenantAdd(cmd *command, args []string) error {
 		}
 	}
 	return withDB(*db, true, func(d *store.DB) error {
-		t, err := d.CreateTenant(cliContext(), domain, *pin, *makeDefault)
+		t, err := hotdesk.New(d, quietLog).CreateTenant(context.Background(), domain, *pin, *makeDefault, cliActor())
 		if err != nil {
 			return err
 		}
@@ -145,12 +148,12 @@ func (c *cli) tenantSet(cmd *command, args []string) error {
 		}
 		s.AutologoutAfter = &d
 	}
-	domain := strings.ToLower(strings.TrimSpace(fs.Arg(0)))
-	if err := store.ValidDomain(domain); err != nil {
+	domain, err := domainArg(fs, 0)
+	if err != nil {
 		return err
 	}
 	return withDB(*db, false, func(d *store.DB) error {
-		t, err := hotdesk.New(d, quietLog).SetTenantSettings(context.Background(), domain, s, cliActor())
+		t, err := hotdesk.New(d, quietLog).UpdateTenant(context.Background(), domain, store.TenantUpdate{HotdeskSettings: s}, cliActor())
 		if err != nil {
 			return err
 		}
@@ -210,4 +213,145 @@ func shortDuration(d time.Duration) string {
 		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
+}
+
+func (c *cli) extAdd(cmd *command, args []string) error {
+	fs, db := dbFlags(cmd)
+	password := fs.String("password", "", "SIP `PASSWORD` the phone registers with (required, 6-128 characters)")
+	pin := fs.String("pin", "", "voicemail `PIN` (4-15 digits)")
+	name := fs.String("name", "", "display `NAME` shown to the people it calls")
+	if err := c.parse(fs, cmd, args, 2, 2, "password"); err != nil {
+		return err
+	}
+	domain, err := domainArg(fs, 0)
+	if err != nil {
+		return err
+	}
+	return withDB(*db, false, func(d *store.DB) error {
+		e, err := d.CreateExtension(cliContext(), store.NewExtension{
+			Domain: domain, Number: fs.Arg(1), Password: *password, PIN: *pin, Name: *name,
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "added extension %s\n", e.AOR())
+		return nil
+	})
+}
+
+func (c *cli) extList(cmd *command, args []string) error {
+	return c.listOf(cmd, args, func(ctx context.Context, d *store.DB, tenantID int64) error {
+		exts, err := d.Extensions(ctx, tenantID)
+		if err != nil {
+			return err
+		}
+		w := c.table("EXTENSION\tNAME\tVOICEMAIL PIN\tCREATED")
+		for _, e := range exts {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", e.AOR(), e.DisplayName, yesNo(e.PINHash != ""), e.CreatedAt.Format("2006-01-02 15:04"))
+		}
+		return w.Flush()
+	})
+}
+
+func (c *cli) extImport(cmd *command, args []string) error {
+	fs, db := dbFlags(cmd)
+	if err := c.parse(fs, cmd, args, 1, 1); err != nil {
+		return err
+	}
+	file, label := fs.Arg(0), fs.Arg(0)
+	in := c.stdin
+	if file == "-" {
+		label = "stdin"
+	} else {
+		f, err := os.Open(file)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		in = f
+	}
+	// The whole file is read and checked before the database is touched,
+	// so a malformed line costs nothing and leaves nothing behind.
+	rows, lines, err := store.ParseExtensionsCSV(in)
+	var ce *store.CSVError
+	if errors.As(err, &ce) && ce.Line == 0 {
+		return fmt.Errorf("%s is empty: want a header line %s; nothing was imported", label, store.ExtensionsCSVHeader)
+	}
+	if err != nil {
+		return fmt.Errorf("%s %w; nothing was imported", label, err)
+	}
+	return withDB(*db, false, func(d *store.DB) error {
+		for i := range rows {
+			rows[i].Line = lines[i]
+		}
+		if err := d.ImportExtensions(cliContext(), rows); err != nil {
+			var re *store.RowError
+			if errors.As(err, &re) && re.Row >= 0 && re.Row < len(lines) {
+				return fmt.Errorf("%s line %d: %v; nothing was imported", label, lines[re.Row], re.Err)
+			}
+			return err
+		}
+		fmt.Fprintf(c.stdout, "imported %d extensions\n", len(rows))
+		return nil
+	})
+}
+
+// createAdmin adds an admin account of the web page. The password comes
+// from stdin, so it never shows in the process list or shell history;
+// with nothing on stdin (or a terminal) one is generated and printed.
+func (c *cli) createAdmin(cmd *command, args []string) error {
+	fs, db := dbFlags(cmd)
+	tenant := fs.String("tenant", "", "make a tenant admin of `DOMAIN` (default: a system admin, all tenants)")
+	if err := c.parse(fs, cmd, args, 1, 1); err != nil {
+		return err
+	}
+	username := strings.TrimSpace(fs.Arg(0))
+	if err := store.ValidAdminUsername(username); err != nil {
+		return err
+	}
+	password, err := readPassword(c.stdin)
+	if err != nil {
+		return err
+	}
+	generated := password == ""
+	if generated {
+		password = store.GeneratePassword()
+	} else if err := store.ValidAdminPassword(password, username); err != nil {
+		return err
+	}
+	d, err := openDB(*db, *tenant == "")
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	ctx := cliContext()
+	var tenantID int64
+	if *tenant != "" {
+		t, err := d.TenantByDomain(ctx, strings.TrimSpace(*tenant))
+		if err != nil {
+			return err
+		}
+		tenantID = t.ID
+	}
+	a, err := d.CreateAdmin(ctx, username, password, tenantID)
+	if err != nil {
+		return err
+	}
+	if a.System() {
+		fmt.Fprintf(c.stdout, "created system admin %s\n", a.Username)
+	} else {
+		fmt.Fprintf(c.stdout, "created admin %s of %s\n", a.Username, a.Domain)
+	}
+	if generated {
+		fmt.Fprintf(c.stdout, "password: %s\n(shown only this once; change it on the Account page)\n", password)
+	}
+	return nil
+}
+
+// domainArg is the tenant domain given as argument i, checked before the
+// database is opened: a typo then leaves no new, empty database file
+// behind, and does not read as "no tenant".
+func domainArg(fs *flag.FlagSet, i int) (string, error) {
+	domain := strings.ToLower(strings.TrimSpace(fs.Arg(i)))
+	return domain, store.ValidDomain(domain)
 }
