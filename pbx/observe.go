@@ -39,6 +39,8 @@ type CallEnd struct {
 	Identity *store.Extension // who the call was made as (caller ID)
 	Callee   *store.Extension // the person dialled; nil for features and refused calls
 	Outcome  string
+	Started  time.Time // the INVITE came in
+	Answered time.Time // zero unless a phone or the PBX itself answered
 	Ended    time.Time
 }
 
@@ -66,14 +68,21 @@ func (noMetrics) SIPResponse(string, int)    {}
 func (noMetrics) RTP(uint64, uint64, uint64) {}
 func (noMetrics) CallEnded(string)           {}
 
-// callEnded counts a call's outcome and tells whoever listens.
-func (s *Server) callEnded(nc newCall, callee *store.Extension, outcome string) {
+// callEnded counts a call's outcome and tells whoever listens; c is nil
+// for a call refused before it was opened.
+func (s *Server) callEnded(nc newCall, c *call, callee *store.Extension, outcome string) {
 	s.metrics.CallEnded(outcome)
 	if s.onCallEnded == nil {
 		return
 	}
+	var answered time.Time
+	if c != nil {
+		c.mu.Lock()
+		answered = c.answered
+		c.mu.Unlock()
+	}
 	s.onCallEnded(CallEnd{CallID: nc.req.CallID().Value(), Caller: nc.caller, Identity: nc.identity,
-		Callee: callee, Outcome: outcome, Ended: s.db.Now()})
+		Callee: callee, Outcome: outcome, Started: nc.started, Answered: answered, Ended: s.db.Now()})
 }
 
 // ringOutcome is how a call that rang phones (or was refused with final)
