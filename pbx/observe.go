@@ -57,9 +57,10 @@ func (s *Server) SetMetrics(m Metrics) {
 	}
 }
 
-// OnCallEnded sets f to be called, on the call's own goroutine, as each
-// call ends; call it before Start. f should return quickly.
-func (s *Server) OnCallEnded(f func(CallEnd)) { s.onCallEnded = f }
+// OnCallEnded adds f to the observers called, in order on the call's own
+// goroutine, as each call ends; call it before Start. f should return
+// quickly.
+func (s *Server) OnCallEnded(f func(CallEnd)) { s.onCallEnded = append(s.onCallEnded, f) }
 
 type noMetrics struct{}
 
@@ -72,7 +73,7 @@ func (noMetrics) CallEnded(string)           {}
 // for a call refused before it was opened.
 func (s *Server) callEnded(nc newCall, c *call, callee *store.Extension, outcome string) {
 	s.metrics.CallEnded(outcome)
-	if s.onCallEnded == nil {
+	if len(s.onCallEnded) == 0 {
 		return
 	}
 	var answered time.Time
@@ -81,8 +82,11 @@ func (s *Server) callEnded(nc newCall, c *call, callee *store.Extension, outcome
 		answered = c.answered
 		c.mu.Unlock()
 	}
-	s.onCallEnded(CallEnd{CallID: nc.req.CallID().Value(), Caller: nc.caller, Identity: nc.identity,
-		Callee: callee, Outcome: outcome, Started: nc.started, Answered: answered, Ended: s.db.Now()})
+	e := CallEnd{CallID: nc.req.CallID().Value(), Caller: nc.caller, Identity: nc.identity,
+		Callee: callee, Outcome: outcome, Started: nc.started, Answered: answered, Ended: s.db.Now()}
+	for _, f := range s.onCallEnded {
+		f(e)
+	}
 }
 
 // ringOutcome is how a call that rang phones (or was refused with final)

@@ -98,7 +98,7 @@ type Server struct {
 	subs         *subscriptions
 	observer     CallObserver
 	metrics      Metrics
-	onCallEnded  func(CallEnd)
+	onCallEnded  []func(CallEnd)
 
 	ports *media.PortAllocator
 	rtpIP netip.Addr // where feature calls bind RTP; SDP says contactIP

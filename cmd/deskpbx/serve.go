@@ -183,6 +183,8 @@ func runServe(args []string) error {
 		go lights.MailboxChanged(context.WithoutCancel(ctx), box)
 	}
 	m := newMetrics(db, srv, hd)
+	stopCallLog := startCallLog(db, srv, log)
+	defer stopCallLog()
 	_, stopWebhooks := startWebhooks(ctx, db, srv, hd, log)
 	defer stopWebhooks()
 	go hd.RunAutoLogout(ctx)
