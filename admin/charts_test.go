@@ -16,8 +16,8 @@ import (
 
 // chartDay seeds the last day of acme and beta: calls and hot-desk logins
 // at known hours of the 24 the dashboard shows, and Ada seated at Grace's
-// phone. The clock is put at half past the hour first, so the hours do
-// not turn over while a test looks.
+// phone. Near the end of an hour the clock is moved on past the next
+// one's start first, so the hours do not turn over while a test looks.
 type chartDay struct {
 	from time.Time // the start of the first hour shown
 }
@@ -26,7 +26,9 @@ func seedChartDay(t *testing.T, o *office) chartDay {
 	t.Helper()
 	ctx := context.Background()
 	now := o.now.now()
-	o.now.advance(30*time.Minute - now.Sub(now.Truncate(time.Hour)))
+	if left := now.Truncate(time.Hour).Add(time.Hour).Sub(now); left < 5*time.Minute {
+		o.now.advance(left + 5*time.Minute)
+	}
 	now = o.now.now().Local()
 	hour := time.Date(now.Year(), now.Month(), now.Day(), now.Hour(), 0, 0, 0, now.Location())
 	d := chartDay{from: hour.Add(-23 * time.Hour)}
@@ -122,6 +124,17 @@ func TestBrowserDashboardChartsAtDesktopAndPhoneWidth(t *testing.T) {
 		chromedp.Click(chromedp.CSS("button.primary")),
 		chromedp.WaitVisible(chromedp.CSS(`#chart-calls svg`)),
 	)
+	// Phones up and a call on, so the screenshots show the whole page.
+	ada, grace := o.phone(o.ada, "Ada-Secret-77"), o.phone(o.grace, "Grace-Secret-77")
+	ada.Register()
+	grace.Register()
+	callCtx, callCancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer callCancel()
+	call, err := ada.Dial(callCtx, "1002")
+	if err != nil {
+		t.Fatalf("call for the screenshots: %v", err)
+	}
+	defer call.Bye(callCtx)
 	dir := screenshotDir(t)
 	for _, width := range []int64{1280, 390} {
 		viewport, suffix := chromedp.EmulateViewport(width, 900), "desktop"
@@ -129,7 +142,8 @@ func TestBrowserDashboardChartsAtDesktopAndPhoneWidth(t *testing.T) {
 			viewport, suffix = chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), "phone"
 		}
 		step(t, ctx, "open the dashboard at "+suffix+" width", viewport,
-			chromedp.Navigate(o.http.URL+"/"), chromedp.WaitVisible(chromedp.CSS(`#chart-calls svg`)))
+			chromedp.Navigate(o.http.URL+"/"), chromedp.WaitVisible(chromedp.CSS(`#chart-calls svg`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-live="calls"] table`)))
 
 		// Drawn heights, as laid out: per bar, each series' rectangle.
 		heights := func(chart string) [][]float64 {
