@@ -180,7 +180,7 @@ func (s *Server) routes() http.Handler {
 		r.Group(func(r chi.Router) {
 			r.Use(s.requireSession, auditAs)
 			r.Post("/logout", s.logout)
-			r.Get("/", s.livePage("dashboard", "Dashboard"))
+			r.Get("/", s.page(s.dashboardPage))
 			r.Get("/events", s.events)
 
 			r.Get("/tenants", s.page(s.tenantsPage))

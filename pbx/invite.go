@@ -2,6 +2,7 @@ package pbx
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -27,7 +28,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	route := s.dialPlan.Route(s.ctx, &CallRequest{Caller: caller, Dialled: req.Recipient.User, Source: req.Source()})
-	nc := newCall{req: req, tx: tx, caller: caller, identity: route.Identity,
+	nc := newCall{req: req, tx: tx, caller: caller, identity: route.Identity, started: s.db.Now(),
 		log: s.log.With("call_id", req.CallID().Value(), "caller", caller.AOR(), "as", route.Identity.AOR(), "dialled", req.Recipient.User)}
 	switch {
 	case route.Reject != nil:
@@ -49,6 +50,7 @@ type newCall struct {
 	tx       sip.ServerTransaction
 	caller   *store.Extension // the phone that authenticated the INVITE
 	identity *store.Extension // who the call is made as
+	started  time.Time        // when the INVITE came in
 	log      *slog.Logger
 }
 
@@ -78,7 +80,7 @@ func (s *Server) reject(nc newCall, r *Rejection) {
 		nc.log.Info("call refused", "code", r.Code, "reason", r.Reason)
 	}
 	s.respond(nc.tx, nc.req, r.Code, reasonPhrase(r.Code))
-	s.callEnded(nc, nil, ringOutcome(false, r.Code))
+	s.callEnded(nc, nil, nil, ringOutcome(false, r.Code))
 }
 
 // ringCallee is a call to a person: fork to the phones of the ring
@@ -86,7 +88,8 @@ func (s *Server) reject(nc newCall, r *Rejection) {
 // answer with a feature of our own, when the route says so).
 func (s *Server) ringCallee(nc newCall, r *Ring) {
 	outcome := OutcomeFailed
-	defer func() { s.callEnded(nc, r.Callee, outcome) }()
+	var c *call
+	defer func() { s.callEnded(nc, c, r.Callee, outcome) }()
 	if len(nc.req.Body()) == 0 {
 		// No late offers: the B2BUA ACKs the callee without an answer,
 		// so a call without SDP in the INVITE would have no audio.
@@ -103,6 +106,7 @@ func (s *Server) ringCallee(nc newCall, r *Ring) {
 	nc.log = nc.log.With("callee", r.Callee.AOR())
 	c, ok := s.openCall(nc, r.Callee)
 	if !ok {
+		c = nil
 		return
 	}
 	defer c.close(s)
@@ -128,7 +132,7 @@ func (s *Server) ringCallee(nc newCall, r *Ring) {
 // answerFeature is a call the PBX answers itself with its own media.
 func (s *Server) answerFeature(nc newCall, f *FeatureRoute) {
 	var c *call
-	defer func() { s.callEnded(nc, nil, c.featureOutcome()) }()
+	defer func() { s.callEnded(nc, c, nil, c.featureOutcome()) }()
 	c, ok := s.openCall(nc, nil)
 	if !ok {
 		return

@@ -39,6 +39,8 @@ type CallEnd struct {
 	Identity *store.Extension // who the call was made as (caller ID)
 	Callee   *store.Extension // the person dialled; nil for features and refused calls
 	Outcome  string
+	Started  time.Time // the INVITE came in
+	Answered time.Time // zero unless a phone or the PBX itself answered
 	Ended    time.Time
 }
 
@@ -55,9 +57,10 @@ func (s *Server) SetMetrics(m Metrics) {
 	}
 }
 
-// OnCallEnded sets f to be called, on the call's own goroutine, as each
-// call ends; call it before Start. f should return quickly.
-func (s *Server) OnCallEnded(f func(CallEnd)) { s.onCallEnded = f }
+// OnCallEnded adds f to the observers called, in order on the call's own
+// goroutine, as each call ends; call it before Start. f should return
+// quickly.
+func (s *Server) OnCallEnded(f func(CallEnd)) { s.onCallEnded = append(s.onCallEnded, f) }
 
 type noMetrics struct{}
 
@@ -66,14 +69,24 @@ func (noMetrics) SIPResponse(string, int)    {}
 func (noMetrics) RTP(uint64, uint64, uint64) {}
 func (noMetrics) CallEnded(string)           {}
 
-// callEnded counts a call's outcome and tells whoever listens.
-func (s *Server) callEnded(nc newCall, callee *store.Extension, outcome string) {
+// callEnded counts a call's outcome and tells whoever listens; c is nil
+// for a call refused before it was opened.
+func (s *Server) callEnded(nc newCall, c *call, callee *store.Extension, outcome string) {
 	s.metrics.CallEnded(outcome)
-	if s.onCallEnded == nil {
+	if len(s.onCallEnded) == 0 {
 		return
 	}
-	s.onCallEnded(CallEnd{CallID: nc.req.CallID().Value(), Caller: nc.caller, Identity: nc.identity,
-		Callee: callee, Outcome: outcome, Ended: s.db.Now()})
+	var answered time.Time
+	if c != nil {
+		c.mu.Lock()
+		answered = c.answered
+		c.mu.Unlock()
+	}
+	e := CallEnd{CallID: nc.req.CallID().Value(), Caller: nc.caller, Identity: nc.identity,
+		Callee: callee, Outcome: outcome, Started: nc.started, Answered: answered, Ended: s.db.Now()}
+	for _, f := range s.onCallEnded {
+		f(e)
+	}
 }
 
 // ringOutcome is how a call that rang phones (or was refused with final)

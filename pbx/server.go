@@ -104,7 +104,7 @@ type Server struct {
 	subs         *subscriptions
 	observer     CallObserver
 	metrics      Metrics
-	onCallEnded  func(CallEnd)
+	onCallEnded  []func(CallEnd)
 	trunks       *trunkTable
 
 	ports *media.PortAllocator

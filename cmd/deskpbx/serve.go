@@ -187,6 +187,8 @@ func runServe(args []string) error {
 		go lights.MailboxChanged(context.WithoutCancel(ctx), box)
 	}
 	m := newMetrics(db, srv, hd)
+	stopCallLog := startCallLog(db, srv, log)
+	defer stopCallLog()
 	wh, stopWebhooks := startWebhooks(ctx, db, srv, hd, log)
 	defer stopWebhooks()
 	notice.webhooks, notice.ctx = wh, ctx // before srv.Start: no call reads them earlier
