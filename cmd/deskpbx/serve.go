@@ -183,8 +183,9 @@ func runServe(args []string) error {
 		go lights.MailboxChanged(context.WithoutCancel(ctx), box)
 	}
 	m := newMetrics(db, srv, hd)
-	_, stopWebhooks := startWebhooks(ctx, db, srv, hd, log)
+	wh, stopWebhooks := startWebhooks(ctx, db, srv, hd, log)
 	defer stopWebhooks()
+	vm.OnNewMessage = voicemailEvents(ctx, wh, log)
 	go hd.RunAutoLogout(ctx)
 	if err := srv.Start(ctx); err != nil {
 		return err

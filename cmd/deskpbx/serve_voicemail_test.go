@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"deskpbx/store"
+	"deskpbx/voicemail"
+	"deskpbx/webhook"
+)
+
+func toneSecs(secs float64) []int16 {
+	out := make([]int16, int(secs*8000))
+	for i := range out {
+		out[i] = int16(6000 * math.Sin(2*math.Pi*440*float64(i)/8000))
+	}
+	return out
+}
+
+// A message left for Grace reaches acme's CRM as voicemail.new with the
+// caller, mailbox, time and duration; hearing and deleting it are no
+// events: the next POST is the next message.
+func TestVoicemailDepositIsAWebhookEvent(t *testing.T) {
+	dbPath := acmeOffice(t)
+	db, err := store.Open(dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	bodies := make(chan []byte, 8)
+	crm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		bodies <- b
+	}))
+	defer crm.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	if _, err := webhook.Add(ctx, db, "acme.example", crm.URL); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	wh := webhook.New(db, log)
+	vm, err := voicemail.New(ctx, db, filepath.Join(t.TempDir(), "vm"), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm.OnNewMessage = voicemailEvents(ctx, wh, log)
+	acme, err := db.TenantByDomain(ctx, "acme.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	grace, err := db.ExtensionByNumber(ctx, acme.ID, "1002")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := vm.Deposit(ctx, grace, voicemail.Caller{Number: "1001", Name: "Ada Lovelace"}, toneSecs(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := vm.Save(ctx, grace, m); err != nil {
+		t.Fatal(err)
+	}
+	if err := vm.Delete(ctx, grace, m); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := vm.Deposit(ctx, grace, voicemail.Caller{Number: "555"}, toneSecs(1.5)); err != nil {
+		t.Fatal(err)
+	}
+	go wh.Run(ctx)
+
+	next := func() (webhook.Envelope, webhook.VoicemailMessage) {
+		t.Helper()
+		var b []byte
+		select {
+		case b = <-bodies:
+		case <-ctx.Done():
+			t.Fatal("no webhook POST")
+		}
+		var env webhook.Envelope
+		var data webhook.VoicemailMessage
+		if err := json.Unmarshal(b, &env); err != nil || json.Unmarshal(env.Data, &data) != nil {
+			t.Fatalf("body %s: %v", b, err)
+		}
+		return env, data
+	}
+	env, data := next()
+	if env.Event != webhook.VoicemailNew || env.Tenant != "acme.example" || data.Mailbox.Number != "1002" ||
+		data.Caller.Number != "1001" || data.Caller.Name != "Ada Lovelace" || data.Duration != 2 || !data.At.Equal(m.At) {
+		t.Errorf("first event %+v %+v; want Ada's 2 s message to Grace at %v", env, data, m.At)
+	}
+	env, data = next()
+	if env.Event != webhook.VoicemailNew || data.Caller.Number != "555" || data.Duration != 1.5 {
+		t.Errorf("second event %+v %+v; want 555's message (saving and deleting are no events)", env, data)
+	}
+}
