@@ -54,7 +54,9 @@ type Config struct {
 	PBX PBX
 	// HotDesk is the hot-desk service; nil hides the hot-desk pages.
 	HotDesk HotDesk
-	Log     *slog.Logger
+	// Voicemail is the voicemail service; nil hides the mailbox pages.
+	Voicemail Voicemail
+	Log       *slog.Logger
 
 	// IdleTimeout ends a browser session nobody used for this long
 	// (default 30 min); MaxSessionAge ends any session (default 12 h).
@@ -98,14 +100,15 @@ func (c *Config) setDefaults() {
 
 // Server is the admin page and API.
 type Server struct {
-	cfg     Config
-	db      *store.DB
-	pbx     PBX
-	hotdesk HotDesk
-	log     *slog.Logger
-	pages   map[string]*pageTemplate
-	limiter *limiter
-	handler http.Handler
+	cfg       Config
+	db        *store.DB
+	pbx       PBX
+	hotdesk   HotDesk
+	voicemail Voicemail
+	log       *slog.Logger
+	pages     map[string]*pageTemplate
+	limiter   *limiter
+	handler   http.Handler
 
 	// done ends the live streams and the session sweeper: an http.Server
 	// shutdown waits for open streams, which never go idle on their own.
@@ -118,12 +121,13 @@ type Server struct {
 func New(cfg Config) (*Server, error) {
 	cfg.setDefaults()
 	s := &Server{
-		cfg:     cfg,
-		db:      cfg.DB,
-		pbx:     cfg.PBX,
-		hotdesk: cfg.HotDesk,
-		log:     cfg.Log,
-		done:    make(chan struct{}),
+		cfg:       cfg,
+		db:        cfg.DB,
+		pbx:       cfg.PBX,
+		hotdesk:   cfg.HotDesk,
+		voicemail: cfg.Voicemail,
+		log:       cfg.Log,
+		done:      make(chan struct{}),
 	}
 	s.limiter = newLimiter(cfg.DB.Now, cfg.UserFailures, cfg.IPFailures, cfg.LockWindow)
 	var err error
@@ -198,6 +202,7 @@ func (s *Server) routes() http.Handler {
 			r.Get("/extensions/{id}", s.page(s.extensionPage))
 			r.Post("/extensions/{id}", s.page(s.extensionUpdate))
 			r.Post("/extensions/{id}/delete", s.page(s.extensionDelete))
+			s.voicemailRoutes(r)
 
 			r.Group(func(r chi.Router) {
 				r.Use(s.needHotdesk)
@@ -255,7 +260,7 @@ func (s *Server) needHotdesk(next http.Handler) http.Handler {
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")

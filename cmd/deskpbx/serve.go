@@ -190,7 +190,7 @@ func runServe(args []string) error {
 	if err := srv.Start(ctx); err != nil {
 		return err
 	}
-	stopAdmin, err := startAdmin(ctx, cfg, db, srv, hd, m, log)
+	stopAdmin, err := startAdmin(ctx, cfg, db, srv, hd, vm, m, log)
 	if err != nil {
 		srv.Shutdown(context.Background())
 		return err
