@@ -185,7 +185,8 @@ func runServe(args []string) error {
 	m := newMetrics(db, srv, hd)
 	wh, stopWebhooks := startWebhooks(ctx, db, srv, hd, log)
 	defer stopWebhooks()
-	vm.OnNewMessage = voicemailEvents(ctx, wh, log)
+	stopMail := wireVoicemailNews(ctx, vm, wh, log)
+	defer stopMail()
 	go hd.RunAutoLogout(ctx)
 	if err := srv.Start(ctx); err != nil {
 		return err
