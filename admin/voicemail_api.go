@@ -20,6 +20,7 @@ func (s *Server) apiVoicemailRoutes(r chi.Router) {
 		r.Get("/extensions/{id}/voicemail/{kind}/audio", s.api(s.recordingAudio))
 		r.Put("/extensions/{id}/voicemail/{kind}", s.api(s.apiRecordingUpload))
 		r.Delete("/extensions/{id}/voicemail/{kind}", s.api(s.apiRecordingReset))
+		apiSMTPRoutes(s, r)
 	})
 }
 

@@ -23,6 +23,7 @@ func (s *Server) voicemailRoutes(r chi.Router) {
 		r.Get("/extensions/{id}/voicemail/{kind}/audio", s.page(s.recordingAudio))
 		r.Post("/extensions/{id}/voicemail/{kind}", s.page(s.voicemailUpload))
 		r.Post("/extensions/{id}/voicemail/{kind}/reset", s.page(s.voicemailReset))
+		smtpRoutes(s, r)
 	})
 }
 

@@ -396,3 +396,67 @@ func TestVoicemailAPI(t *testing.T) {
 		t.Errorf("after reset: %d %+v", st, got)
 	}
 }
+
+// A tenant's mail server: saved on the page and through the API, the
+// password never shown back (kept when left empty), bad input answered
+// beside its field, audited, and another tenant's not found.
+func TestVoicemailMailServerSettings(t *testing.T) {
+	v := newVoicemailOffice(t)
+	b := v.login("acme-boss")
+	base := "/tenants/" + id(v.acme.ID) + "/voicemail-mail"
+	if res := b.get("/tenants/" + id(v.acme.ID)); !strings.Contains(res.body, `href="`+base+`"`) {
+		t.Errorf("the tenant page does not link its voicemail e-mail")
+	}
+	b.get(base)
+	res := b.post(base, url.Values{"host": {"mail.acme.example"}, "port": {"0"}, "security": {"starttls"}, "from": {"vm@acme.example"}})
+	if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "Port must be between") {
+		t.Errorf("port 0: %d", res.status)
+	}
+	res = b.post(base, url.Values{"host": {"mail.acme.example"}, "port": {"587"}, "security": {"starttls"}, "username": {"vm"},
+		"password": {"Smtp-Secret-99"}, "from": {"vm@acme.example"}, "delete_after": {"on"}})
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("save: %d %s", res.status, res.body)
+	}
+	res = b.get(base)
+	if strings.Contains(res.body, "Smtp-Secret-99") || !strings.Contains(res.body, "A password is set") || !strings.Contains(res.body, "mail.acme.example") {
+		t.Errorf("the page after saving shows the password or not the server:\n%s", res.body)
+	}
+	if res := b.post(base, url.Values{"host": {"mail2.acme.example"}, "port": {"465"}, "security": {"tls"}, "username": {"vm"}, "from": {"vm@acme.example"}}); res.status != http.StatusSeeOther {
+		t.Fatalf("second save: %d", res.status)
+	}
+	st, err := v.db.SMTPSettingsOf(context.Background(), v.acme.ID)
+	if err != nil || st.Password != "Smtp-Secret-99" || st.Host != "mail2.acme.example" || st.Security != store.SMTPTLS || st.DeleteAfter {
+		t.Errorf("stored %+v (%v); want the password kept and the rest changed", st, err)
+	}
+	if !v.audited("voicemail mail server set", "mail2.acme.example:465") {
+		t.Errorf("the change is not audited")
+	}
+	token := b.apiToken("vm")
+	var raw string
+	if st := v.api(token, "GET", "/tenants/"+id(v.acme.ID)+"/voicemail/smtp", nil, &raw); st != 200 || strings.Contains(raw, "Smtp-Secret-99") ||
+		!strings.Contains(raw, `"has_password": true`) {
+		t.Errorf("API GET: %d %s", st, raw)
+	}
+	if st := v.api(token, "PUT", "/tenants/"+id(v.acme.ID)+"/voicemail/smtp", map[string]any{"host": "h", "port": 25, "security": "ssl", "from": "vm@acme.example"}, &raw); st != 422 || !strings.Contains(raw, "security") {
+		t.Errorf("API PUT bad security: %d %s", st, raw)
+	}
+	for _, c := range []struct{ method, path string }{{"GET", "/tenants/" + id(v.beta.ID) + "/voicemail/smtp"},
+		{"PUT", "/tenants/" + id(v.beta.ID) + "/voicemail/smtp"}, {"DELETE", "/tenants/" + id(v.beta.ID) + "/voicemail/smtp"}} {
+		var body any
+		if c.method == "PUT" {
+			body = map[string]any{"host": "h", "port": 25, "security": "none", "from": "vm@beta.example"}
+		}
+		if st := v.api(token, c.method, c.path, body, nil); st != 404 {
+			t.Errorf("API %s %s: %d, want 404", c.method, c.path, st)
+		}
+	}
+	if res := b.get("/tenants/" + id(v.beta.ID) + "/voicemail-mail"); res.status != 404 {
+		t.Errorf("beta's mail page: %d, want 404", res.status)
+	}
+	if st := v.api(token, "DELETE", "/tenants/"+id(v.acme.ID)+"/voicemail/smtp", nil, nil); st != 204 {
+		t.Errorf("API DELETE: %d", st)
+	}
+	if _, err := v.db.SMTPSettingsOf(context.Background(), v.acme.ID); store.ErrorCode(err) != store.ENOTFOUND {
+		t.Errorf("after DELETE: %v", err)
+	}
+}
