@@ -175,4 +175,3 @@ func (m *Mailer) send(ctx context.Context, j *store.MailJob) error {
 	defer cancel()
 	return c.DialAndSendWithContext(ctx, msg)
 }
-
