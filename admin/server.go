@@ -54,9 +54,10 @@ type Config struct {
 	PBX PBX
 	// HotDesk is the hot-desk service; nil hides the hot-desk pages.
 	HotDesk HotDesk
+	Log     *slog.Logger
+
 	// Voicemail is the voicemail service; nil hides the mailbox pages.
 	Voicemail Voicemail
-	Log       *slog.Logger
 
 	// IdleTimeout ends a browser session nobody used for this long
 	// (default 30 min); MaxSessionAge ends any session (default 12 h).
@@ -100,15 +101,14 @@ func (c *Config) setDefaults() {
 
 // Server is the admin page and API.
 type Server struct {
-	cfg       Config
-	db        *store.DB
-	pbx       PBX
-	hotdesk   HotDesk
-	voicemail Voicemail
-	log       *slog.Logger
-	pages     map[string]*pageTemplate
-	limiter   *limiter
-	handler   http.Handler
+	cfg     Config
+	db      *store.DB
+	pbx     PBX
+	hotdesk HotDesk
+	log     *slog.Logger
+	pages   map[string]*pageTemplate
+	limiter *limiter
+	handler http.Handler
 
 	// done ends the live streams and the session sweeper: an http.Server
 	// shutdown waits for open streams, which never go idle on their own.
@@ -121,13 +121,12 @@ type Server struct {
 func New(cfg Config) (*Server, error) {
 	cfg.setDefaults()
 	s := &Server{
-		cfg:       cfg,
-		db:        cfg.DB,
-		pbx:       cfg.PBX,
-		hotdesk:   cfg.HotDesk,
-		voicemail: cfg.Voicemail,
-		log:       cfg.Log,
-		done:      make(chan struct{}),
+		cfg:     cfg,
+		db:      cfg.DB,
+		pbx:     cfg.PBX,
+		hotdesk: cfg.HotDesk,
+		log:     cfg.Log,
+		done:    make(chan struct{}),
 	}
 	s.limiter = newLimiter(cfg.DB.Now, cfg.UserFailures, cfg.IPFailures, cfg.LockWindow)
 	var err error

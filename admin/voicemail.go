@@ -49,7 +49,7 @@ func (s *Server) message(c *call) (*store.Extension, *store.VoicemailMessage, er
 	if err != nil {
 		return nil, nil, notFound("message")
 	}
-	m, err := s.voicemail.Message(c.ctx, box, id)
+	m, err := s.cfg.Voicemail.Message(c.ctx, box, id)
 	return box, m, err
 }
 
@@ -79,7 +79,7 @@ func (s *Server) mailboxView(c *call) (*mailboxView, error) {
 	if v.Settings, err = s.db.Mailbox(c.ctx, box.ID); err != nil {
 		return nil, err
 	}
-	v.Messages, err = s.voicemail.Messages(c.ctx, box)
+	v.Messages, err = s.cfg.Voicemail.Messages(c.ctx, box)
 	return v, err
 }
 
@@ -125,7 +125,7 @@ func (s *Server) resetVoicemailPIN(c *call, pin string) (*store.Extension, error
 func (s *Server) deleteMessage(c *call) (*store.Extension, error) {
 	box, m, err := s.message(c)
 	if err == nil {
-		err = s.voicemail.Delete(c.ctx, box, m)
+		err = s.cfg.Voicemail.Delete(c.ctx, box, m)
 	}
 	return box, err
 }
@@ -133,7 +133,7 @@ func (s *Server) deleteMessage(c *call) (*store.Extension, error) {
 func (s *Server) markHeard(c *call) (*store.Extension, error) {
 	box, m, err := s.message(c)
 	if err == nil {
-		err = s.voicemail.Save(c.ctx, box, m)
+		err = s.cfg.Voicemail.Save(c.ctx, box, m)
 	}
 	return box, err
 }
@@ -159,7 +159,7 @@ func (s *Server) uploadRecording(c *call, wav io.Reader) (*store.Extension, erro
 	if len(b) > maxRecordingBytes {
 		return nil, store.Errorf(store.EINVALID, "the file is larger than %d MB", maxRecordingBytes>>20)
 	}
-	if err := s.voicemail.SetRecordingWAV(c.ctx, box, which, b); err != nil {
+	if err := s.cfg.Voicemail.SetRecordingWAV(c.ctx, box, which, b); err != nil {
 		return nil, err
 	}
 	s.log.Info("voicemail recording uploaded", "admin", c.admin.Username, "mailbox", box.AOR(), "which", which)
@@ -173,7 +173,7 @@ func (s *Server) resetRecording(c *call) (*store.Extension, error) {
 	}
 	which, err := recordingKind(c)
 	if err == nil {
-		err = s.voicemail.SetRecording(c.ctx, box, which, nil)
+		err = s.cfg.Voicemail.SetRecording(c.ctx, box, which, nil)
 	}
 	return box, err
 }
@@ -184,7 +184,7 @@ func (s *Server) serveFile(c *call, file, downloadName string, at time.Time) err
 	if file == "" {
 		return notFound("recording")
 	}
-	f, err := s.voicemail.Open(file)
+	f, err := s.cfg.Voicemail.Open(file)
 	if os.IsNotExist(err) {
 		return notFound("recording")
 	}
@@ -234,7 +234,7 @@ func (s *Server) recordingAudio(c *call) error {
 // needVoicemail answers not found where voicemail is not wired in.
 func (s *Server) needVoicemail(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.voicemail == nil {
+		if s.cfg.Voicemail == nil {
 			s.notFound(w, r)
 			return
 		}
