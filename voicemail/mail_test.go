@@ -173,6 +173,31 @@ func TestNewMessageIsMailedWithItsAudio(t *testing.T) {
 	}
 }
 
+// Only mailboxes with an address, of tenants with a server, queue mail.
+func TestNoMailQueuedWithoutAnAddress(t *testing.T) {
+	db, ada, desk := testDB(t)
+	ctx := context.Background()
+	s, err := New(ctx, db, filepath.Join(t.TempDir(), "vm"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	email := "ada@acme.example"
+	db.SetMailbox(ctx, ada.ID, store.MailboxChange{Email: &email})
+	s.Deposit(ctx, ada, Caller{Number: "5551"}, tone(440, 1.2)) // no server yet
+	if err := db.SetSMTPSettings(ctx, store.SMTPSettings{TenantID: ada.TenantID, Host: "127.0.0.1", Port: 25,
+		Security: store.SMTPNone, From: "voicemail@acme.example"}); err != nil {
+		t.Fatal(err)
+	}
+	s.Deposit(ctx, desk, Caller{Number: "5551"}, tone(440, 1.2)) // no address
+	if n, _, err := db.MailQueued(ctx, ada.TenantID); err != nil || n != 0 {
+		t.Errorf("%d mails queued (%v), want none", n, err)
+	}
+	s.Deposit(ctx, ada, Caller{Number: "5552"}, tone(440, 1.2))
+	if n, _, _ := db.MailQueued(ctx, ada.TenantID); n != 1 {
+		t.Errorf("%d mails queued, want the one for Ada's address", n)
+	}
+}
+
 // The mail server is down when the message arrives: the message stays,
 // the attempt is recorded, and once the server is up the retry delivers.
 func TestMailRetriedUntilTheServerIsUp(t *testing.T) {

@@ -52,7 +52,8 @@ func TestVoicemailDepositIsAWebhookEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vm.OnNewMessage = voicemailEvents(ctx, wh, log)
+	stopMail := wireVoicemailNews(ctx, vm, wh, log) // as serve wires it
+	defer stopMail()
 	acme, err := db.TenantByDomain(ctx, "acme.example")
 	if err != nil {
 		t.Fatal(err)
@@ -74,10 +75,14 @@ func TestVoicemailDepositIsAWebhookEvent(t *testing.T) {
 	if _, err := vm.Deposit(ctx, grace, voicemail.Caller{Number: "555"}, toneSecs(1.5)); err != nil {
 		t.Fatal(err)
 	}
+	// Two deposits, a save and a delete: two events in the outbox.
+	if due, err := db.DueWebhookDeliveries(ctx, 10); err != nil || len(due) != 2 {
+		t.Fatalf("%d events queued (%v), want 2: saving and deleting are no events", len(due), err)
+	}
 	go wh.Run(ctx)
 
-	next := func() (webhook.Envelope, webhook.VoicemailMessage) {
-		t.Helper()
+	byCaller := map[string]webhook.VoicemailMessage{}
+	for range 2 {
 		var b []byte
 		select {
 		case b = <-bodies:
@@ -89,15 +94,15 @@ func TestVoicemailDepositIsAWebhookEvent(t *testing.T) {
 		if err := json.Unmarshal(b, &env); err != nil || json.Unmarshal(env.Data, &data) != nil {
 			t.Fatalf("body %s: %v", b, err)
 		}
-		return env, data
+		if env.Event != webhook.VoicemailNew || env.Tenant != "acme.example" || data.Mailbox.Number != "1002" {
+			t.Errorf("event %+v %+v; want voicemail.new for Grace's mailbox", env, data)
+		}
+		byCaller[data.Caller.Number] = data
 	}
-	env, data := next()
-	if env.Event != webhook.VoicemailNew || env.Tenant != "acme.example" || data.Mailbox.Number != "1002" ||
-		data.Caller.Number != "1001" || data.Caller.Name != "Ada Lovelace" || data.Duration != 2 || !data.At.Equal(m.At) {
-		t.Errorf("first event %+v %+v; want Ada's 2 s message to Grace at %v", env, data, m.At)
+	if d := byCaller["1001"]; d.Caller.Name != "Ada Lovelace" || d.Duration != 2 || !d.At.Equal(m.At) {
+		t.Errorf("Ada's message: %+v; want 2 s at %v", d, m.At)
 	}
-	env, data = next()
-	if env.Event != webhook.VoicemailNew || data.Caller.Number != "555" || data.Duration != 1.5 {
-		t.Errorf("second event %+v %+v; want 555's message (saving and deleting are no events)", env, data)
+	if d := byCaller["555"]; d.Duration != 1.5 {
+		t.Errorf("555's message: %+v; want 1.5 s", d)
 	}
 }
