@@ -106,3 +106,26 @@ func TestVoicemailDepositIsAWebhookEvent(t *testing.T) {
 		t.Errorf("555's message: %+v; want 1.5 s", d)
 	}
 }
+
+// mailboxOff turns voicemail off for acme.example's extension number.
+func mailboxOff(t *testing.T, dbPath, number string) {
+	t.Helper()
+	db, err := store.Open(dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	acme, err := db.TenantByDomain(ctx, "acme.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := db.ExtensionByNumber(ctx, acme.ID, number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := false
+	if err := db.SetMailbox(ctx, e.ID, store.MailboxChange{Enabled: &off}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -48,6 +48,9 @@ func TestWebhookCommandsAndAMissedCallDelivered(t *testing.T) {
 		t.Fatalf("webhook list shows %q: want the URL and never the secret", list)
 	}
 
+	// Grace has no voicemail, so her busy phone's 486 reaches Ada (with
+	// voicemail on, the mailbox would take the call).
+	mailboxOff(t, dbPath, "1002")
 	sip, _, stop := serveOffice(t, dbPath)
 	defer stop()
 	ada := testphone.New(t, sip, "1001", "acme.example", "long-secret-1001")
