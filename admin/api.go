@@ -33,6 +33,7 @@ func (s *Server) apiRoutes(r chi.Router) {
 	r.Get("/extensions/{id}", s.api(s.apiExtension))
 	r.Patch("/extensions/{id}", s.api(s.apiExtensionUpdate))
 	r.Delete("/extensions/{id}", s.api(s.apiExtensionDelete))
+	s.apiVoicemailRoutes(r)
 	r.Get("/registrations", s.api(s.apiRegistrations))
 	r.Get("/calls", s.api(s.apiCalls))
 	r.Delete("/calls/{callid}", s.api(s.apiHangup))

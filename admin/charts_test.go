@@ -25,11 +25,11 @@ type chartDay struct {
 func seedChartDay(t *testing.T, o *office) chartDay {
 	t.Helper()
 	ctx := context.Background()
-	now := o.now.now()
+	now := o.now.Now()
 	if left := now.Truncate(time.Hour).Add(time.Hour).Sub(now); left < 5*time.Minute {
-		o.now.advance(left + 5*time.Minute)
+		o.now.Advance(left + 5*time.Minute)
 	}
-	now = o.now.now().Local()
+	now = o.now.Now().Local()
 	hour := time.Date(now.Year(), now.Month(), now.Day(), now.Hour(), 0, 0, 0, now.Location())
 	d := chartDay{from: hour.Add(-23 * time.Hour)}
 	calls := func(tenant *store.Tenant, h, answered, missed int) {

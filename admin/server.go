@@ -56,6 +56,9 @@ type Config struct {
 	HotDesk HotDesk
 	Log     *slog.Logger
 
+	// Voicemail is the voicemail service; nil hides the mailbox pages.
+	Voicemail Voicemail
+
 	// IdleTimeout ends a browser session nobody used for this long
 	// (default 30 min); MaxSessionAge ends any session (default 12 h).
 	IdleTimeout, MaxSessionAge time.Duration
@@ -198,6 +201,7 @@ func (s *Server) routes() http.Handler {
 			r.Get("/extensions/{id}", s.page(s.extensionPage))
 			r.Post("/extensions/{id}", s.page(s.extensionUpdate))
 			r.Post("/extensions/{id}/delete", s.page(s.extensionDelete))
+			s.voicemailRoutes(r)
 
 			r.Group(func(r chi.Router) {
 				r.Use(s.needHotdesk)
@@ -255,7 +259,7 @@ func (s *Server) needHotdesk(next http.Handler) http.Handler {
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -116,16 +117,35 @@ func (db *DB) SetMailboxRecording(ctx context.Context, extID int64, which, file 
 }
 
 func (db *DB) upsertMailbox(ctx context.Context, extID int64, sets string, args ...any) error {
-	_, err := db.sql.ExecContext(ctx, `INSERT INTO voicemail_settings (extension_id) VALUES (?)
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO voicemail_settings (extension_id) VALUES (?)
 		ON CONFLICT (extension_id) DO NOTHING`, extID)
-	if isConstraintViolation(err) {
-		return Errorf(ENOTFOUND, "no such extension")
+		if isConstraintViolation(err) {
+			return Errorf(ENOTFOUND, "no such extension")
+		}
+		if err != nil {
+			return err
+		}
+		if _, err = tx.ExecContext(ctx, `UPDATE voicemail_settings SET `+sets+` WHERE extension_id = ?`, append(args, extID)...); err != nil {
+			return err
+		}
+		return db.auditMailbox(ctx, tx, extID, "voicemail settings changed", strings.ReplaceAll(sets, " = ?", ""))
+	})
+}
+
+// auditMailbox audits an admin's change of mailbox extID in the change's
+// transaction (see auditChange); phones' own changes carry no actor.
+func (db *DB) auditMailbox(ctx context.Context, tx *sql.Tx, extID int64, what, detail string) error {
+	if ActorOf(ctx) == "" {
+		return nil
 	}
-	if err != nil {
+	var tenantID int64
+	var number, domain string
+	if err := tx.QueryRowContext(ctx, `SELECT e.tenant_id, e.number, t.domain FROM extensions e
+		JOIN tenants t ON t.id = e.tenant_id WHERE e.id = ?`, extID).Scan(&tenantID, &number, &domain); err != nil {
 		return err
 	}
-	_, err = db.sql.ExecContext(ctx, `UPDATE voicemail_settings SET `+sets+` WHERE extension_id = ?`, append(args, extID)...)
-	return err
+	return db.auditChange(ctx, tx, tenantID, what, number+"@"+domain+": "+detail)
 }
 
 func boolInt(b bool) int {
@@ -237,8 +257,20 @@ func (db *DB) SetVoicemailFolder(ctx context.Context, extID, id int64, folder st
 // removes its file (a crash in between leaves an orphan file, swept at
 // the next start, never a listed message without audio).
 func (db *DB) DeleteVoicemail(ctx context.Context, extID, id int64) error {
-	res, err := db.sql.ExecContext(ctx, `DELETE FROM voicemail_messages WHERE id = ? AND extension_id = ?`, id, extID)
-	return oneRow(res, err)
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		var caller string
+		var at int64
+		err := tx.QueryRowContext(ctx, `DELETE FROM voicemail_messages WHERE id = ? AND extension_id = ?
+			RETURNING caller_number, at`, id, extID).Scan(&caller, &at)
+		if errors.Is(err, sql.ErrNoRows) {
+			return Errorf(ENOTFOUND, "no such message")
+		}
+		if err != nil {
+			return err
+		}
+		return db.auditMailbox(ctx, tx, extID, "voicemail deleted",
+			"message "+strconv.FormatInt(id, 10)+" from "+caller+" at "+time.UnixMilli(at).UTC().Format(time.RFC3339))
+	})
 }
 
 func oneRow(res sql.Result, err error) error {

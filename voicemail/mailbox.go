@@ -59,6 +59,10 @@ type Service struct {
 	// message left, heard, saved or deleted), e.g. to send message-waiting
 	// NOTIFYs. It runs on the caller's goroutine and must not block.
 	OnChange func(box *store.Extension)
+	// OnNewMessage, if set, is told of each message deposited (not of
+	// other changes), e.g. for the voicemail.new webhook or e-mail. It
+	// runs on the depositing call's goroutine and must not block long.
+	OnNewMessage func(box *store.Extension, m store.VoicemailMessage)
 }
 
 // New opens the mailboxes of db with their audio in dir (created 0700),
@@ -161,6 +165,9 @@ func (s *Service) Deposit(ctx context.Context, box *store.Extension, from Caller
 	}
 	s.Log.Info("voicemail left", "mailbox", box.AOR(), "from", from.Number, "duration", d.Round(100*time.Millisecond), "file", name)
 	s.changed(box)
+	if s.OnNewMessage != nil {
+		s.OnNewMessage(box, *m)
+	}
 	return m, nil
 }
 

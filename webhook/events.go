@@ -3,6 +3,7 @@ package webhook
 import (
 	"encoding/json"
 	"strings"
+	"time"
 
 	"deskpbx/store"
 )
@@ -64,4 +65,13 @@ func deliveryID(body []byte) string {
 	}
 	json.Unmarshal(body, &e)
 	return e.ID
+}
+
+// VoicemailMessage is the data of voicemail.new: Caller left a message
+// of Duration in Mailbox at At.
+type VoicemailMessage struct {
+	Mailbox  Party     `json:"mailbox"`
+	Caller   Party     `json:"caller"` // Domain empty: callers may be outside
+	At       time.Time `json:"at"`
+	Duration float64   `json:"duration_seconds"`
 }

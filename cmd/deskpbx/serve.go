@@ -192,11 +192,13 @@ func runServe(args []string) error {
 	wh, stopWebhooks := startWebhooks(ctx, db, srv, hd, log)
 	defer stopWebhooks()
 	notice.webhooks, notice.ctx = wh, ctx // before srv.Start: no call reads them earlier
+	stopMail := wireVoicemailNews(ctx, vm, wh, log)
+	defer stopMail()
 	go hd.RunAutoLogout(ctx)
 	if err := srv.Start(ctx); err != nil {
 		return err
 	}
-	stopAdmin, err := startAdmin(ctx, cfg, db, srv, hd, m, log)
+	stopAdmin, err := startAdmin(ctx, cfg, db, srv, hd, vm, m, log)
 	if err != nil {
 		srv.Shutdown(context.Background())
 		return err

@@ -16,12 +16,13 @@ import (
 	"deskpbx/metrics"
 	"deskpbx/pbx"
 	"deskpbx/store"
+	"deskpbx/voicemail"
 )
 
 // startAdmin starts the admin web page on cfg.httpAddr (HTTPS with
 // -tls-cert and -tls-key), creates the first admin account on the very
 // first start, and returns the page's graceful shutdown.
-func startAdmin(ctx context.Context, cfg *serveConfig, db *store.DB, srv *pbx.Server, hd *hotdesk.Service, m *metrics.Metrics, log *slog.Logger) (func(context.Context) error, error) {
+func startAdmin(ctx context.Context, cfg *serveConfig, db *store.DB, srv *pbx.Server, hd *hotdesk.Service, vm *voicemail.Service, m *metrics.Metrics, log *slog.Logger) (func(context.Context) error, error) {
 	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
 		return nil, usagef("-tls-cert and -tls-key go together: give both for HTTPS, or neither")
 	}
@@ -39,7 +40,7 @@ func startAdmin(ctx context.Context, cfg *serveConfig, db *store.DB, srv *pbx.Se
 	if err != nil {
 		return nil, usagef("trusted-proxies %q: %v", cfg.trustedProxies, err)
 	}
-	page, err := admin.New(admin.Config{DB: db, PBX: AdminPBX{srv}, HotDesk: hd, Log: log, TrustedProxies: proxies})
+	page, err := admin.New(admin.Config{DB: db, PBX: AdminPBX{srv}, HotDesk: hd, Voicemail: vm, Log: log, TrustedProxies: proxies})
 	if err != nil {
 		return nil, err
 	}

@@ -15,7 +15,6 @@ import (
 	"deskpbx/hotdesk"
 	"deskpbx/internal/testphone"
 	"deskpbx/metrics/metricstest"
-	"deskpbx/store"
 	"deskpbx/webhook"
 )
 
@@ -49,16 +48,9 @@ func TestWebhookCommandsAndAMissedCallDelivered(t *testing.T) {
 		t.Fatalf("webhook list shows %q: want the URL and never the secret", list)
 	}
 
-	// Grace has no mailbox, so her busy phone's answer reaches Ada.
-	db := openStore(t, dbPath)
-	grace1002, err := db.LookupExtension(t.Context(), "acme.example", "1002")
-	if err != nil {
-		t.Fatal(err)
-	}
-	off := false
-	if err := db.SetMailbox(t.Context(), grace1002.ID, store.MailboxChange{Enabled: &off}); err != nil {
-		t.Fatal(err)
-	}
+	// Grace has no voicemail, so her busy phone's 486 reaches Ada (with
+	// voicemail on, the mailbox would take the call).
+	mailboxOff(t, dbPath, "1002")
 	sip, _, stop := serveOffice(t, dbPath)
 	defer stop()
 	ada := testphone.New(t, sip, "1001", "acme.example", "long-secret-1001")
