@@ -54,7 +54,11 @@ func TestManyCallsPlayingAtOnceEachHearTheirPrompt(t *testing.T) {
 		}
 		var got []byte
 		for j, pkt := range pkts {
-			if pkt.SequenceNumber != pkts[0].SequenceNumber+uint16(j) || pkt.Marker != (j == 0) {
+			// A later marker is allowed: a pacer the machine stalled for
+			// over 100 ms resumes with a new talkspurt (see
+			// TestAStalledPacerGoesOnWithANewTalkspurt), and this test
+			// runs 50 calls beside the rest of the suite.
+			if pkt.SequenceNumber != pkts[0].SequenceNumber+uint16(j) || (j == 0 && !pkt.Marker) {
 				t.Fatalf("call %d packet %d: seq %d after %d, marker %v", i, j, pkt.SequenceNumber, pkts[0].SequenceNumber, pkt.Marker)
 			}
 			got = append(got, pkt.Payload...)
