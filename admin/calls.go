@@ -151,6 +151,10 @@ type apiCall struct {
 	To       string     `json:"to"`
 	Started  time.Time  `json:"started_at"`
 	Answered *time.Time `json:"answered_at,omitempty"`
+	// Set when the call was transferred or picked up (AORs).
+	TransferredBy string `json:"transferred_by,omitempty"`
+	TransferredTo string `json:"transferred_to,omitempty"`
+	PickedUpBy    string `json:"picked_up_by,omitempty"`
 }
 
 func (s *Server) apiCalls(c *call) error {
@@ -158,7 +162,8 @@ func (s *Server) apiCalls(c *call) error {
 }
 
 func toAPICall(x Call) apiCall {
-	out := apiCall{ID: x.ID, From: x.Caller, As: x.As, To: x.Callee, Started: x.Started}
+	out := apiCall{ID: x.ID, From: x.Caller, As: x.As, To: x.Callee, Started: x.Started,
+		TransferredBy: x.TransferredBy, TransferredTo: x.TransferredTo, PickedUpBy: x.PickedUpBy}
 	if !x.Answered.IsZero() {
 		out.Answered = &x.Answered
 	}

@@ -70,7 +70,8 @@ func (p livePBX) Bindings() []store.Binding { return p.Location().All() }
 func (p livePBX) Calls() []Call {
 	var out []Call
 	for _, c := range p.ActiveCalls() {
-		out = append(out, Call{ID: c.ID, CallID: c.CallID, Caller: c.Caller, As: c.As, Callee: c.Callee, Started: c.Started, Answered: c.Answered})
+		out = append(out, Call{ID: c.ID, CallID: c.CallID, Caller: c.Caller, As: c.As, Callee: c.Callee, Started: c.Started, Answered: c.Answered,
+			TransferredBy: c.TransferredBy, TransferredTo: c.TransferredTo, PickedUpBy: c.PickedUpBy})
 	}
 	return out
 }

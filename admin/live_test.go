@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"deskpbx/internal/testphone"
+	"deskpbx/store"
 )
 
 // sseEvent is one Server-Sent Event as a browser would assemble it.
@@ -174,4 +177,46 @@ func TestAnAdminHangsUpACallOfItsTenant(t *testing.T) {
 	}
 	waitUntil(t, "both phones to get BYE", func() bool { return len(ada.Byes) > 0 && len(grace.Byes) > 0 })
 	waitEvent(t, events, "calls", "No call in progress")
+}
+
+// A receptionist's transfer shows on the calls list: Ada sends her call
+// with Grace on to 1003, and the page and the API say who handed it to
+// whom.
+func TestTheCallsListShowsATransfer(t *testing.T) {
+	o := newOffice(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	carolExt, err := o.db.CreateExtension(ctx, store.NewExtension{Domain: "acme.example", Number: "1003", Password: "Carol-Secret-77", Name: "Carol"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ada := o.phone(o.ada, "Ada-Secret-77")
+	grace := o.phone(o.grace, "Grace-Secret-77")
+	carol := o.phone(carolExt, "Carol-Secret-77")
+	for _, p := range []*testphone.Phone{ada, grace, carol} {
+		p.Register()
+	}
+	adaCall, err := ada.Dial(ctx, "1002")
+	if err != nil {
+		t.Fatalf("1001 calling 1002: %v", err)
+	}
+	if res, err := testphone.Refer(ctx, adaCall, "<sip:1003@acme.example>"); err != nil || res.StatusCode != 202 {
+		t.Fatalf("REFER: %v %v, want 202", res, err)
+	}
+	waitUntil(t, "the transfer in the calls list", func() bool {
+		calls := o.pbx.ActiveCalls()
+		return len(calls) == 1 && calls[0].TransferredTo != ""
+	})
+	boss := o.login("acme-boss")
+	if body := boss.get("/calls").body; !strings.Contains(body, "transferred by 1001@acme.example to 1003@acme.example") {
+		t.Errorf("calls page does not show the transfer:\n%s", body)
+	}
+	var list []struct {
+		TransferredBy string `json:"transferred_by"`
+		TransferredTo string `json:"transferred_to"`
+	}
+	if code := o.api(boss.apiToken("t"), "GET", "/calls", nil, &list); code != http.StatusOK || len(list) != 1 ||
+		list[0].TransferredBy != "1001@acme.example" || list[0].TransferredTo != "1003@acme.example" {
+		t.Errorf("API calls list: %d %+v", code, list)
+	}
 }

@@ -46,6 +46,9 @@ type Call struct {
 	Callee   string // AOR called, or the feature code dialled
 	Started  time.Time
 	Answered time.Time // zero while ringing
+	// TransferredBy handed the call to TransferredTo; PickedUpBy answered
+	// it from another phone while it rang (AORs, empty if not).
+	TransferredBy, TransferredTo, PickedUpBy string
 }
 
 // Config is what the binary decides for the admin page.

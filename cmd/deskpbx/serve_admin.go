@@ -103,7 +103,8 @@ func (p AdminPBX) Calls() []admin.Call {
 	infos := p.ActiveCalls()
 	out := make([]admin.Call, len(infos))
 	for i, c := range infos {
-		out[i] = admin.Call{ID: c.ID, CallID: c.CallID, Caller: c.Caller, As: c.As, Callee: c.Callee, Started: c.Started, Answered: c.Answered}
+		out[i] = admin.Call{ID: c.ID, CallID: c.CallID, Caller: c.Caller, As: c.As, Callee: c.Callee, Started: c.Started, Answered: c.Answered,
+			TransferredBy: c.TransferredBy, TransferredTo: c.TransferredTo, PickedUpBy: c.PickedUpBy}
 	}
 	return out
 }
