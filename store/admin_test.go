@@ -193,7 +193,7 @@ func TestDefaultTenantIsDeletedOnlyWhenLast(t *testing.T) {
 	if _, err := db.UpdateTenant(ctx, b.ID, TenantUpdate{CompanyPIN: &pin}); ErrorCode(err) != EINVALID {
 		t.Fatalf("weak company PIN: %v", err)
 	}
-	pin = "4826"
+	pin = "482619"
 	if got, _ := db.UpdateTenant(ctx, b.ID, TenantUpdate{CompanyPIN: &pin}); !got.HasCompanyPIN || !got.Default {
 		t.Fatalf("after PIN: %+v", got)
 	}

@@ -48,8 +48,8 @@ func (db *DB) CreateTenant(ctx context.Context, domain, companyPIN string, makeD
 	}
 	var pinHash sql.NullString
 	if companyPIN != "" {
-		if err := ValidPIN(companyPIN); err != nil {
-			return nil, invalidf("company_pin", "company %s", err.Error())
+		if err := ValidCompanyPIN(companyPIN); err != nil {
+			return nil, err
 		}
 		pinHash = sql.NullString{String: HashPIN(companyPIN), Valid: true}
 	}
@@ -183,8 +183,8 @@ type TenantUpdate struct {
 func (db *DB) UpdateTenant(ctx context.Context, id int64, u TenantUpdate) (*Tenant, error) {
 	var pin sql.NullString
 	if u.CompanyPIN != nil && *u.CompanyPIN != "" {
-		if err := ValidPIN(*u.CompanyPIN); err != nil {
-			return nil, invalidf("company_pin", "company %s", err.Error())
+		if err := ValidCompanyPIN(*u.CompanyPIN); err != nil {
+			return nil, err
 		}
 		pin = sql.NullString{String: HashPIN(*u.CompanyPIN), Valid: true}
 	}
