@@ -132,20 +132,28 @@ func (s *Server) createHotdesk(c *call, in hotdeskInput) (*store.HotdeskEntry, e
 	h, err := s.hotdesk.CreateEntry(c.ctx, store.NewHotdeskEntry{Domain: e.Domain, Number: e.Number, HotdeskID: in.HotdeskID,
 		PIN: in.PIN, Description: in.Description, DialOverride: in.DialOverride}, actor(c.admin))
 	if err != nil {
-		return nil, hotdeskStoreError(err)
+		return nil, s.hotdeskStoreError(c.admin, err)
 	}
 	s.log.Info("hot-desk ID added", "admin", c.admin.Username, "extension", e.AOR())
 	return h, nil
 }
 
-// hotdeskStoreError puts a store refusal beside its field. A clash of IDs
-// says only "already in use": which tenant holds the ID is not the
-// admin's to know.
-func hotdeskStoreError(err error) error {
-	if store.ErrorCode(err) == store.ECONFLICT && store.FieldOf(err) == "hotdesk_id" {
-		return invalid{"hotdesk_id": "This hot-desk ID is already in use; choose another"}
+// hotdeskStoreError puts a store refusal beside its field. IDs are unique
+// across tenants, so a tenant admin is told of a clash only "already in
+// use", the same whoever holds the ID, and each clash with another
+// tenant's ID is logged for the operator; a system admin is told whose.
+func (s *Server) hotdeskStoreError(a *store.Admin, err error) error {
+	if store.ErrorCode(err) != store.ECONFLICT || store.FieldOf(err) != "hotdesk_id" {
+		return fieldError(err, "hotdesk_id")
 	}
-	return fieldError(err, "hotdesk_id")
+	holder, elsewhere := store.HolderOfAnotherTenant(err)
+	if elsewhere && a.System() {
+		return invalid{"hotdesk_id": "This hot-desk ID is already in use by " + holder + " of another tenant; choose another"}
+	}
+	if elsewhere {
+		s.log.Warn("tenant admin chose a hot-desk ID of another tenant", "admin", a.Username, "tenant", a.TenantID)
+	}
+	return invalid{"hotdesk_id": "This hot-desk ID is already in use; choose another"}
 }
 
 type hotdeskChange struct {
@@ -192,7 +200,7 @@ func (s *Server) updateHotdesk(c *call, ch hotdeskChange) (*store.HotdeskEntry, 
 	}
 	h, err = s.hotdesk.UpdateEntry(c.ctx, h.HotdeskID, u, actor(c.admin))
 	if err != nil {
-		return nil, hotdeskStoreError(err)
+		return nil, s.hotdeskStoreError(c.admin, err)
 	}
 	s.log.Info("hot-desk entry changed", "admin", c.admin.Username, "extension", h.Person.AOR())
 	return h, nil

@@ -48,6 +48,13 @@ type Config struct {
 	NonceTTL time.Duration
 	// OfferSHA256 adds an RFC 8760 SHA-256 challenge after the MD5 one.
 	OfferSHA256 bool
+
+	// FeatureCallsPerPhone caps the calls one phone may have answered
+	// with our own media at once (default 4); one more gets 486.
+	FeatureCallsPerPhone int
+	// RTPReserve is how many RTP ports only priority feature calls
+	// (FeatureRoute.Priority) may take (default a 50th of the range, at least 2; negative: none).
+	RTPReserve int
 }
 
 func (c *Config) setDefaults() {
@@ -75,6 +82,12 @@ func (c *Config) setDefaults() {
 	if c.NonceTTL == 0 {
 		c.NonceTTL = 5 * time.Minute
 	}
+	if c.FeatureCallsPerPhone == 0 {
+		c.FeatureCallsPerPhone = 4
+	}
+	if c.RTPReserve == 0 {
+		c.RTPReserve = max(2, (c.RTPPorts[1]-c.RTPPorts[0])/100)
+	}
 }
 
 // Server is the running SIP side of deskpbx.
@@ -100,8 +113,9 @@ type Server struct {
 	metrics      Metrics
 	onCallEnded  func(CallEnd)
 
-	ports *media.PortAllocator
-	rtpIP netip.Addr // where feature calls bind RTP; SDP says contactIP
+	ports        *media.PortAllocator
+	featureCalls perPhone
+	rtpIP        netip.Addr // where feature calls bind RTP; SDP says contactIP
 
 	udp        net.PacketConn
 	tcp        net.Listener
@@ -136,6 +150,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rtp ports: %w", err)
 	}
+	ports.SetReserve(cfg.RTPReserve)
 	s.ports = ports
 	return s, nil
 }
