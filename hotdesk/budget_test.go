@@ -3,6 +3,7 @@ package hotdesk
 import (
 	"strconv"
 	"testing"
+	"time"
 
 	"deskpbx/store"
 )
@@ -69,5 +70,32 @@ func TestCommonPINsRefusedEverywhere(t *testing.T) {
 	short := "4826"
 	if _, err := o.db.SetTenantHotdesk(o.ctx, "acme.example", store.HotdeskSettings{CompanyPIN: &short}, "test"); store.ErrorCode(err) != store.EINVALID {
 		t.Errorf("4-digit company PIN: %v", err)
+	}
+}
+
+// A tenant admin's clashes with other tenants' IDs count for a day: the
+// sweep that forgets old login failures keeps them, so probing slowly
+// does not get more answers.
+func TestIDClashesCountForADay(t *testing.T) {
+	o := newOffice(t)
+	acme := o.ext("1001").TenantID
+	for range IDClashes - 1 {
+		if err := o.s.IDClashed(o.ctx, acme, "acme-boss"); err != nil {
+			t.Fatal(err)
+		}
+		o.advance(time.Hour)
+		if _, err := o.s.AutoLogoutOnce(o.ctx, o.clock()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if locked, _ := o.s.IDChoiceLocked(o.ctx, acme); locked {
+		t.Fatal("locked before the budget was spent")
+	}
+	o.s.IDClashed(o.ctx, acme, "acme-boss")
+	if locked, _ := o.s.IDChoiceLocked(o.ctx, acme); !locked {
+		t.Fatal("clashes spread over hours did not add up")
+	}
+	if locked, _ := o.s.IDChoiceLocked(o.ctx, o.ext("2001@beta.example").TenantID); locked {
+		t.Fatal("another tenant's admins are locked too")
 	}
 }

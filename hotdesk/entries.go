@@ -57,8 +57,8 @@ func serially[T any](s *Service, write func() (T, error)) (T, error) {
 const IDClashes = 5
 
 func idClashBudget(tenantID int64) store.Budget {
-	return store.Budget{Kind: store.LockID, Key: "id-clash:" + strconv.FormatInt(tenantID, 10), Limit: IDClashes,
-		Window: 24 * time.Hour, LockFor: 24 * time.Hour}
+	return store.Budget{Kind: store.LockID, Key: store.IDClashBudgetKey(tenantID), Limit: IDClashes,
+		Window: store.IDClashWindow, LockFor: 24 * time.Hour}
 }
 
 // IDChoiceLocked reports whether tenantID's admins have spent their

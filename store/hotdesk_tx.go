@@ -171,7 +171,9 @@ func (tx *HotdeskTx) Unlock(kind, key string, now time.Time) (bool, error) {
 // that ended, as of now, so the tables stay the size of current attacks.
 func (db *DB) PruneHotdeskLockout(ctx context.Context, now time.Time, window time.Duration) error {
 	return db.HotdeskTx(ctx, func(tx *HotdeskTx) error {
-		if _, err := tx.tx.ExecContext(ctx, `DELETE FROM hotdesk_failures WHERE at <= ?`, now.Add(-window).UnixMilli()); err != nil {
+		// The admins' ID clashes are counted over a day (IDClashBudgetKey).
+		if _, err := tx.tx.ExecContext(ctx, `DELETE FROM hotdesk_failures WHERE at <= ? AND (key NOT LIKE 'id-clash:%' OR at <= ?)`,
+			now.Add(-window).UnixMilli(), now.Add(-IDClashWindow).UnixMilli()); err != nil {
 			return err
 		}
 		_, err := tx.tx.ExecContext(ctx, `DELETE FROM hotdesk_locks WHERE until <= ?`, now.UnixMilli())

@@ -34,6 +34,14 @@ func SecretBudgetKey(secretHash string) string {
 // tenant (kind LockID, as SecretBudgetKey).
 func TenantBudgetKey(tenantID int64) string { return "tenant:" + strconv.FormatInt(tenantID, 10) }
 
+// IDClashBudgetKey names the budget of a tenant's admins' offers of other
+// tenants' hot-desk IDs (kind LockID, as SecretBudgetKey). Its failures
+// are kept IDClashWindow, longer than the logins' window.
+func IDClashBudgetKey(tenantID int64) string { return "id-clash:" + strconv.FormatInt(tenantID, 10) }
+
+// IDClashWindow is how long an ID clash counts.
+const IDClashWindow = 24 * time.Hour
+
 // lockTables names the failure and lockout tables of one feature.
 type lockTables struct{ failures, locks string }
 
