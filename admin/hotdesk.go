@@ -21,6 +21,8 @@ type HotDesk interface {
 	ForceLogoutAll(ctx context.Context, tenantID int64, actor string) (int, error)
 	Unlock(ctx context.Context, id, actor string) (bool, error)
 	UnlockSeat(ctx context.Context, seat *store.Extension, actor string) (bool, error)
+	IDChoiceLocked(ctx context.Context, tenantID int64) (bool, error)
+	IDClashed(ctx context.Context, tenantID int64, actor string) error
 }
 
 // The operations of hot desking's pages and API. An entry is addressed by
@@ -130,23 +132,53 @@ func (s *Server) createHotdesk(c *call, in hotdeskInput) (*store.HotdeskEntry, e
 	if err := bad.err(); err != nil {
 		return nil, err
 	}
+	if err := s.idChoiceRefused(c); err != nil {
+		return nil, err
+	}
 	h, err := s.hotdesk.CreateEntry(c.ctx, store.NewHotdeskEntry{Domain: e.Domain, Number: e.Number, HotdeskID: in.HotdeskID,
 		PIN: in.PIN, Description: in.Description, DialOverride: in.DialOverride}, actor(c.admin))
 	if err != nil {
-		return nil, hotdeskStoreError(err)
+		return nil, s.hotdeskStoreError(c, err)
 	}
 	s.log.Info("hot-desk ID added", "admin", c.admin.Username, "extension", e.AOR())
 	return h, nil
 }
 
-// hotdeskStoreError puts a store refusal beside its field. A clash of IDs
-// says only "already in use": which tenant holds the ID is not the
-// admin's to know.
-func hotdeskStoreError(err error) error {
-	if store.ErrorCode(err) == store.ECONFLICT && store.FieldOf(err) == "hotdesk_id" {
-		return invalid{"hotdesk_id": "This hot-desk ID is already in use; choose another"}
+// idInUse is a tenant admin's answer to any hot-desk ID they may not
+// have, whoever holds it (see hotdesk.IDClashes).
+const idInUse = "This hot-desk ID is already in use; choose another"
+
+// hotdeskStoreError puts a store refusal beside its field. IDs are unique
+// across tenants, so a tenant admin is told of a clash only idInUse, and
+// a clash with another tenant's ID spends their tenant's budget; a
+// system admin is told whose the ID is.
+func (s *Server) hotdeskStoreError(c *call, err error) error {
+	if store.ErrorCode(err) != store.ECONFLICT || store.FieldOf(err) != "hotdesk_id" {
+		return fieldError(err, "hotdesk_id")
 	}
-	return fieldError(err, "hotdesk_id")
+	holder, elsewhere := store.HolderOfAnotherTenant(err)
+	if elsewhere && c.admin.System() {
+		return invalid{"hotdesk_id": "This hot-desk ID is already in use by " + holder + " of another tenant; choose another"}
+	}
+	if elsewhere {
+		if err := s.hotdesk.IDClashed(c.ctx, c.admin.TenantID, actor(c.admin)); err != nil {
+			return err
+		}
+	}
+	return invalid{"hotdesk_id": idInUse}
+}
+
+// idChoiceRefused refuses, as idInUse, any ID a tenant admin offers
+// once their tenant's budget of clashes is spent.
+func (s *Server) idChoiceRefused(c *call) error {
+	if c.admin.System() {
+		return nil
+	}
+	locked, err := s.hotdesk.IDChoiceLocked(c.ctx, c.admin.TenantID)
+	if err != nil || !locked {
+		return err
+	}
+	return invalid{"hotdesk_id": idInUse}
 }
 
 type hotdeskChange struct {
@@ -183,6 +215,9 @@ func (s *Server) updateHotdesk(c *call, ch hotdeskChange) (*store.HotdeskEntry, 
 	}
 	u := store.HotdeskEntryUpdate{Description: ch.Description, DialOverride: ch.DialOverride}
 	if newID != h.HotdeskID {
+		if err := s.idChoiceRefused(c); err != nil {
+			return nil, err
+		}
 		u.HotdeskID = &newID
 	}
 	switch {
@@ -193,7 +228,7 @@ func (s *Server) updateHotdesk(c *call, ch hotdeskChange) (*store.HotdeskEntry, 
 	}
 	h, err = s.hotdesk.UpdateEntry(c.ctx, h.HotdeskID, u, actor(c.admin))
 	if err != nil {
-		return nil, hotdeskStoreError(err)
+		return nil, s.hotdeskStoreError(c, err)
 	}
 	s.log.Info("hot-desk entry changed", "admin", c.admin.Username, "extension", h.Person.AOR())
 	return h, nil

@@ -119,7 +119,7 @@ func TestTenantAdminGetsNotFoundForEverythingOfAnotherTenant(t *testing.T) {
 		}
 	}
 	posts := map[string]url.Values{
-		"/tenants/" + id(o.beta.ID):               {"company_pin": {"4826"}},
+		"/tenants/" + id(o.beta.ID):               {"company_pin": {"482619"}},
 		"/tenants/" + id(o.beta.ID) + "/delete":   nil,
 		"/tenants/" + id(o.acme.ID) + "/delete":   nil, // its own: not allowed, but visible
 		"/extensions/" + id(o.bob.ID):             {"name": {"Hacked"}, "password": {"Kettle-Orbit-99"}},
@@ -395,7 +395,7 @@ func TestTenantLifecycleOnThePage(t *testing.T) {
 	o := newOffice(t)
 	ctx := context.Background()
 	root := o.login("root")
-	res := root.post("/tenants", url.Values{"domain": {"Gamma.Example"}, "company_pin": {"4826"}})
+	res := root.post("/tenants", url.Values{"domain": {"Gamma.Example"}, "company_pin": {"482619"}})
 	if res.status != http.StatusSeeOther {
 		t.Fatalf("add: %d\n%s", res.status, res.body)
 	}
@@ -419,7 +419,7 @@ func TestTenantLifecycleOnThePage(t *testing.T) {
 	}
 	// A tenant admin may set its own tenant's company PIN, not the default.
 	boss := o.login("beta-boss")
-	if res := boss.post("/tenants/"+id(o.beta.ID), url.Values{"company_pin": {"7391"}}); res.status != http.StatusSeeOther {
+	if res := boss.post("/tenants/"+id(o.beta.ID), url.Values{"company_pin": {"739155"}}); res.status != http.StatusSeeOther {
 		t.Errorf("tenant admin setting its PIN: %d", res.status)
 	}
 	res = boss.post("/tenants/"+id(o.beta.ID), url.Values{"default": {"on"}})

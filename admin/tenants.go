@@ -26,7 +26,7 @@ func (s *Server) createTenant(c *call, in tenantInput) (*store.Tenant, error) {
 	bad := invalid{}
 	bad.check("domain", store.ValidDomain(in.Domain))
 	if in.CompanyPIN != "" {
-		bad.check("company_pin", store.ValidPIN(in.CompanyPIN))
+		bad.check("company_pin", store.ValidCompanyPIN(in.CompanyPIN))
 	}
 	if err := bad.err(); err != nil {
 		return nil, err
@@ -58,7 +58,7 @@ func (s *Server) updateTenant(c *call, ch tenantChange) (*store.Tenant, error) {
 	}
 	bad := invalid{}
 	if ch.CompanyPIN != nil && *ch.CompanyPIN != "" {
-		bad.check("company_pin", store.ValidPIN(*ch.CompanyPIN))
+		bad.check("company_pin", store.ValidCompanyPIN(*ch.CompanyPIN))
 	}
 	if ch.Default && !t.Default && !c.admin.System() {
 		bad[""] = "Only a system admin can change the default tenant"

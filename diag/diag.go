@@ -29,13 +29,17 @@ type Call interface {
 	MethodsSeen() media.Method
 }
 
+// EchoFor caps an echo test: long enough to check a headset, short
+// enough that a forgotten or abusive call soon gives back its RTP port.
+const EchoFor = 2 * time.Minute
+
 // EchoTest is a short announcement, then the caller's own audio back
 // until they hang up (capped, so a forgotten call ends).
 func EchoTest(ctx context.Context, fc Call) {
 	if err := fc.PlayNoBarge(ctx, sounds.Ulaw(sounds.EchoTest)); err != nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, EchoFor)
 	defer cancel()
 	fc.Echo(ctx)
 }

@@ -20,7 +20,7 @@ type Plan struct {
 	db        *store.DB
 	hotdesk   *hotdesk.Service   // nil: nobody hot-desks
 	voicemail *voicemail.Service // nil: no mailboxes
-	features  map[string]pbx.Feature
+	features  map[string]pbx.FeatureRoute
 
 	notifyEmergency func(EmergencyCall) // outside.go
 }
@@ -42,10 +42,10 @@ func (p *Plan) WithVoicemail(vm *voicemail.Service) *Plan {
 }
 
 func (p *Plan) buildFeatures() {
-	p.features = make(map[string]pbx.Feature)
+	p.features = make(map[string]pbx.FeatureRoute)
 	for _, f := range p.featureCodes() {
 		if f.run != nil {
-			p.features[f.code] = f.run
+			p.features[f.code] = pbx.FeatureRoute{Name: f.code, Run: f.run, Priority: f.priority}
 		}
 	}
 }
@@ -57,7 +57,7 @@ func (p *Plan) Route(ctx context.Context, req *pbx.CallRequest) pbx.Route {
 	}
 	route := pbx.Route{Identity: p.CallsAs(ctx, req.Caller)}
 	if f, ok := p.features[req.Dialled]; ok {
-		route.Feature = &pbx.FeatureRoute{Name: req.Dialled, Run: f}
+		route.Feature = &f
 		return route
 	}
 	if p.pickupRoute(ctx, &route, req.Dialled) {

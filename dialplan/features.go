@@ -28,6 +28,9 @@ type featureCode struct {
 	code string
 	what string
 	run  pbx.Feature // nil when the office does not offer it
+	// priority: the call may take the RTP ports kept in reserve, so that
+	// logging in or out works even when other calls fill the range.
+	priority bool
 }
 
 // featureCodes is every feature code, in one table. To add one: a
@@ -37,25 +40,25 @@ func (p *Plan) featureCodes() []featureCode {
 	return []featureCode{
 		{EchoTestCode, "echo test: your own voice back", func(ctx context.Context, fc *pbx.FeatureCall) {
 			diag.EchoTest(ctx, fc)
-		}},
+		}, false},
 		{DTMFTestCode, "DTMF test: keys read back with how they were sent", func(ctx context.Context, fc *pbx.FeatureCall) {
 			diag.DTMFTest(ctx, fc, fc.Log)
-		}},
+		}, false},
 		{HotdeskLoginCode, "hot-desk login at this phone", p.withHotdesk(func(ctx context.Context, fc *pbx.FeatureCall) {
 			p.hotdesk.LoginFlow(ctx, fc, fc.Caller, fc.Source)
-		})},
+		}), true},
 		{HotdeskLogoutCode, "hot-desk logout", p.withHotdesk(func(ctx context.Context, fc *pbx.FeatureCall) {
 			p.hotdesk.LogoutFlow(ctx, fc, fc.Caller, fc.Source)
-		})},
+		}), true},
 		{VoicemailCode, "voicemail of whoever this phone is now (the person hot-desked here, else the phone's own)", p.withVoicemail(func(ctx context.Context, fc *pbx.FeatureCall) {
 			p.voicemail.Listen(ctx, fc, fc.Identity, fc.Caller, fc.Source)
-		})},
+		}), false},
 		{VoicemailAskCode, "voicemail of a mailbox number asked for", p.withVoicemail(func(ctx context.Context, fc *pbx.FeatureCall) {
 			p.voicemail.ListenAsk(ctx, fc, fc.Identity, fc.Caller, fc.Source)
-		})},
+		}), false},
 		// Not a call of our own: pbx connects the caller to a ringing
 		// call instead (pickupRoute).
-		{PickupCode, "call pickup: *8 any call ringing in your tenant, *8 + extension one ringing for it", nil},
+		{PickupCode, "call pickup: *8 any call ringing in your tenant, *8 + extension one ringing for it", nil, false},
 	}
 }
 

@@ -2,6 +2,8 @@ package hotdesk
 
 import (
 	"context"
+	"strconv"
+	"time"
 
 	"deskpbx/store"
 )
@@ -52,4 +54,51 @@ func serially[T any](s *Service, write func() (T, error)) (T, error) {
 	s.writing.Lock()
 	defer s.writing.Unlock()
 	return write()
+}
+
+// IDs are unique across tenants, so whether an ID can be given away
+// tells a tenant's admin whether another tenant holds it. They are told
+// only "in use", the same as for their own tenant's IDs, and each clash
+// with another tenant's ID spends their tenant's IDClashes budget: once
+// spent, every ID they offer gets that same answer for a day, so the
+// answers can no longer be told apart, and the lockout is audited for
+// the operator.
+const IDClashes = 5
+
+func idClashBudget(tenantID int64) store.Budget {
+	return store.Budget{Kind: store.LockID, Key: store.IDClashBudgetKey(tenantID), Limit: IDClashes,
+		Window: store.IDClashWindow, LockFor: 24 * time.Hour}
+}
+
+// IDChoiceLocked reports whether tenantID's admins have spent their
+// IDClashes budget, so any hot-desk ID they offer must be refused as in use.
+func (s *Service) IDChoiceLocked(ctx context.Context, tenantID int64) (bool, error) {
+	var locked bool
+	err := s.tx(ctx, func(tx *store.HotdeskTx) error {
+		b := idClashBudget(tenantID)
+		until, err := tx.LockedUntil(b.Kind, b.Key)
+		locked = until.After(s.Now())
+		return err
+	})
+	return locked, err
+}
+
+// IDClashed counts a tenant admin's offer of another tenant's hot-desk ID
+// against their tenant's IDClashes budget, and audits it.
+func (s *Service) IDClashed(ctx context.Context, tenantID int64, actor string) error {
+	return s.tx(ctx, func(tx *store.HotdeskTx) error {
+		now := s.Now()
+		n, until, err := tx.Charge(idClashBudget(tenantID), now)
+		if err != nil {
+			return err
+		}
+		row := store.AuditEntry{At: now, TenantID: tenantID, Actor: actor, Action: "admin-change", Outcome: "id-clash",
+			Detail: "offered a hot-desk ID of another tenant (" + strconv.Itoa(n) + " of " + strconv.Itoa(IDClashes) + " allowed a day)"}
+		if !until.IsZero() {
+			row.Outcome = "id-clash-lockout"
+			row.Detail += ": every ID this tenant's admins offer is refused until " + until.Format(time.DateTime)
+			s.Log.Warn("hot-desk ID probing: tenant's admins locked out of choosing IDs", "tenant", tenantID, "actor", actor, "until", until)
+		}
+		return tx.Audit(row)
+	})
 }

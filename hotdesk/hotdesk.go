@@ -17,14 +17,17 @@ import (
 	"deskpbx/store"
 )
 
-// The guessing defence. An ID has few tries because its owner can be told
-// to call the admin; a seat has more because honest typos from a shared
-// phone add up, and unknown IDs count only there.
+// The guessing defence: failures allowed per window before a lockout, per
+// ID, per seat (phone), per login secret (a company PIN counts once for
+// all the IDs that log in with it) and per tenant. Unknown IDs count
+// against the seat and the seat's tenant. See seatBudget for why these.
 const (
-	IDAttempts   = 5
-	SeatAttempts = 10
-	LockWindow   = 15 * time.Minute // failures older than this are forgotten
-	LockFor      = 15 * time.Minute
+	IDAttempts     = 5
+	SeatAttempts   = 10
+	SecretAttempts = 20
+	TenantAttempts = 50
+	LockWindow     = 15 * time.Minute // failures older than this are forgotten
+	LockFor        = 15 * time.Minute
 
 	// AutoLogoutEvery is how often RunAutoLogout looks for sessions to end.
 	AutoLogoutEvery = 30 * time.Second

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -199,37 +200,52 @@ func (s *Service) seatPerson(tx *store.HotdeskTx, entry *store.HotdeskEntry, sea
 // decoyHash is checked against when there is no real secret to check.
 var decoyHash = sync.OnceValue(func() string { return store.HashPIN("decoy-never-matches") })
 
-// verify returns the entry if a.id and pin are right and neither the ID
-// nor the seat is locked out. Any refusal is counted, audited and
-// returned as ErrInvalid; the checks go from cheapest-to-abuse first, so
-// a locked seat learns nothing about IDs.
+// verify returns the entry if a.id and pin are right and nothing it
+// touches (seat, tenants, ID, secret) is locked out. Any refusal is
+// counted, audited and returned as ErrInvalid; the checks go from
+// cheapest-to-abuse first, so a locked seat learns nothing about IDs.
 func (s *Service) verify(tx *store.HotdeskTx, a *attempt, pin string) (*store.HotdeskEntry, error) {
-	until, err := tx.LockedUntil(store.LockSeat, a.seatKey())
-	if err != nil {
-		return nil, err
+	if until, err := tx.LockedUntil(store.LockSeat, a.seatKey()); err != nil || until.After(a.at) {
+		return nil, s.refuseLocked(tx, a, nil, err, "seat-locked", "this phone's *072/*073 is locked until "+clock(until))
 	}
-	if until.After(a.at) {
-		return nil, s.refuse(tx, a, nil, "locked", "seat-locked", "this phone's *072/*073 is locked until "+clock(until), false, false)
+	seatTenant := tenantBudget(a.seat.TenantID)
+	if until, err := tx.LockedUntil(seatTenant.Kind, seatTenant.Key); err != nil || until.After(a.at) {
+		return nil, s.refuseLocked(tx, a, nil, err, "tenant-locked", "*072/*073 of this phone's tenant is locked until "+clock(until))
 	}
 	entry, err := tx.Entry(a.id)
 	if store.ErrorCode(err) == store.ENOTFOUND {
-		return nil, s.refuse(tx, a, nil, "failed", "unknown-id", "no such hot-desk ID", true, false)
+		return nil, s.refuse(tx, a, nil, "failed", "unknown-id", "no such hot-desk ID", a.seatBudget(), seatTenant)
 	}
 	if err != nil {
 		return nil, err
 	}
-	until, err = tx.LockedUntil(store.LockID, entry.HotdeskID)
-	if err != nil {
-		return nil, err
-	}
-	if until.After(a.at) {
-		// Not even a right password gets through: that would let a
-		// guesser carry on during the lockout and learn from it.
-		return nil, s.refuse(tx, a, entry, "locked", "id-locked", "the ID is locked until "+clock(until), true, false)
-	}
+	tenant := tenantBudget(entry.Person.TenantID)
 	secret := entry.LoginSecret()
+	// Not even a right password gets through a lockout: that would let
+	// a guesser carry on during it and learn from it.
+	for _, l := range []struct {
+		b       store.Budget
+		outcome string
+		what    string
+	}{
+		{tenant, "tenant-locked", "hot desking of the ID's tenant"},
+		{idBudget(entry.HotdeskID), "id-locked", "the ID"},
+		{secretBudget(secret), "secret-locked", "the ID's password"},
+	} {
+		if l.b.Key == "" {
+			continue
+		}
+		until, err := tx.LockedUntil(l.b.Kind, l.b.Key)
+		if err != nil {
+			return nil, err
+		}
+		if until.After(a.at) {
+			return nil, s.refuse(tx, a, entry, "locked", l.outcome, l.what+" is locked until "+clock(until), a.seatBudget())
+		}
+	}
 	if secret == "" {
-		return nil, s.refuse(tx, a, entry, "failed", "no-secret", "no company PIN, hot-desk password or voicemail PIN is set", true, true)
+		return nil, s.refuse(tx, a, entry, "failed", "no-secret", "no company PIN, hot-desk password or voicemail PIN is set",
+			a.seatBudget(), idBudget(entry.HotdeskID), tenant)
 	}
 	ok := a.pre.ok
 	if a.pre.secret != secret {
@@ -237,38 +253,69 @@ func (s *Service) verify(tx *store.HotdeskTx, a *attempt, pin string) (*store.Ho
 		ok = store.CheckPIN(secret, pin)
 	}
 	if !ok {
-		return nil, s.refuse(tx, a, entry, "failed", "wrong-pin", "wrong password", true, true)
+		return nil, s.refuse(tx, a, entry, "failed", "wrong-pin", "wrong password",
+			a.seatBudget(), idBudget(entry.HotdeskID), secretBudget(secret), tenant)
 	}
+	// Only the ID's own count is forgiven: the secret's and the tenant's
+	// are shared, and the logins of the people who know the company PIN
+	// must not keep resetting a guesser's budget.
 	return entry, tx.ClearFailures(store.LockID, entry.HotdeskID)
 }
 
-// refuse audits a refused attempt, counts it against the seat and/or the
-// ID, locks either out when it reaches its limit, and returns ErrInvalid.
-func (s *Service) refuse(tx *store.HotdeskTx, a *attempt, entry *store.HotdeskEntry, action, outcome, detail string, countSeat, countID bool) error {
+// The budgets an attempt is counted against. An ID has few tries because
+// its owner can be told to call the admin; a seat more, as honest typos
+// from a shared phone add up; a secret (a company PIN is shared by every
+// ID of a tenant) and a tenant more still, as they add up the typos of
+// many people, but few enough that guesses spread over IDs or phones stop.
+func (a *attempt) seatBudget() store.Budget {
+	return store.Budget{Kind: store.LockSeat, Key: a.seatKey(), Limit: SeatAttempts, Window: LockWindow, LockFor: LockFor}
+}
+
+func idBudget(id string) store.Budget {
+	return store.Budget{Kind: store.LockID, Key: id, Limit: IDAttempts, Window: LockWindow, LockFor: LockFor}
+}
+
+// secretBudget is the budget of secretHash; its Key is "" when there is no secret.
+func secretBudget(secretHash string) store.Budget {
+	b := store.Budget{Kind: store.LockID, Limit: SecretAttempts, Window: LockWindow, LockFor: LockFor}
+	if secretHash != "" {
+		b.Key = store.SecretBudgetKey(secretHash)
+	}
+	return b
+}
+
+func tenantBudget(tenantID int64) store.Budget {
+	return store.Budget{Kind: store.LockID, Key: store.TenantBudgetKey(tenantID), Limit: TenantAttempts, Window: LockWindow, LockFor: LockFor}
+}
+
+// refuseLocked refuses an attempt at a locked seat or tenant, counting
+// nothing; err, when not nil, is returned instead.
+func (s *Service) refuseLocked(tx *store.HotdeskTx, a *attempt, entry *store.HotdeskEntry, err error, outcome, detail string) error {
+	if err != nil {
+		return err
+	}
+	return s.refuse(tx, a, entry, "locked", outcome, detail)
+}
+
+// refuse audits a refused attempt, counts it against budgets, locks out
+// each that reaches its limit, and returns ErrInvalid.
+func (s *Service) refuse(tx *store.HotdeskTx, a *attempt, entry *store.HotdeskEntry, action, outcome, detail string, budgets ...store.Budget) error {
 	row := a.audit(entry, action, outcome)
 	a.outcome = outcome
 	row.Detail = a.what + " refused: " + detail
 	if err := tx.Audit(row); err != nil {
 		return err
 	}
-	if countSeat {
-		n, err := tx.AddFailure(store.LockSeat, a.seatKey(), a.at, LockWindow)
+	for _, b := range budgets {
+		if b.Key == "" {
+			continue
+		}
+		n, until, err := tx.Charge(b, a.at)
 		if err != nil {
 			return err
 		}
-		if n >= SeatAttempts {
-			if err := s.lock(tx, a, nil, store.LockSeat, a.seatKey(), n); err != nil {
-				return err
-			}
-		}
-	}
-	if countID && entry != nil {
-		n, err := tx.AddFailure(store.LockID, entry.HotdeskID, a.at, LockWindow)
-		if err != nil {
-			return err
-		}
-		if n >= IDAttempts {
-			if err := s.lock(tx, a, entry, store.LockID, entry.HotdeskID, n); err != nil {
+		if !until.IsZero() {
+			if err := s.locked(tx, a, entry, b, n, until); err != nil {
 				return err
 			}
 		}
@@ -277,21 +324,25 @@ func (s *Service) refuse(tx *store.HotdeskTx, a *attempt, entry *store.HotdeskEn
 	return ErrInvalid
 }
 
-func (s *Service) lock(tx *store.HotdeskTx, a *attempt, entry *store.HotdeskEntry, kind, key string, failures int) error {
-	until := a.at.Add(LockFor)
-	if err := tx.Lock(kind, key, until); err != nil {
-		return err
-	}
+// locked audits the lockout of budget b that a's failure began.
+func (s *Service) locked(tx *store.HotdeskTx, a *attempt, entry *store.HotdeskEntry, b store.Budget, failures int, until time.Time) error {
 	a.lockouts++
+	kind, of := b.Kind, "on ID "+b.Key+":"
+	switch {
+	case b.Kind == store.LockSeat:
+		of = "from this phone: its *072/*073 is"
+	case strings.HasPrefix(b.Key, "secret:"):
+		kind, of = "secret", "against the password of ID "+entry.HotdeskID+" (company PIN: every ID of the tenant):"
+	case strings.HasPrefix(b.Key, "tenant:"):
+		kind, of = "tenant", "on the tenant's IDs and phones: hot desking of the tenant is"
+	}
 	row := a.audit(entry, "lockout", kind)
 	row.Actor = "system"
-	if kind == store.LockSeat {
+	if b.Kind == store.LockSeat {
 		row.Person, row.TenantID = "", a.seat.TenantID
-		row.Detail = strconv.Itoa(failures) + " failed attempts from this phone: its *072/*073 is locked until " + clock(until)
-	} else {
-		row.Detail = strconv.Itoa(failures) + " failed attempts on ID " + key + ": locked until " + clock(until)
 	}
-	s.Log.Warn("hot-desk lockout", "kind", kind, "key", key, "seat", a.seat.AOR(), "until", until)
+	row.Detail = strconv.Itoa(failures) + " failed attempts " + of + " locked until " + clock(until)
+	s.Log.Warn("hot-desk lockout", "kind", kind, "key", b.Key, "seat", a.seat.AOR(), "until", until)
 	return tx.Audit(row)
 }
 

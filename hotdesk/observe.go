@@ -13,7 +13,7 @@ type Metrics interface {
 	// HotdeskLogin counts a *072 attempt by outcome: "ok", "wrong_pin",
 	// "unknown_id", "locked", "no_secret", "disabled", "error".
 	HotdeskLogin(outcome string)
-	// HotdeskLockout counts an ID or a phone locked out.
+	// HotdeskLockout counts an ID, a phone, a secret or a tenant locked out.
 	HotdeskLockout()
 }
 
@@ -66,7 +66,7 @@ func (s *Service) attempted(a *attempt, err error) {
 	case errors.Is(err, ErrNotEnabled):
 		outcome = "disabled"
 	case errors.Is(err, ErrInvalid):
-		outcome = map[string]string{"seat-locked": "locked", "id-locked": "locked", "unknown-id": "unknown_id",
+		outcome = map[string]string{"seat-locked": "locked", "id-locked": "locked", "secret-locked": "locked", "tenant-locked": "locked", "unknown-id": "unknown_id",
 			"no-secret": "no_secret", "wrong-pin": "wrong_pin"}[a.outcome]
 	case err != nil:
 		outcome = "error"

@@ -29,10 +29,11 @@ type PortAllocator struct {
 	lo    int // first even port
 	pairs int
 
-	mu    sync.Mutex
-	used  []bool
-	freed []time.Time // when each slot was last released
-	inUse int
+	mu      sync.Mutex
+	used    []bool
+	freed   []time.Time // when each slot was last released
+	inUse   int
+	reserve int // ports only ListenPriority may take
 }
 
 // reuseAfter keeps a released port out of the random draw for a while.
@@ -60,12 +61,27 @@ func (a *PortAllocator) InUse() int {
 // Size is the number of RTP ports (calls) the range can hold.
 func (a *PortAllocator) Size() int { return a.pairs }
 
-// Listen binds a UDP socket on ip at the next free even port. The lease owns
-// the socket; closing it returns the port.
-func (a *PortAllocator) Listen(ip netip.Addr) (*PortLease, error) {
+// SetReserve keeps the last n free ports of the range for ListenPriority,
+// so that what must work when the range is nearly full (a hot-desk login
+// or logout) still gets a port after ordinary calls have taken the rest.
+func (a *PortAllocator) SetReserve(n int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.reserve = min(max(n, 0), a.pairs)
+}
+
+// Listen binds a UDP socket on ip at a free even port, leaving the
+// reserve (SetReserve) alone. The lease owns the socket; closing it
+// returns the port.
+func (a *PortAllocator) Listen(ip netip.Addr) (*PortLease, error) { return a.listen(ip, false) }
+
+// ListenPriority is Listen that may also take a port of the reserve.
+func (a *PortAllocator) ListenPriority(ip netip.Addr) (*PortLease, error) { return a.listen(ip, true) }
+
+func (a *PortAllocator) listen(ip netip.Addr, priority bool) (*PortLease, error) {
 	var lastErr error
 	for range a.pairs {
-		slot, ok := a.reserve()
+		slot, ok := a.take(priority)
 		if !ok {
 			break
 		}
@@ -89,14 +105,18 @@ func (a *PortAllocator) Listen(ip netip.Addr) (*PortLease, error) {
 	return nil, ErrNoPorts
 }
 
-// reserve marks a random free slot used before binding, so concurrent
-// callers never race for the same port inside this process. Random draws
+// take marks a random free slot used before binding, so concurrent
+// callers never race for the same port inside this process; without
+// priority, only while more than the reserve is free. Random draws
 // find a free slot at once while the range is not nearly full; then a
 // scan from a random start takes the first rested slot, or failing that
 // any free one.
-func (a *PortAllocator) reserve() (int, bool) {
+func (a *PortAllocator) take(priority bool) (int, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if !priority && a.pairs-a.inUse <= a.reserve {
+		return 0, false
+	}
 	now := time.Now()
 	rested := func(slot int) bool { return !a.used[slot] && now.Sub(a.freed[slot]) >= reuseAfter }
 	take := func(slot int) (int, bool) {

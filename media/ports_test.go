@@ -114,3 +114,40 @@ func TestPortAllocatorBadRange(t *testing.T) {
 		}
 	}
 }
+
+// Ports kept in reserve go only to priority callers: ordinary calls that
+// fill the range leave them free.
+func TestPortReserveIsForPriorityOnly(t *testing.T) {
+	a, err := NewPortAllocator(38680, 38689) // 5 ports
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.SetReserve(2)
+	ip := netip.MustParseAddr("127.0.0.1")
+	var leases []*PortLease
+	t.Cleanup(func() {
+		for _, l := range leases {
+			l.Close()
+		}
+	})
+	for range 3 {
+		l, err := a.Listen(ip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		leases = append(leases, l)
+	}
+	if _, err := a.Listen(ip); !errors.Is(err, ErrNoPorts) {
+		t.Fatalf("ordinary Listen into the reserve: %v, want ErrNoPorts", err)
+	}
+	for range 2 {
+		l, err := a.ListenPriority(ip)
+		if err != nil {
+			t.Fatalf("priority Listen with the reserve free: %v", err)
+		}
+		leases = append(leases, l)
+	}
+	if a.InUse() != 5 {
+		t.Fatalf("%d in use, want 5", a.InUse())
+	}
+}

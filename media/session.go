@@ -37,6 +37,9 @@ type Config struct {
 	// is this one. Without it, any source may latch and the SDP address
 	// is trusted: only for tests and tools, a PBX always sets it.
 	Signaling netip.Addr
+	// Priority lets the session take a port of the allocator's reserve
+	// (PortAllocator.SetReserve).
+	Priority bool
 }
 
 // Stats counts what a session saw; for tests, logs and the admin page.
@@ -128,7 +131,11 @@ type sender struct {
 // NewSession binds an RTP port from ports on ip and starts receiving. The
 // session ends when ctx is done or Close is called.
 func NewSession(ctx context.Context, ports *PortAllocator, ip netip.Addr, cfg Config) (*Session, error) {
-	lease, err := ports.Listen(ip)
+	listen := ports.Listen
+	if cfg.Priority {
+		listen = ports.ListenPriority
+	}
+	lease, err := listen(ip)
 	if err != nil {
 		return nil, err
 	}

@@ -60,6 +60,10 @@ type Ring struct {
 type FeatureRoute struct {
 	Name string // for logs and the call list, e.g. the feature code "*43"
 	Run  Feature
+	// Priority lets the call take an RTP port of the reserve kept for
+	// what must work when the range is nearly full (hot-desk login and
+	// logout): the dial plan decides which features have it.
+	Priority bool
 }
 
 // Rejection is the final response to a call that goes nowhere.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -71,9 +72,19 @@ func (c *call) runOwnMedia(s *Server, f *FeatureRoute) {
 	c.mu.Lock()
 	c.feature = f.Name
 	c.mu.Unlock()
+	// Each such call holds an RTP port for as long as the phone likes:
+	// without a cap, one phone could take the whole range.
+	if c.caller != nil {
+		if !s.featureCalls.take(c.caller.ID, s.cfg.FeatureCallsPerPhone) {
+			c.log.Warn("feature call refused: the phone has too many", "feature", f.Name, "limit", s.cfg.FeatureCallsPerPhone)
+			c.a.refuse(486)
+			return
+		}
+		defer s.featureCalls.give(c.caller.ID)
+	}
 	ctx, cancel := context.WithCancel(s.ctx)
 	defer cancel()
-	sess, ok := c.openOwnMedia(ctx, s)
+	sess, ok := c.openOwnMedia(ctx, s, f.Priority)
 	if !ok {
 		return
 	}
@@ -102,7 +113,7 @@ func (c *call) runOwnMedia(s *Server, f *FeatureRoute) {
 
 // openOwnMedia answers the caller's SDP offer with an RTP session of
 // ours; when it cannot, the caller is refused.
-func (c *call) openOwnMedia(ctx context.Context, s *Server) (*media.Session, bool) {
+func (c *call) openOwnMedia(ctx context.Context, s *Server, priority bool) (*media.Session, bool) {
 	offer := c.a.InviteRequest.Body()
 	if len(offer) == 0 {
 		// We do not do late offers: the phone must offer media.
@@ -117,7 +128,7 @@ func (c *call) openOwnMedia(ctx context.Context, s *Server) (*media.Session, boo
 	}
 	// RTP is taken only from the phone's SIP source or SDP address.
 	sig, _ := netip.ParseAddrPort(c.a.InviteRequest.Source())
-	sess, err := media.NewSession(ctx, s.ports, s.rtpIP, media.Config{Logger: c.log, Signaling: sig.Addr()})
+	sess, err := media.NewSession(ctx, s.ports, s.rtpIP, media.Config{Logger: c.log, Signaling: sig.Addr(), Priority: priority})
 	if err != nil {
 		c.log.Error("no RTP port for feature call", "err", err)
 		c.a.refuse(503)
@@ -189,5 +200,33 @@ func (s *Server) answerFeatureInDialog(c *call, req *sip.Request, tx sip.ServerT
 		tx.Respond(res)
 	default:
 		s.respond(tx, req, 405, "Method Not Allowed", sip.NewHeader("Allow", allowedMethods))
+	}
+}
+
+// perPhone counts the feature calls of each phone (its extension's row ID).
+type perPhone struct {
+	mu sync.Mutex
+	n  map[int64]int
+}
+
+// take counts one more call of id unless it has limit already.
+func (p *perPhone) take(id int64, limit int) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.n == nil {
+		p.n = map[int64]int{}
+	}
+	if p.n[id] >= limit {
+		return false
+	}
+	p.n[id]++
+	return true
+}
+
+func (p *perPhone) give(id int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.n[id]--; p.n[id] <= 0 {
+		delete(p.n, id)
 	}
 }

@@ -231,7 +231,7 @@ func TestHotDeskSwitchedOffAndCompanyPIN(t *testing.T) {
 	for _, p := range []*testphone.Phone{desk, grace, adaHome} {
 		p.Register()
 	}
-	off, pin := false, "9173"
+	off, pin := false, "917346"
 	if _, err := o.db.SetTenantHotdesk(ctx, "acme.example", store.HotdeskSettings{Login: &off}, "test"); err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +244,7 @@ func TestHotDeskSwitchedOffAndCompanyPIN(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The company PIN replaces the person's own password.
-	desk.KeyIn(t, "*072", "5551234#4826#5551234#9173#")
+	desk.KeyIn(t, "*072", "5551234#4826#5551234#917346#")
 	if p, _, _ := rings(t, grace, "1001", adaHome, desk); p != desk {
 		t.Fatal("login with the company PIN did not seat Ada")
 	}

@@ -53,6 +53,12 @@ type Config struct {
 	// Handovers, if set, is told of every transfer and pickup (for the
 	// audit log); it runs on the call's goroutine, so keep it short.
 	Handovers func(context.Context, Handover)
+	// FeatureCallsPerPhone caps the calls one phone may have answered
+	// with our own media at once (default 4); one more gets 486.
+	FeatureCallsPerPhone int
+	// RTPReserve is how many RTP ports only priority feature calls
+	// (FeatureRoute.Priority) may take (default a 50th of the range, at least 2; negative: none).
+	RTPReserve int
 }
 
 func (c *Config) setDefaults() {
@@ -79,6 +85,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.NonceTTL == 0 {
 		c.NonceTTL = 5 * time.Minute
+	}
+	if c.FeatureCallsPerPhone == 0 {
+		c.FeatureCallsPerPhone = 4
+	}
+	if c.RTPReserve == 0 {
+		c.RTPReserve = max(2, (c.RTPPorts[1]-c.RTPPorts[0])/100)
 	}
 }
 
@@ -107,8 +119,9 @@ type Server struct {
 	onCallEnded  []func(CallEnd)
 	trunks       *trunkTable
 
-	ports *media.PortAllocator
-	rtpIP netip.Addr // where feature calls bind RTP; SDP says contactIP
+	ports        *media.PortAllocator
+	featureCalls perPhone
+	rtpIP        netip.Addr // where feature calls bind RTP; SDP says contactIP
 
 	udp        net.PacketConn
 	tcp        net.Listener
@@ -145,6 +158,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rtp ports: %w", err)
 	}
+	ports.SetReserve(cfg.RTPReserve)
 	s.ports = ports
 	return s, nil
 }

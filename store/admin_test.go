@@ -193,7 +193,7 @@ func TestDefaultTenantIsDeletedOnlyWhenLast(t *testing.T) {
 	if _, err := db.UpdateTenant(ctx, "b.example", TenantUpdate{HotdeskSettings: HotdeskSettings{CompanyPIN: &pin}}, "test"); ErrorCode(err) != EINVALID {
 		t.Fatalf("weak company PIN: %v", err)
 	}
-	pin = "4826"
+	pin = "482619"
 	if got, _ := db.UpdateTenant(ctx, "b.example", TenantUpdate{HotdeskSettings: HotdeskSettings{CompanyPIN: &pin}}, "test"); !got.HasCompanyPIN || !got.Default {
 		t.Fatalf("after PIN: %+v", got)
 	}

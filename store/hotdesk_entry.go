@@ -246,7 +246,7 @@ func (db *DB) CreateHotdeskEntry(ctx context.Context, n NewHotdeskEntry, actor s
 		_, err = tx.tx.ExecContext(ctx, `INSERT INTO hotdesk_entries (extension_id, hotdesk_id, pin_hash, description, created_at)
 			VALUES (?, ?, ?, ?, ?)`, person.ID, n.HotdeskID, pin, desc, db.now())
 		if isUniqueViolation(err) {
-			return FieldErrorf("hotdesk_id", ECONFLICT, "hot-desk ID %s is already in use", n.HotdeskID)
+			return tx.idClash(n.HotdeskID, person)
 		}
 		if isConstraintViolation(err) {
 			return invalidf("hotdesk_id", "hot-desk ID %s is not valid", n.HotdeskID)
@@ -369,7 +369,7 @@ func (tx *HotdeskTx) changeIDAndDescription(h *HotdeskEntry, newID string, newDe
 		}
 		_, err := tx.tx.ExecContext(tx.ctx, `UPDATE hotdesk_entries SET hotdesk_id = ? WHERE extension_id = ?`, newID, h.Person.ID)
 		if isUniqueViolation(err) {
-			return FieldErrorf("hotdesk_id", ECONFLICT, "hot-desk ID %s is already in use", newID)
+			return tx.idClash(newID, h.Person)
 		}
 		if err != nil {
 			return err

@@ -46,8 +46,8 @@ func (db *DB) UpdateTenant(ctx context.Context, domain string, u TenantUpdate, a
 			sets = append(sets, "company_pin = NULL")
 			changes = append(changes, "company PIN removed")
 		} else {
-			if err := ValidPIN(*s.CompanyPIN); err != nil {
-				return nil, invalidf("company_pin", "company %s", err.Error())
+			if err := ValidCompanyPIN(*s.CompanyPIN); err != nil {
+				return nil, err
 			}
 			sets, args = append(sets, "company_pin = ?"), append(args, HashPIN(*s.CompanyPIN))
 			changes = append(changes, "company PIN set")

@@ -150,9 +150,9 @@ func TestWeakHotdeskSecretsAreRefused(t *testing.T) {
 	if _, err := db.SetTenantHotdesk(ctx, "acme.example", HotdeskSettings{CompanyPIN: &pin}, "test"); ErrorCode(err) != EINVALID {
 		t.Errorf("company PIN equal to an ID: %v", err)
 	}
-	pin = "7391"
+	pin = "739155"
 	db.SetTenantHotdesk(ctx, "acme.example", HotdeskSettings{CompanyPIN: &pin}, "test")
-	if _, err := db.CreateHotdeskEntry(ctx, NewHotdeskEntry{Domain: "acme.example", Number: "1003", HotdeskID: "7391", PIN: "5937"}, "test"); ErrorCode(err) != EINVALID {
+	if _, err := db.CreateHotdeskEntry(ctx, NewHotdeskEntry{Domain: "acme.example", Number: "1003", HotdeskID: "739155", PIN: "5937"}, "test"); ErrorCode(err) != EINVALID {
 		t.Errorf("ID equal to the company PIN that opens it: %v", err)
 	}
 }
@@ -171,7 +171,7 @@ func TestTenantHotdeskSettings(t *testing.T) {
 	for _, bad := range []HotdeskSettings{
 		{AutologoutAt: ptr("24:00")}, {AutologoutAt: ptr("9:00")}, {AutologoutAt: ptr("09:60")},
 		{AutologoutAfter: ptr(30 * time.Second)}, {AutologoutAfter: ptr(-time.Hour)}, {AutologoutAfter: ptr(90*time.Minute + time.Millisecond)},
-		{CompanyPIN: ptr("1111")}, {Login: &off, CompanyPIN: ptr("12")}, {},
+		{CompanyPIN: ptr("1111")}, {CompanyPIN: ptr("48261")}, {CompanyPIN: ptr("121212")}, {Login: &off, CompanyPIN: ptr("12")}, {},
 	} {
 		if _, err := db.SetTenantHotdesk(ctx, "acme.example", bad, "alice"); ErrorCode(err) != EINVALID {
 			t.Errorf("SetTenantHotdesk(%+v) = %v, want invalid", bad, err)

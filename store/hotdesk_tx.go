@@ -129,50 +129,29 @@ func (tx *HotdeskTx) Audit(a AuditEntry) error {
 // LockedUntil returns when the lockout of key ends; the zero time if it
 // has none. The caller compares it with its own clock.
 func (tx *HotdeskTx) LockedUntil(kind, key string) (time.Time, error) {
-	var until int64
-	err := tx.tx.QueryRowContext(tx.ctx, `SELECT until FROM hotdesk_locks WHERE kind = ? AND key = ?`, kind, key).Scan(&until)
-	if errors.Is(err, sql.ErrNoRows) {
-		return time.Time{}, nil
-	}
-	if err != nil {
-		return time.Time{}, err
-	}
-	return time.UnixMilli(until), nil
+	return hotdeskLocks.lockedUntil(tx, kind, key)
 }
 
 // AddFailure records a failed attempt against key at at, and returns how
 // many failures key has had in the window ending at at, this one included.
 func (tx *HotdeskTx) AddFailure(kind, key string, at time.Time, window time.Duration) (int, error) {
-	// Older failures can never count again: forget them here, for this
-	// key, rather than let the table grow between sweeps.
-	if _, err := tx.tx.ExecContext(tx.ctx, `DELETE FROM hotdesk_failures WHERE kind = ? AND key = ? AND at <= ?`,
-		kind, key, at.Add(-window).UnixMilli()); err != nil {
-		return 0, err
-	}
-	if _, err := tx.tx.ExecContext(tx.ctx, `INSERT INTO hotdesk_failures (kind, key, at) VALUES (?, ?, ?)`,
-		kind, key, at.UnixMilli()); err != nil {
-		return 0, err
-	}
-	var n int
-	err := tx.tx.QueryRowContext(tx.ctx, `SELECT count(*) FROM hotdesk_failures WHERE kind = ? AND key = ? AND at > ?`,
-		kind, key, at.Add(-window).UnixMilli()).Scan(&n)
-	return n, err
+	return hotdeskLocks.addFailure(tx, kind, key, at, window)
+}
+
+// Charge counts a failure against b and locks it at its limit (see Budget).
+func (tx *HotdeskTx) Charge(b Budget, at time.Time) (failures int, lockedUntil time.Time, err error) {
+	return hotdeskLocks.charge(tx, b, at)
 }
 
 // Lock locks key out until until and forgets its failures, so the count
 // starts afresh when the lockout ends.
 func (tx *HotdeskTx) Lock(kind, key string, until time.Time) error {
-	if _, err := tx.tx.ExecContext(tx.ctx, `INSERT INTO hotdesk_locks (kind, key, until) VALUES (?, ?, ?)
-		ON CONFLICT (kind, key) DO UPDATE SET until = excluded.until`, kind, key, until.UnixMilli()); err != nil {
-		return err
-	}
-	return tx.ClearFailures(kind, key)
+	return hotdeskLocks.lock(tx, kind, key, until)
 }
 
 // ClearFailures forgets key's failed attempts.
 func (tx *HotdeskTx) ClearFailures(kind, key string) error {
-	_, err := tx.tx.ExecContext(tx.ctx, `DELETE FROM hotdesk_failures WHERE kind = ? AND key = ?`, kind, key)
-	return err
+	return hotdeskLocks.clear(tx, kind, key)
 }
 
 // Unlock lifts key's lockout and forgets its failures; false if
@@ -192,7 +171,9 @@ func (tx *HotdeskTx) Unlock(kind, key string, now time.Time) (bool, error) {
 // that ended, as of now, so the tables stay the size of current attacks.
 func (db *DB) PruneHotdeskLockout(ctx context.Context, now time.Time, window time.Duration) error {
 	return db.HotdeskTx(ctx, func(tx *HotdeskTx) error {
-		if _, err := tx.tx.ExecContext(ctx, `DELETE FROM hotdesk_failures WHERE at <= ?`, now.Add(-window).UnixMilli()); err != nil {
+		// The admins' ID clashes are counted over a day (IDClashBudgetKey).
+		if _, err := tx.tx.ExecContext(ctx, `DELETE FROM hotdesk_failures WHERE at <= ? AND (key NOT LIKE 'id-clash:%' OR at <= ?)`,
+			now.Add(-window).UnixMilli(), now.Add(-IDClashWindow).UnixMilli()); err != nil {
 			return err
 		}
 		_, err := tx.tx.ExecContext(ctx, `DELETE FROM hotdesk_locks WHERE until <= ?`, now.UnixMilli())

@@ -48,8 +48,8 @@ func (db *DB) CreateTenant(ctx context.Context, domain, companyPIN string, makeD
 	}
 	var pinHash sql.NullString
 	if companyPIN != "" {
-		if err := ValidPIN(companyPIN); err != nil {
-			return nil, invalidf("company_pin", "company %s", err.Error())
+		if err := ValidCompanyPIN(companyPIN); err != nil {
+			return nil, err
 		}
 		pinHash = sql.NullString{String: HashPIN(companyPIN), Valid: true}
 	}

@@ -113,8 +113,38 @@ func ValidPIN(pin string) error {
 		return invalidf("pin", "PIN is one repeated digit; choose a less guessable one")
 	case up || down:
 		return invalidf("pin", "PIN is a straight run of digits; choose a less guessable one")
+	case slices.Contains(commonPINs, pin):
+		return invalidf("pin", "PIN is one of the first a guesser tries; choose a less guessable one")
 	}
 	return nil
+}
+
+// CompanyPINDigits is the shortest company PIN that can be set. Every
+// hot-desk ID of a tenant logs in with it, so one guess tries them all.
+// Shorter PINs set before this rule keep working.
+const CompanyPINDigits = 6
+
+// ValidCompanyPIN is ValidPIN for a tenant's company PIN, which must also
+// be CompanyPINDigits long.
+func ValidCompanyPIN(pin string) error {
+	if err := ValidPIN(pin); err != nil {
+		return invalidf("company_pin", "company %s", err.Error())
+	}
+	if len(pin) < CompanyPINDigits {
+		return invalidf("company_pin", "company PIN is shorter than %d digits", CompanyPINDigits)
+	}
+	return nil
+}
+
+// commonPINs are the PINs guessers try first (the top of published PIN
+// frequency lists, keypad patterns, dates) that the repeat and run rules
+// of ValidPIN do not already catch. One list for every PIN: company PINs,
+// own hot-desk passwords, voicemail PINs, whoever sets them.
+var commonPINs = []string{
+	"1212", "1122", "1313", "2580", "0852", "1379", "6969", "4545", "7777",
+	"121212", "123123", "112233", "159753", "654321", "696969", "131313", "101010", "102030", "147258",
+	"258369", "159357", "147852", "246810", "123321", "112211", "789456", "852456", "456123", "520520",
+	"1234567", "7777777", "12345678", "11223344", "12341234", "87654321", "123456789", "1234567890",
 }
 
 // CleanDisplayName rejects what must never reach a SIP header: line breaks

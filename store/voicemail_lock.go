@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"time"
 )
 
@@ -25,43 +23,28 @@ func (db *DB) MailboxTx(ctx context.Context, fn func(tx *MailboxTx) error) error
 
 // LockedUntil returns when key's lockout ends; the zero time if none.
 func (tx *MailboxTx) LockedUntil(kind, key string) (time.Time, error) {
-	var until int64
-	err := tx.tx.QueryRowContext(tx.ctx, `SELECT until FROM voicemail_locks WHERE kind = ? AND key = ?`, kind, key).Scan(&until)
-	if errors.Is(err, sql.ErrNoRows) {
-		return time.Time{}, nil
-	}
-	if err != nil {
-		return time.Time{}, err
-	}
-	return time.UnixMilli(until), nil
+	return mailboxLocks.lockedUntil(tx.HotdeskTx, kind, key)
 }
 
-// AddFailure records a failed attempt against key and returns how many
-// key has had in the window ending at at, this one included.
-func (tx *MailboxTx) AddFailure(kind, key string, at time.Time, window time.Duration) (int, error) {
-	from := at.Add(-window).UnixMilli()
-	if _, err := tx.tx.ExecContext(tx.ctx, `DELETE FROM voicemail_failures WHERE kind = ? AND key = ? AND at <= ?`, kind, key, from); err != nil {
-		return 0, err
-	}
-	if _, err := tx.tx.ExecContext(tx.ctx, `INSERT INTO voicemail_failures (kind, key, at) VALUES (?, ?, ?)`, kind, key, at.UnixMilli()); err != nil {
-		return 0, err
-	}
-	var n int
-	err := tx.tx.QueryRowContext(tx.ctx, `SELECT count(*) FROM voicemail_failures WHERE kind = ? AND key = ?`, kind, key).Scan(&n)
-	return n, err
-}
-
-// Lock locks key out until until; its failures start afresh after.
-func (tx *MailboxTx) Lock(kind, key string, until time.Time) error {
-	if _, err := tx.tx.ExecContext(tx.ctx, `INSERT INTO voicemail_locks (kind, key, until) VALUES (?, ?, ?)
-		ON CONFLICT (kind, key) DO UPDATE SET until = excluded.until`, kind, key, until.UnixMilli()); err != nil {
-		return err
-	}
-	return tx.ClearFailures(kind, key)
+// Charge counts a failure against b and locks it at its limit (see Budget).
+func (tx *MailboxTx) Charge(b Budget, at time.Time) (failures int, lockedUntil time.Time, err error) {
+	return mailboxLocks.charge(tx.HotdeskTx, b, at)
 }
 
 // ClearFailures forgets key's failed attempts (after a right PIN).
 func (tx *MailboxTx) ClearFailures(kind, key string) error {
-	_, err := tx.tx.ExecContext(tx.ctx, `DELETE FROM voicemail_failures WHERE kind = ? AND key = ?`, kind, key)
-	return err
+	return mailboxLocks.clear(tx.HotdeskTx, kind, key)
+}
+
+// AddFailure records a failed attempt against key and returns how many
+// key has had in the window ending at at, this one included. (Declared
+// here so the embedded HotdeskTx's, on hot desking's tables, is never
+// reached through a MailboxTx.)
+func (tx *MailboxTx) AddFailure(kind, key string, at time.Time, window time.Duration) (int, error) {
+	return mailboxLocks.addFailure(tx.HotdeskTx, kind, key, at, window)
+}
+
+// Lock locks key out until until; its failures start afresh after.
+func (tx *MailboxTx) Lock(kind, key string, until time.Time) error {
+	return mailboxLocks.lock(tx.HotdeskTx, kind, key, until)
 }

@@ -96,38 +96,32 @@ func (s *Service) refuse(tx *store.MailboxTx, a *login, outcome string, countPho
 		return err
 	}
 	s.Log.Warn("voicemail login refused", "mailbox", a.tried, "phone", a.phone.AOR(), "source", a.source, "outcome", outcome)
-	type counter struct {
-		on         bool
-		kind, key  string
-		limit      int
-		what, name string
+	var budgets []store.Budget
+	if countPhone {
+		budgets = append(budgets, store.Budget{Kind: store.LockPhone, Key: mailboxKey(a.phone), Limit: PhoneAttempts, Window: LockWindow, LockFor: LockFor})
 	}
-	cs := []counter{{countPhone, store.LockPhone, mailboxKey(a.phone), PhoneAttempts, "phone", a.phone.AOR()}}
-	if a.box != nil {
-		cs = append(cs, counter{countBox, store.LockMailbox, mailboxKey(a.box), MailboxAttempts, "mailbox", a.box.AOR()})
+	if countBox && a.box != nil {
+		budgets = append(budgets, store.Budget{Kind: store.LockMailbox, Key: mailboxKey(a.box), Limit: MailboxAttempts, Window: LockWindow, LockFor: LockFor})
 	}
-	for _, c := range cs {
-		if !c.on {
-			continue
-		}
-		n, err := tx.AddFailure(c.kind, c.key, a.at, LockWindow)
+	for _, b := range budgets {
+		n, until, err := tx.Charge(b, a.at)
 		if err != nil {
 			return err
 		}
-		if n < c.limit {
+		if until.IsZero() {
 			continue
 		}
-		until := a.at.Add(LockFor)
-		if err := tx.Lock(c.kind, c.key, until); err != nil {
-			return err
+		what, name := "phone", a.phone.AOR()
+		if b.Kind == store.LockMailbox {
+			what, name = "mailbox", a.box.AOR()
 		}
-		row := a.audit("voicemail-lockout", c.kind, strconv.Itoa(n)+" failed voicemail logins: "+c.what+" "+c.name+
+		row := a.audit("voicemail-lockout", b.Kind, strconv.Itoa(n)+" failed voicemail logins: "+what+" "+name+
 			" locked until "+until.Format("15:04:05"))
 		row.Actor = "system"
 		if err := tx.Audit(row); err != nil {
 			return err
 		}
-		s.Log.Warn("voicemail lockout", "kind", c.kind, "which", c.name, "until", until)
+		s.Log.Warn("voicemail lockout", "kind", b.Kind, "which", name, "until", until)
 	}
 	return nil
 }

@@ -28,8 +28,8 @@ func (c *cli) tenantAdd(cmd *command, args []string) error {
 		return err
 	}
 	if *pin != "" {
-		if err := store.ValidPIN(*pin); err != nil {
-			return fmt.Errorf("company %w", err)
+		if err := store.ValidCompanyPIN(*pin); err != nil {
+			return err
 		}
 	}
 	return withDB(*db, true, func(d *store.DB) error {
@@ -114,8 +114,8 @@ func (c *cli) tenantSet(cmd *command, args []string) error {
 	case flagSet(fs, "pin") && *pin == "":
 		return usagef("%s: -pin is empty; to remove the company PIN use -no-pin", cmd.name)
 	case flagSet(fs, "pin"):
-		if err := store.ValidPIN(*pin); err != nil {
-			return fmt.Errorf("company %w", err)
+		if err := store.ValidCompanyPIN(*pin); err != nil {
+			return err
 		}
 		s.CompanyPIN = pin
 	case *noPIN:

@@ -25,7 +25,7 @@ func TestFirstTenantIsDefaultAndTheMarkMoves(t *testing.T) {
 	if !strings.Contains(r.stdout, "acme.example (the default tenant)") {
 		t.Errorf("first tenant add said %q, want it to say it is the default", r.stdout)
 	}
-	deskpbx(t, "tenant", "add", "-db", path, "-pin", "4826", "beta.example").mustSucceed(t, "second tenant")
+	deskpbx(t, "tenant", "add", "-db", path, "-pin", "482619", "beta.example").mustSucceed(t, "second tenant")
 	db := openStore(t, path)
 	if _, def := tenantDomains(t, db); def != "acme.example" {
 		t.Fatalf("after two adds the default is %q, want the first, acme.example", def)

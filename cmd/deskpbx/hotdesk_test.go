@@ -120,7 +120,7 @@ func TestHotdeskAddListLogoutAndUnlock(t *testing.T) {
 func TestTenantSetChangesHotdeskSettings(t *testing.T) {
 	t.Parallel()
 	path := hotdeskOffice(t)
-	r := deskpbx(t, "tenant", "set", "-db", path, "-pin", "7391", "-hotdesk-login", "off", "-autologout-at", "19:00",
+	r := deskpbx(t, "tenant", "set", "-db", path, "-pin", "739155", "-hotdesk-login", "off", "-autologout-at", "19:00",
 		"-autologout-after", "10h", "acme.example").mustSucceed(t, "tenant set")
 	want := "acme.example: hot-desk login off, logout on, auto-logout daily at 19:00, auto-logout after 10h, company PIN set"
 	if strings.TrimSpace(r.stdout) != want {
