@@ -284,6 +284,14 @@ func TestUnansweredCallIsAnsweredByTheNoAnswerFeature(t *testing.T) {
 		if err := call.Bye(ctx); err != nil {
 			t.Fatalf("hang up: %v", err)
 		}
+		// The PBX ends its side after answering the BYE: the next call
+		// must find the list empty again.
+		for deadline := time.Now().Add(5 * time.Second); len(o.srv.ActiveCalls()) != 0; {
+			if time.Now().After(deadline) {
+				t.Fatalf("call to %s still listed after its BYE", number)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
 }
 
