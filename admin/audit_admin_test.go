@@ -84,7 +84,7 @@ func TestTheTenantFormSavesTheDefaultMarkAndHotDeskSettingsInOneTransaction(t *t
 	if got := audit(); !slices.Equal(got, before) {
 		t.Fatalf("audit log after the refused form: %q, want %q", got, before)
 	}
-	form.Set("company_pin", "4826")
+	form.Set("company_pin", "482619")
 	if res := root.post("/tenants/"+id(o.beta.ID), form); res.status != http.StatusSeeOther {
 		t.Fatalf("tenant form: %d\n%s", res.status, res.body)
 	}
@@ -103,7 +103,7 @@ func TestATenantsCompanyPINAtCreationIsSavedAndAuditedWithIt(t *testing.T) {
 	ctx := context.Background()
 	root := o.login("root").apiToken("root script")
 	var out apiTenant
-	if code := o.api(root, "POST", "/tenants", map[string]any{"domain": "gamma.example", "company_pin": "4826"}, &out); code != http.StatusCreated || !out.HasCompanyPIN {
+	if code := o.api(root, "POST", "/tenants", map[string]any{"domain": "gamma.example", "company_pin": "482619"}, &out); code != http.StatusCreated || !out.HasCompanyPIN {
 		t.Fatalf("create tenant with a PIN: %d %+v", code, out)
 	}
 	entries, _, err := o.db.AuditLog(ctx, store.AuditFilter{TenantID: out.ID, Action: "admin-change"}, 50)

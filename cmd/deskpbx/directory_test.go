@@ -377,7 +377,7 @@ func startServe(t *testing.T, db string) (string, func()) {
 func TestTenantAddWithACompanyPINIsOneAuditedChange(t *testing.T) {
 	t.Parallel()
 	path := testDB(t)
-	deskpbx(t, "tenant", "add", "-db", path, "-pin", "4826", "beta.example").mustSucceed(t, "tenant add -pin")
+	deskpbx(t, "tenant", "add", "-db", path, "-pin", "482619", "beta.example").mustSucceed(t, "tenant add -pin")
 	db := openStore(t, path)
 	beta, err := db.TenantByDomain(context.Background(), "beta.example")
 	if err != nil || !beta.HasCompanyPIN {
