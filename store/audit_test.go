@@ -84,7 +84,7 @@ func TestATenantsCompanyPINAtCreationIsAudited(t *testing.T) {
 	if _, err := db.CreateTenant(ctx, "acme.example", "123", false); ErrorCode(err) != EINVALID || FieldOf(err) != "company_pin" {
 		t.Fatalf("company PIN 123: %v (field %q), want invalid company_pin", err, FieldOf(err))
 	}
-	tn, err := db.CreateTenant(ctx, "acme.example", "4826", false)
+	tn, err := db.CreateTenant(ctx, "acme.example", "482619", false)
 	if err != nil || !tn.HasCompanyPIN {
 		t.Fatalf("CreateTenant with a PIN: %+v, %v", tn, err)
 	}
@@ -110,7 +110,7 @@ func TestATenantsDefaultMarkAndHotdeskSettingsCommitTogetherWithTheirAuditRows(t
 	if got := adminChanges(t, db); got != "" {
 		t.Fatalf("audit log after the refused change:\n%s\nwant it empty", got)
 	}
-	u.CompanyPIN = ptr("4826")
+	u.CompanyPIN = ptr("482619")
 	b, err := db.UpdateTenant(ctx, "beta.example", u, "admin:alice")
 	if err != nil {
 		t.Fatal(err)
