@@ -282,21 +282,7 @@ func (db *DB) DIDByNumber(ctx context.Context, number string) (*DID, error) {
 
 // DIDNumbers is every provider number of every tenant, with its tenant.
 func (db *DB) DIDNumbers(ctx context.Context) (map[string]int64, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT number, tenant_id FROM dids`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := make(map[string]int64)
-	for rows.Next() {
-		var n string
-		var tenant int64
-		if err := rows.Scan(&n, &tenant); err != nil {
-			return nil, err
-		}
-		out[n] = tenant
-	}
-	return out, rows.Err()
+	return queryMap[string, int64](ctx, db.sql, `SELECT number, tenant_id FROM dids`)
 }
 
 // DIDs lists the provider numbers of one tenant (0: of all).

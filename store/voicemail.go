@@ -269,22 +269,9 @@ func oneRow(res sql.Result, err error) error {
 // VoicemailFiles is every file a row names (messages, greetings, names),
 // for the sweep of files nothing lists.
 func (db *DB) VoicemailFiles(ctx context.Context) (map[string]bool, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT file FROM voicemail_messages
-		UNION ALL SELECT greeting_file FROM voicemail_settings WHERE greeting_file IS NOT NULL
-		UNION ALL SELECT name_file FROM voicemail_settings WHERE name_file IS NOT NULL`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]bool{}
-	for rows.Next() {
-		var f string
-		if err := rows.Scan(&f); err != nil {
-			return nil, err
-		}
-		out[f] = true
-	}
-	return out, rows.Err()
+	return queryMap[string, bool](ctx, db.sql, `SELECT file, 1 FROM voicemail_messages
+		UNION ALL SELECT greeting_file, 1 FROM voicemail_settings WHERE greeting_file IS NOT NULL
+		UNION ALL SELECT name_file, 1 FROM voicemail_settings WHERE name_file IS NOT NULL`)
 }
 
 // DropVoicemailRowsWithout unlists every message, greeting and name whose
