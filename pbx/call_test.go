@@ -121,18 +121,6 @@ func (o *office) phone(user string) *testphone.Phone {
 	return testphone.New(o.t, o.srv.SIPAddr(), user, "acme.example", "pw-"+user+"-x")
 }
 
-func waitFor[T any](t *testing.T, ch <-chan T, what string) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(10 * time.Second):
-		t.Fatalf("timed out waiting for %s", what)
-	}
-	var zero T
-	return zero
-}
-
 // adaAndGrace is an office with Ada (1001) and Grace (1002) registered,
 // the two phones most call stories need.
 func adaAndGrace(t *testing.T, tweak ...func(*Config)) (*office, *testphone.Phone, *testphone.Phone) {
@@ -144,6 +132,12 @@ func adaAndGrace(t *testing.T, tweak ...func(*Config)) (*office, *testphone.Phon
 	return o, ada, grace
 }
 
+// waitFor is testphone.Await, by the name pbx's tests have always used.
+func waitFor[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	return testphone.Await(t, ch, what)
+}
+
 // callCtx bounds the calls of one test.
 func callCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
@@ -151,14 +145,21 @@ func callCtx(t *testing.T) context.Context {
 	return ctx
 }
 
-func TestCallRingsAnswersAndHangsUpFromCaller(t *testing.T) {
-	_, ada, grace := adaAndGrace(t)
-	ctx := callCtx(t)
+// adaCallsGrace has Ada dial 1002 and Grace's phone answer: the
+// caller's dialog and the INVITE Grace got.
+func adaCallsGrace(t *testing.T, ctx context.Context, ada, grace *testphone.Phone) (*sipgo.DialogClientSession, *testphone.IncomingCall) {
+	t.Helper()
 	call, err := ada.Dial(ctx, "1002")
 	if err != nil {
 		t.Fatalf("call 1001 -> 1002: %v", err)
 	}
-	in := waitFor(t, grace.Incoming, "INVITE at 1002")
+	return call, waitFor(t, grace.Incoming, "INVITE at 1002")
+}
+
+func TestCallRingsAnswersAndHangsUpFromCaller(t *testing.T) {
+	_, ada, grace := adaAndGrace(t)
+	ctx := callCtx(t)
+	call, in := adaCallsGrace(t, ctx, ada, grace)
 	from := in.Req.From()
 	if from.DisplayName != "Ada Lovelace" || from.Address.User != "1001" {
 		t.Fatalf("callee sees From %q <%s>, want the stored identity Ada Lovelace <1001>", from.DisplayName, from.Address.User)
@@ -178,10 +179,7 @@ func TestCallRingsAnswersAndHangsUpFromCaller(t *testing.T) {
 func TestCalleeHangsUp(t *testing.T) {
 	_, ada, grace := adaAndGrace(t)
 	ctx := callCtx(t)
-	if _, err := ada.Dial(ctx, "1002"); err != nil {
-		t.Fatal(err)
-	}
-	in := waitFor(t, grace.Incoming, "INVITE at 1002")
+	_, in := adaCallsGrace(t, ctx, ada, grace)
 	// Wait for the PBX's ACK before hanging up, as a real phone would.
 	deadline := time.Now().Add(5 * time.Second)
 	for in.Dialog.LoadState() < 2 && time.Now().Before(deadline) {
@@ -332,11 +330,7 @@ func TestAllPhonesOfAnExtensionRingAndLosersAreCancelled(t *testing.T) {
 func TestHoldAndResumeReachTheOtherPhone(t *testing.T) {
 	_, ada, grace := adaAndGrace(t)
 	ctx := callCtx(t)
-	call, err := ada.Dial(ctx, "1002")
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, grace.Incoming, "INVITE at 1002")
+	call, _ := adaCallsGrace(t, ctx, ada, grace)
 	for _, step := range []struct{ offer, answer string }{{"sendonly", "recvonly"}, {"sendrecv", "sendrecv"}} {
 		res, err := testphone.Reinvite(ctx, call, testphone.SDP(4000, step.offer))
 		if err != nil {
@@ -357,11 +351,7 @@ func TestHoldAndResumeReachTheOtherPhone(t *testing.T) {
 func TestInfoAndUpdateReachTheOtherPhone(t *testing.T) {
 	_, ada, grace := adaAndGrace(t)
 	ctx := callCtx(t)
-	call, err := ada.Dial(ctx, "1002")
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, grace.Incoming, "INVITE at 1002")
+	call, _ := adaCallsGrace(t, ctx, ada, grace)
 	info := sip.NewRequest(sip.INFO, call.InviteResponse.Contact().Address)
 	info.AppendHeader(sip.NewHeader("Content-Type", "application/dtmf-relay"))
 	info.SetBody([]byte("Signal=7\r\nDuration=160\r\n"))
@@ -387,10 +377,7 @@ func TestInfoAndUpdateReachTheOtherPhone(t *testing.T) {
 func TestShutdownEndsCallsWithBye(t *testing.T) {
 	o, ada, grace := adaAndGrace(t)
 	ctx := callCtx(t)
-	if _, err := ada.Dial(ctx, "1002"); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, grace.Incoming, "INVITE at 1002")
+	adaCallsGrace(t, ctx, ada, grace)
 	if n := len(o.srv.ActiveCalls()); n != 1 {
 		t.Fatalf("%d active calls, want 1", n)
 	}

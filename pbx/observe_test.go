@@ -96,11 +96,7 @@ func TestCallsAreCountedByOutcomeAndMissedOnesNamed(t *testing.T) {
 	}
 	ctx := callCtx(t)
 
-	call, err := ada.Dial(ctx, "1002")
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, grace.Incoming, "INVITE at 1002")
+	call, _ := adaCallsGrace(t, ctx, ada, grace)
 	call.Bye(ctx)
 	end := waitFor(t, ends, "the answered call's end")
 	if end.Outcome != OutcomeAnswered || end.Missed() || end.Callee.Number != "1002" || end.Identity.Number != "1001" {

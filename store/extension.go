@@ -269,58 +269,56 @@ func (db *DB) UpdateExtension(ctx context.Context, id int64, u ExtensionUpdate) 
 	if err != nil {
 		return nil, err
 	}
-	tx, err := db.sql.BeginTx(ctx, nil)
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		if u.Name != nil {
+			name, err := CleanDisplayName(*u.Name)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE extensions SET display_name = ? WHERE id = ?`, name, id); err != nil {
+				return err
+			}
+		}
+		if u.Password != "" {
+			if err := StrongSIPPassword(e.Number, e.Domain, u.Password); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE extensions SET ha1_md5 = ?, ha1_sha256 = ? WHERE id = ?`,
+				HA1MD5(e.Number, e.Domain, u.Password), HA1SHA256(e.Number, e.Domain, u.Password), id); err != nil {
+				return err
+			}
+		}
+		switch {
+		case u.PIN != "":
+			if err := CheckVoicemailPIN(e.Number, u.PIN); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE extensions SET pin_hash = ? WHERE id = ?`, HashPIN(u.PIN), id); err != nil {
+				return err
+			}
+		case u.ClearPIN:
+			if _, err := tx.ExecContext(ctx, `UPDATE extensions SET pin_hash = NULL WHERE id = ?`, id); err != nil {
+				return err
+			}
+		}
+		var changed []string
+		if u.Name != nil && strings.TrimSpace(*u.Name) != e.DisplayName {
+			changed = append(changed, "name")
+		}
+		if u.Password != "" {
+			changed = append(changed, "SIP password")
+		}
+		if u.PIN != "" || u.ClearPIN {
+			changed = append(changed, "voicemail PIN")
+		}
+		if len(changed) > 0 {
+			if err := db.auditChange(ctx, tx, e.TenantID, "extension changed", e.AOR()+": "+strings.Join(changed, ", ")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	if u.Name != nil {
-		name, err := CleanDisplayName(*u.Name)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE extensions SET display_name = ? WHERE id = ?`, name, id); err != nil {
-			return nil, err
-		}
-	}
-	if u.Password != "" {
-		if err := StrongSIPPassword(e.Number, e.Domain, u.Password); err != nil {
-			return nil, err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE extensions SET ha1_md5 = ?, ha1_sha256 = ? WHERE id = ?`,
-			HA1MD5(e.Number, e.Domain, u.Password), HA1SHA256(e.Number, e.Domain, u.Password), id); err != nil {
-			return nil, err
-		}
-	}
-	switch {
-	case u.PIN != "":
-		if err := CheckVoicemailPIN(e.Number, u.PIN); err != nil {
-			return nil, err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE extensions SET pin_hash = ? WHERE id = ?`, HashPIN(u.PIN), id); err != nil {
-			return nil, err
-		}
-	case u.ClearPIN:
-		if _, err := tx.ExecContext(ctx, `UPDATE extensions SET pin_hash = NULL WHERE id = ?`, id); err != nil {
-			return nil, err
-		}
-	}
-	var changed []string
-	if u.Name != nil && strings.TrimSpace(*u.Name) != e.DisplayName {
-		changed = append(changed, "name")
-	}
-	if u.Password != "" {
-		changed = append(changed, "SIP password")
-	}
-	if u.PIN != "" || u.ClearPIN {
-		changed = append(changed, "voicemail PIN")
-	}
-	if len(changed) > 0 {
-		if err := db.auditChange(ctx, tx, e.TenantID, "extension changed", e.AOR()+": "+strings.Join(changed, ", ")); err != nil {
-			return nil, err
-		}
-	}
-	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
 	return db.extensionByID(ctx, id)

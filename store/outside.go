@@ -66,24 +66,19 @@ func (db *DB) SetExtensionOutside(ctx context.Context, domain, number string, s 
 	if err != nil {
 		return ExtensionOutside{}, err
 	}
-	tx, err := db.sql.BeginTx(ctx, nil)
-	if err != nil {
-		return ExtensionOutside{}, err
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO extension_outside (extension_id) VALUES (?)`, e.ID); err != nil {
-		return ExtensionOutside{}, err
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE extension_outside SET
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO extension_outside (extension_id) VALUES (?)`, e.ID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE extension_outside SET
 		outside_cid = coalesce(?, outside_cid), emergency_cid = coalesce(?, emergency_cid), permission = coalesce(?, permission)
 		WHERE extension_id = ?`, s.OutsideCID, s.EmergencyCID, s.Permission, e.ID); err != nil {
-		return ExtensionOutside{}, err
-	}
-	if err := db.auditChange(ctx, tx, t.ID, "extension outside settings changed", e.AOR()+": "+describeSet(
-		"outside caller ID", s.OutsideCID, "emergency caller ID", s.EmergencyCID, "permission", s.Permission)); err != nil {
-		return ExtensionOutside{}, err
-	}
-	if err := tx.Commit(); err != nil {
+			return err
+		}
+		return db.auditChange(ctx, tx, t.ID, "extension outside settings changed", e.AOR()+": "+describeSet(
+			"outside caller ID", s.OutsideCID, "emergency caller ID", s.EmergencyCID, "permission", s.Permission))
+	})
+	if err != nil {
 		return ExtensionOutside{}, err
 	}
 	return db.ExtensionOutside(ctx, e.ID)
@@ -174,21 +169,6 @@ func (db *DB) SetTenantOutside(ctx context.Context, domain string, s TenantOutsi
 		}
 		return strings.Join(*l, ",")
 	}
-	tx, err := db.sql.BeginTx(ctx, nil)
-	if err != nil {
-		return TenantOutside{}, err
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO tenant_outside (tenant_id) VALUES (?)`, t.ID); err != nil {
-		return TenantOutside{}, err
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE tenant_outside SET
-		main_number = coalesce(?, main_number), national_prefix = coalesce(?, national_prefix),
-		strip_prefix = coalesce(?, strip_prefix), emergency_numbers = coalesce(?, emergency_numbers),
-		notify_email = coalesce(?, notify_email) WHERE tenant_id = ?`,
-		s.MainNumber, join(s.NationalPrefixes), s.StripPrefix, join(s.EmergencyNumbers), s.NotifyEmail, t.ID); err != nil {
-		return TenantOutside{}, err
-	}
 	str := func(l *[]string) *string {
 		if l == nil {
 			return nil
@@ -196,12 +176,22 @@ func (db *DB) SetTenantOutside(ctx context.Context, domain string, s TenantOutsi
 		v := strings.Join(*l, ",")
 		return &v
 	}
-	if err := db.auditChange(ctx, tx, t.ID, "tenant outside settings changed", describeSet("main number", s.MainNumber,
-		"national prefixes", str(s.NationalPrefixes), "outbound prefix", s.StripPrefix,
-		"emergency numbers", str(s.EmergencyNumbers), "notification e-mail", s.NotifyEmail)); err != nil {
-		return TenantOutside{}, err
-	}
-	if err := tx.Commit(); err != nil {
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO tenant_outside (tenant_id) VALUES (?)`, t.ID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE tenant_outside SET
+		main_number = coalesce(?, main_number), national_prefix = coalesce(?, national_prefix),
+		strip_prefix = coalesce(?, strip_prefix), emergency_numbers = coalesce(?, emergency_numbers),
+		notify_email = coalesce(?, notify_email) WHERE tenant_id = ?`,
+			s.MainNumber, join(s.NationalPrefixes), s.StripPrefix, join(s.EmergencyNumbers), s.NotifyEmail, t.ID); err != nil {
+			return err
+		}
+		return db.auditChange(ctx, tx, t.ID, "tenant outside settings changed", describeSet("main number", s.MainNumber,
+			"national prefixes", str(s.NationalPrefixes), "outbound prefix", s.StripPrefix,
+			"emergency numbers", str(s.EmergencyNumbers), "notification e-mail", s.NotifyEmail))
+	})
+	if err != nil {
 		return TenantOutside{}, err
 	}
 	return db.TenantOutside(ctx, t.ID)

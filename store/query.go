@@ -44,6 +44,26 @@ func queryAll[T any](ctx context.Context, q queryer, scan func(scanner) (T, erro
 	return out, rows.Err()
 }
 
+// queryMap runs a query of two columns on q and maps each row's first
+// to its second; the map is empty, never nil, when there are no rows.
+func queryMap[K comparable, V any](ctx context.Context, q queryer, query string, args ...any) (map[K]V, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[K]V{}
+	for rows.Next() {
+		var k K
+		var v V
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, err
+		}
+		out[k] = v
+	}
+	return out, rows.Err()
+}
+
 // inTx runs fn in one transaction and commits if it returns nil.
 func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := db.sql.BeginTx(ctx, nil)

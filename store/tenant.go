@@ -212,19 +212,5 @@ func (db *DB) DeleteTenant(ctx context.Context, id int64) error {
 
 // ExtensionCounts returns how many extensions each tenant has, by tenant ID.
 func (db *DB) ExtensionCounts(ctx context.Context) (map[int64]int, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT tenant_id, count(*) FROM extensions GROUP BY tenant_id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[int64]int{}
-	for rows.Next() {
-		var id int64
-		var n int
-		if err := rows.Scan(&id, &n); err != nil {
-			return nil, err
-		}
-		out[id] = n
-	}
-	return out, rows.Err()
+	return queryMap[int64, int](ctx, db.sql, `SELECT tenant_id, count(*) FROM extensions GROUP BY tenant_id`)
 }

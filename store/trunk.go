@@ -141,7 +141,7 @@ func validHostPort(hp string) error {
 const trunkCols = `k.id, k.tenant_id, t.domain, k.name, k.host, k.transport, k.username, k.password,
 	k.register, k.from_domain, k.state, k.state_reason, k.state_at, k.created_at`
 
-func scanTrunk(row interface{ Scan(...any) error }) (*Trunk, error) {
+func scanTrunk(row scanner) (*Trunk, error) {
 	var k Trunk
 	var pw string
 	var stateAt, created int64
@@ -167,30 +167,26 @@ func (db *DB) CreateTrunk(ctx context.Context, n NewTrunk) (*Trunk, error) {
 	if err != nil {
 		return nil, err
 	}
-	tx, err := db.sql.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `INSERT INTO trunks
+	var id int64
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO trunks
 		(tenant_id, name, host, transport, username, password, register, from_domain, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		t.ID, n.Name, n.Host, n.Transport, n.Username, n.Password, n.Register, n.FromDomain, db.now())
-	if isUniqueViolation(err) {
-		return nil, Errorf(ECONFLICT, "tenant %s already has a trunk named %s", t.Domain, n.Name)
-	}
+			t.ID, n.Name, n.Host, n.Transport, n.Username, n.Password, n.Register, n.FromDomain, db.now())
+		if isUniqueViolation(err) {
+			return Errorf(ECONFLICT, "tenant %s already has a trunk named %s", t.Domain, n.Name)
+		}
+		if err != nil {
+			return err
+		}
+		id, _ = res.LastInsertId()
+		// The audit row says a password was set, never which.
+		detail := fmt.Sprintf("%s to %s (%s, register %t, user %q, password set %t)", n.Name, n.Host, n.Transport, n.Register, n.Username, n.Password != "")
+		return db.auditChange(ctx, tx, t.ID, "trunk added", detail)
+	})
 	if err != nil {
 		return nil, err
 	}
-	// The audit row says a password was set, never which.
-	detail := fmt.Sprintf("%s to %s (%s, register %t, user %q, password set %t)", n.Name, n.Host, n.Transport, n.Register, n.Username, n.Password != "")
-	if err := db.auditChange(ctx, tx, t.ID, "trunk added", detail); err != nil {
-		return nil, err
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, err
-	}
-	id, _ := res.LastInsertId()
 	return db.TrunkByID(ctx, id)
 }
 
@@ -207,22 +203,9 @@ func (db *DB) TrunkByID(ctx context.Context, id int64) (*Trunk, error) {
 // Trunks lists the trunks of one tenant (tenantID 0: of all), each
 // tenant's in the order they were added: the first is its default.
 func (db *DB) Trunks(ctx context.Context, tenantID int64) ([]*Trunk, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+trunkCols+`
+	return queryAll(ctx, db.sql, scanTrunk, `SELECT `+trunkCols+`
 		FROM trunks k JOIN tenants t ON t.id = k.tenant_id
 		WHERE ? = 0 OR k.tenant_id = ? ORDER BY t.domain, k.id`, tenantID, tenantID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*Trunk
-	for rows.Next() {
-		k, err := scanTrunk(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
 }
 
 // SetTrunkState records what the running server knows of a trunk, for
@@ -263,23 +246,18 @@ func (db *DB) CreateDID(ctx context.Context, domain, number, extension string) (
 	if err != nil {
 		return nil, err
 	}
-	tx, err := db.sql.BeginTx(ctx, nil)
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO dids (tenant_id, number, extension_id, created_at) VALUES (?, ?, ?, ?)`,
+			t.ID, number, e.ID, db.now())
+		if isUniqueViolation(err) {
+			return Errorf(ECONFLICT, "number %s is already a DID", number)
+		}
+		if err != nil {
+			return err
+		}
+		return db.auditChange(ctx, tx, t.ID, "DID added", number+" rings "+e.AOR())
+	})
 	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	_, err = tx.ExecContext(ctx, `INSERT INTO dids (tenant_id, number, extension_id, created_at) VALUES (?, ?, ?, ?)`,
-		t.ID, number, e.ID, db.now())
-	if isUniqueViolation(err) {
-		return nil, Errorf(ECONFLICT, "number %s is already a DID", number)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if err := db.auditChange(ctx, tx, t.ID, "DID added", number+" rings "+e.AOR()); err != nil {
-		return nil, err
-	}
-	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
 	return &DID{Number: number, TenantID: t.ID, Extension: e}, nil
@@ -304,45 +282,23 @@ func (db *DB) DIDByNumber(ctx context.Context, number string) (*DID, error) {
 
 // DIDNumbers is every provider number of every tenant, with its tenant.
 func (db *DB) DIDNumbers(ctx context.Context) (map[string]int64, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT number, tenant_id FROM dids`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := make(map[string]int64)
-	for rows.Next() {
-		var n string
-		var tenant int64
-		if err := rows.Scan(&n, &tenant); err != nil {
-			return nil, err
-		}
-		out[n] = tenant
-	}
-	return out, rows.Err()
+	return queryMap[string, int64](ctx, db.sql, `SELECT number, tenant_id FROM dids`)
 }
 
 // DIDs lists the provider numbers of one tenant (0: of all).
 func (db *DB) DIDs(ctx context.Context, tenantID int64) ([]DID, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT number, tenant_id, extension_id FROM dids
-		WHERE ? = 0 OR tenant_id = ? ORDER BY tenant_id, number`, tenantID, tenantID)
-	if err != nil {
-		return nil, err
-	}
 	type row struct {
 		number      string
 		tenant, ext int64
 	}
-	var rs []row
-	for rows.Next() {
-		var r row
-		if err := rows.Scan(&r.number, &r.tenant, &r.ext); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		rs = append(rs, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	// The rows are read to the end before the extensions are looked up,
+	// so that one query at a time holds a connection.
+	rs, err := queryAll(ctx, db.sql, func(sc scanner) (r row, err error) {
+		err = sc.Scan(&r.number, &r.tenant, &r.ext)
+		return r, err
+	}, `SELECT number, tenant_id, extension_id FROM dids
+		WHERE ? = 0 OR tenant_id = ? ORDER BY tenant_id, number`, tenantID, tenantID)
+	if err != nil {
 		return nil, err
 	}
 	out := make([]DID, 0, len(rs))

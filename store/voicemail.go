@@ -172,32 +172,28 @@ var ErrMailboxFull = Errorf(ECONFLICT, "mailbox full")
 // AddVoicemail lists a message whose audio is already written, unless
 // the mailbox holds limit (> 0) messages already: then ErrMailboxFull.
 func (db *DB) AddVoicemail(ctx context.Context, n NewVoicemail, limit int) (*VoicemailMessage, error) {
-	tx, err := db.sql.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	var count int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM voicemail_messages WHERE extension_id = ?`, n.ExtensionID).Scan(&count); err != nil {
-		return nil, err
-	}
-	if limit > 0 && count >= limit {
-		return nil, ErrMailboxFull
-	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO voicemail_messages
+	var id int64
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var count int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM voicemail_messages WHERE extension_id = ?`, n.ExtensionID).Scan(&count); err != nil {
+			return err
+		}
+		if limit > 0 && count >= limit {
+			return ErrMailboxFull
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO voicemail_messages
 		(extension_id, caller_number, caller_name, at, duration_ms, folder, file) VALUES (?, ?, ?, ?, ?, 'new', ?)`,
-		n.ExtensionID, truncate(n.CallerNumber, 64), truncate(n.CallerName, 64), n.At.UnixMilli(), n.Duration.Milliseconds(), n.File)
-	if isConstraintViolation(err) {
-		return nil, Errorf(EINVALID, "voicemail for extension %d is not valid", n.ExtensionID)
-	}
+			n.ExtensionID, truncate(n.CallerNumber, 64), truncate(n.CallerName, 64), n.At.UnixMilli(), n.Duration.Milliseconds(), n.File)
+		if isConstraintViolation(err) {
+			return Errorf(EINVALID, "voicemail for extension %d is not valid", n.ExtensionID)
+		}
+		if err != nil {
+			return err
+		}
+		id, err = res.LastInsertId()
+		return err
+	})
 	if err != nil {
-		return nil, err
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return nil, err
-	}
-	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
 	return &VoicemailMessage{ID: id, ExtensionID: n.ExtensionID, CallerNumber: n.CallerNumber, CallerName: n.CallerName,
@@ -220,21 +216,8 @@ func scanVoicemail(row scanner) (*VoicemailMessage, error) {
 // oldest first (the order voicemail menus play them in). extID 0 lists
 // every mailbox.
 func (db *DB) VoicemailMessages(ctx context.Context, extID int64) ([]*VoicemailMessage, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+voicemailCols+` FROM voicemail_messages
+	return queryAll(ctx, db.sql, scanVoicemail, `SELECT `+voicemailCols+` FROM voicemail_messages
 		WHERE ? = 0 OR extension_id = ? ORDER BY folder = 'saved', at, id`, extID, extID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*VoicemailMessage
-	for rows.Next() {
-		m, err := scanVoicemail(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
 }
 
 // VoicemailCounts is how many new and saved messages a mailbox holds.
@@ -286,22 +269,9 @@ func oneRow(res sql.Result, err error) error {
 // VoicemailFiles is every file a row names (messages, greetings, names),
 // for the sweep of files nothing lists.
 func (db *DB) VoicemailFiles(ctx context.Context) (map[string]bool, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT file FROM voicemail_messages
-		UNION ALL SELECT greeting_file FROM voicemail_settings WHERE greeting_file IS NOT NULL
-		UNION ALL SELECT name_file FROM voicemail_settings WHERE name_file IS NOT NULL`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]bool{}
-	for rows.Next() {
-		var f string
-		if err := rows.Scan(&f); err != nil {
-			return nil, err
-		}
-		out[f] = true
-	}
-	return out, rows.Err()
+	return queryMap[string, bool](ctx, db.sql, `SELECT file, 1 FROM voicemail_messages
+		UNION ALL SELECT greeting_file, 1 FROM voicemail_settings WHERE greeting_file IS NOT NULL
+		UNION ALL SELECT name_file, 1 FROM voicemail_settings WHERE name_file IS NOT NULL`)
 }
 
 // DropVoicemailRowsWithout unlists every message, greeting and name whose

@@ -54,26 +54,19 @@ func (db *DB) CreateWebhook(ctx context.Context, domain, url, secret string) (*W
 // Webhooks lists the webhooks of one tenant (tenantID 0: of all), with
 // how many deliveries each has pending and failed.
 func (db *DB) Webhooks(ctx context.Context, tenantID int64) ([]*Webhook, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT w.id, w.tenant_id, t.domain, w.url, w.secret, w.created_at,
+	return queryAll(ctx, db.sql, func(sc scanner) (*Webhook, error) {
+		var w Webhook
+		var created int64
+		if err := sc.Scan(&w.ID, &w.TenantID, &w.Domain, &w.URL, &w.Secret, &created, &w.Pending, &w.Failed); err != nil {
+			return nil, err
+		}
+		w.CreatedAt = time.UnixMilli(created)
+		return &w, nil
+	}, `SELECT w.id, w.tenant_id, t.domain, w.url, w.secret, w.created_at,
 		(SELECT count(*) FROM webhook_deliveries d WHERE d.webhook_id = w.id AND d.delivered_at IS NULL AND d.failed_at IS NULL),
 		(SELECT count(*) FROM webhook_deliveries d WHERE d.webhook_id = w.id AND d.failed_at IS NOT NULL)
 		FROM webhooks w JOIN tenants t ON t.id = w.tenant_id
 		WHERE ? = 0 OR w.tenant_id = ? ORDER BY t.domain, w.id`, tenantID, tenantID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*Webhook
-	for rows.Next() {
-		var w Webhook
-		var created int64
-		if err := rows.Scan(&w.ID, &w.TenantID, &w.Domain, &w.URL, &w.Secret, &created, &w.Pending, &w.Failed); err != nil {
-			return nil, err
-		}
-		w.CreatedAt = time.UnixMilli(created)
-		out = append(out, &w)
-	}
-	return out, rows.Err()
 }
 
 // DeleteWebhook removes a webhook and its undelivered events.
@@ -116,23 +109,14 @@ func (db *DB) EnqueueWebhookEvent(ctx context.Context, tenantID int64, event str
 // DueWebhookDeliveries returns up to limit pending deliveries due by now,
 // oldest due first.
 func (db *DB) DueWebhookDeliveries(ctx context.Context, limit int) ([]*WebhookDelivery, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT d.id, d.webhook_id, w.url, w.secret, d.event, d.body, d.attempts
+	return queryAll(ctx, db.sql, func(sc scanner) (*WebhookDelivery, error) {
+		var d WebhookDelivery
+		err := sc.Scan(&d.ID, &d.WebhookID, &d.URL, &d.Secret, &d.Event, &d.Body, &d.Attempts)
+		return &d, err
+	}, `SELECT d.id, d.webhook_id, w.url, w.secret, d.event, d.body, d.attempts
 		FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
 		WHERE d.delivered_at IS NULL AND d.failed_at IS NULL AND d.next_at <= ?
 		ORDER BY d.next_at, d.id LIMIT ?`, db.now(), limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*WebhookDelivery
-	for rows.Next() {
-		var d WebhookDelivery
-		if err := rows.Scan(&d.ID, &d.WebhookID, &d.URL, &d.Secret, &d.Event, &d.Body, &d.Attempts); err != nil {
-			return nil, err
-		}
-		out = append(out, &d)
-	}
-	return out, rows.Err()
 }
 
 // NextWebhookDue is when the earliest pending delivery falls due; false

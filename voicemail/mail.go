@@ -7,6 +7,7 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
+	"deskpbx/internal/outbox"
 	"deskpbx/store"
 )
 
@@ -24,22 +25,17 @@ type Mailer struct {
 	FirstRetry, MaxRetry time.Duration
 	// Timeout bounds one attempt: connection, TLS, login and data.
 	Timeout time.Duration
-	kick    chan struct{}
+	kick    outbox.Kick
 }
 
 // NewMailer mails vm's new messages once Run runs.
 func NewMailer(vm *Service) *Mailer {
-	return &Mailer{vm: vm, FirstRetry: time.Minute, MaxRetry: time.Hour, Timeout: 30 * time.Second, kick: make(chan struct{}, 1)}
+	return &Mailer{vm: vm, FirstRetry: time.Minute, MaxRetry: time.Hour, Timeout: 30 * time.Second, kick: outbox.NewKick()}
 }
 
 // Kick makes Run look at the outbox now, e.g. after a deposit. It never
 // blocks.
-func (m *Mailer) Kick() {
-	select {
-	case m.kick <- struct{}{}:
-	default:
-	}
-}
+func (m *Mailer) Kick() { m.kick.Wake() }
 
 // idleCheck bounds the wait between looks at the outbox, so mail queued
 // while no server was set goes out soon after one is.
@@ -48,22 +44,7 @@ const idleCheck = time.Minute
 // Run sends due mail until ctx ends.
 func (m *Mailer) Run(ctx context.Context) {
 	db := m.vm.db
-	for {
-		m.sendDue(ctx)
-		wait := idleCheck
-		if next, ok, err := db.NextMailDue(ctx); err == nil && ok {
-			wait = min(max(next.Sub(db.Now()), 0), idleCheck)
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-m.kick:
-		case <-t.C:
-		}
-		t.Stop()
-	}
+	outbox.Loop(ctx, m.kick, idleCheck, db.Now, db.NextMailDue, m.sendDue)
 }
 
 func (m *Mailer) sendDue(ctx context.Context) {

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"deskpbx/internal/outbox"
 	"deskpbx/store"
 )
 
@@ -27,7 +28,7 @@ const (
 // Run delivers due events until ctx ends. One Run per database.
 func (s *Service) Run(ctx context.Context) {
 	lastPrune := time.Time{}
-	for {
+	outbox.Loop(ctx, s.kick, idleCheck, s.db.Now, s.db.NextWebhookDue, func(ctx context.Context) {
 		s.deliverDue(ctx)
 		if now := s.db.Now(); now.Sub(lastPrune) > time.Hour {
 			lastPrune = now
@@ -35,20 +36,7 @@ func (s *Service) Run(ctx context.Context) {
 				s.log.Warn("pruning webhook deliveries", "err", err)
 			}
 		}
-		wait := idleCheck
-		if next, ok, err := s.db.NextWebhookDue(ctx); err == nil && ok {
-			wait = min(max(next.Sub(s.db.Now()), 0), idleCheck)
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-s.kick:
-		case <-t.C:
-		}
-		t.Stop()
-	}
+	})
 }
 
 // deliverDue attempts every delivery due now, a batch at a time.

@@ -25,6 +25,7 @@ import (
 	"strings"
 	"time"
 
+	"deskpbx/internal/outbox"
 	"deskpbx/store"
 )
 
@@ -121,7 +122,7 @@ func Add(ctx context.Context, db *store.DB, domain, rawURL string) (*store.Webho
 type Service struct {
 	db   *store.DB
 	log  *slog.Logger
-	kick chan struct{}
+	kick outbox.Kick
 
 	// Client sends the POSTs; it follows no redirects (a 3xx is a
 	// failure: the admin should fix the URL).
@@ -142,7 +143,7 @@ func New(db *store.DB, log *slog.Logger) *Service {
 	return &Service{
 		db:   db,
 		log:  log,
-		kick: make(chan struct{}, 1),
+		kick: outbox.NewKick(),
 		Client: &http.Client{
 			Timeout:       10 * time.Second,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -180,10 +181,7 @@ func (s *Service) Emit(ctx context.Context, tenantID int64, event string, data a
 		return fmt.Errorf("webhook %s: %w", event, err)
 	}
 	if n > 0 {
-		select {
-		case s.kick <- struct{}{}:
-		default:
-		}
+		s.kick.Wake()
 	}
 	return nil
 }

@@ -18,10 +18,7 @@ func TestEndedCallsAreInTheCallLog(t *testing.T) {
 	dbPath := acmeOffice(t)
 	sip, _, stop := serveOffice(t, dbPath)
 	defer stop()
-	ada := testphone.New(t, sip, "1001", "acme.example", "long-secret-1001")
-	grace := testphone.New(t, sip, "1002", "acme.example", "long-secret-1002")
-	ada.Register()
-	grace.Register()
+	ada, grace := adaAndGrace(t, sip)
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
 

@@ -59,10 +59,7 @@ func TestMetricsCountSIPCallsAndRTP(t *testing.T) {
 	dbPath := acmeOffice(t)
 	sip, url, stop := serveOffice(t, dbPath)
 	defer stop()
-	ada := testphone.New(t, sip, "1001", "acme.example", "long-secret-1001")
-	grace := testphone.New(t, sip, "1002", "acme.example", "long-secret-1002")
-	ada.Register()
-	grace.Register()
+	ada, _ := adaAndGrace(t, sip)
 
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
@@ -124,6 +121,15 @@ func acmeOffice(t *testing.T) string {
 		deskpbx(t, "ext", "add", "-db", dbPath, "-password", "long-secret-"+number, "-name", name, "acme.example", number).mustSucceed(t, "ext add")
 	}
 	return dbPath
+}
+
+// adaAndGrace are acmeOffice's two phones, registered at sip.
+func adaAndGrace(t *testing.T, sip string) (ada, grace *testphone.Phone) {
+	ada = testphone.New(t, sip, "1001", "acme.example", "long-secret-1001")
+	grace = testphone.New(t, sip, "1002", "acme.example", "long-secret-1002")
+	ada.Register()
+	grace.Register()
+	return ada, grace
 }
 
 // serveOffice runs the server on dbPath and returns the address phones

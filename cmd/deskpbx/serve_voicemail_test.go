@@ -116,11 +116,7 @@ func mailboxOff(t *testing.T, dbPath, number string) {
 	}
 	defer db.Close()
 	ctx := context.Background()
-	acme, err := db.TenantByDomain(ctx, "acme.example")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := db.ExtensionByNumber(ctx, acme.ID, number)
+	e, err := db.LookupExtension(ctx, "acme.example", number)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,9 +11,7 @@ import (
 // caller IDs and permission, and the tenant's emergency numbers.
 func TestTrunkDIDAndOutsideSettingsFromTheCLI(t *testing.T) {
 	t.Parallel()
-	path := testDB(t)
-	deskpbx(t, "tenant", "add", "-db", path, "acme.example").mustSucceed(t, "tenant add")
-	deskpbx(t, "ext", "add", "-db", path, "-password", "secret-1001", "acme.example", "1001").mustSucceed(t, "ext add")
+	path := acmeOffice(t)
 
 	r := deskpbx(t, "trunk", "add", "-db", path, "-host", "sip.provider.example:5070", "-username", "acme",
 		"-password", "Tr0nk-Secret", "-register", "acme.example", "main").mustSucceed(t, "trunk add")

@@ -11,9 +11,7 @@ import (
 
 func TestVoicemailListShowsFolderCallerTimeAndDuration(t *testing.T) {
 	t.Parallel()
-	path := testDB(t)
-	deskpbx(t, "tenant", "add", "-db", path, "acme.example").mustSucceed(t, "tenant add")
-	deskpbx(t, "ext", "add", "-db", path, "-password", "s3cret!x", "acme.example", "1001").mustSucceed(t, "ext add")
+	path := acmeOffice(t)
 	r := deskpbx(t, "voicemail", "list", "-db", path, "acme.example", "1001").mustSucceed(t, "empty mailbox")
 	if lines := strings.Split(strings.TrimSpace(r.stdout), "\n"); len(lines) != 1 {
 		t.Fatalf("an empty mailbox lists:\n%s", r.stdout)

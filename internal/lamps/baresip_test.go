@@ -199,9 +199,7 @@ func TestBaresipShowsTheMessageLightOfWhoeverSitsAtIt(t *testing.T) {
 
 func TestBaresipSeesAPersonGoBusyAndBack(t *testing.T) {
 	o := newOffice(t)
-	ada, grace := o.phone("1001"), o.phone("1002")
-	ada.Register()
-	grace.Register()
+	ada, grace := o.registered("1001"), o.registered("1002")
 	phone := startBaresip(t, o, "1004", "presence", "1001")
 	phone.contacts("1001", "Online")
 	converse(t, ada, grace, "1002", func(stage string) {

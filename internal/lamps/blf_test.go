@@ -50,9 +50,7 @@ func lamp(d dialogInfo) string {
 
 func TestBusyLampShowsRingingTalkingAndHangupOfBothParties(t *testing.T) {
 	o := newOffice(t)
-	ada, grace, reception := o.phone("1001"), o.phone("1002"), o.phone("1004")
-	ada.Register()
-	grace.Register()
+	ada, grace, reception := o.registered("1001"), o.registered("1002"), o.phone("1004")
 	adaKey, res := reception.Subscribe("1001", "dialog", 600)
 	if res.StatusCode != 200 {
 		t.Fatalf("SUBSCRIBE dialog of 1001: %d", res.StatusCode)
@@ -110,9 +108,7 @@ func TestBusyLampIsThePersonsAtWhateverDeskTheySit(t *testing.T) {
 
 func TestPresenceGoesOnThePhoneAndBack(t *testing.T) {
 	o := newOffice(t)
-	ada, grace, reception := o.phone("1001"), o.phone("1002"), o.phone("1004")
-	ada.Register()
-	grace.Register()
+	ada, grace, reception := o.registered("1001"), o.registered("1002"), o.phone("1004")
 	sub, res := reception.Subscribe("1001", "presence", 600)
 	if res.StatusCode != 200 {
 		t.Fatalf("SUBSCRIBE presence of 1001: %d", res.StatusCode)

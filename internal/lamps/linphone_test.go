@@ -94,9 +94,7 @@ func startLinphonec(t *testing.T, o *office, number string, friends ...string) *
 
 func TestLinphonecSeesAPersonGoOnThePhoneAndBack(t *testing.T) {
 	o := newOffice(t)
-	ada, grace := o.phone("1001"), o.phone("1002")
-	ada.Register()
-	grace.Register()
+	ada, grace := o.registered("1001"), o.registered("1002")
 	l := startLinphonec(t, o, "1004", "1001")
 	at := after(t, l.output, 0, `Friend "1001" <sip:1001@acme.example> is Online`)
 	converse(t, ada, grace, "1002", func(stage string) {

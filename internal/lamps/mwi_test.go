@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"deskpbx/internal/testphone"
+
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -87,7 +89,7 @@ func TestPhonesThatDoNotSubscribeGetTheLightUnsolicited(t *testing.T) {
 
 	o.boxes.set("1002@acme.example", 1, 0)
 	o.lights.MailboxChanged(ctx, o.ext("1002"))
-	n := waitFor(t, grace.Unsolicited(), "unsolicited message-summary at 1002")
+	n := testphone.Await(t, grace.Unsolicited(), "unsolicited message-summary at 1002")
 	want := "Messages-Waiting: yes\r\nMessage-Account: sip:1002@acme.example\r\nVoice-Message: 1/0 (0/0)\r\n"
 	if got := summary(t, n); got != want {
 		t.Fatalf("unsolicited NOTIFY:\n%q\nwant\n%q", got, want)

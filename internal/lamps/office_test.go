@@ -110,6 +110,13 @@ func (o *office) phone(number string) *testphone.Phone {
 	return testphone.New(o.t, o.srv.SIPAddr(), number, "acme.example", "pw-"+number+"-x")
 }
 
+// registered is the phone of extension number, registered.
+func (o *office) registered(number string) *testphone.Phone {
+	p := o.phone(number)
+	p.Register()
+	return p
+}
+
 func (o *office) ext(number string) *store.Extension {
 	e, err := o.db.LookupExtension(context.Background(), "acme.example", number)
 	if err != nil {
@@ -161,18 +168,6 @@ func peer(t *testing.T, bin, debian string) string {
 	return ""
 }
 
-func waitFor[T any](t *testing.T, ch <-chan T, what string) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(10 * time.Second):
-		t.Fatalf("timed out waiting for %s", what)
-	}
-	var zero T
-	return zero
-}
-
 // converse has caller dial number and callee answer once the test has
 // looked at the ringing (at "early"), then caller hang up once the test
 // has looked at the answered call (at "confirmed"); at "terminated" the
@@ -195,12 +190,12 @@ func converse(t *testing.T, caller, callee *testphone.Phone, number string, at f
 		}
 		done <- r
 	}()
-	in := waitFor(t, callee.Incoming, "the call ringing at "+callee.User)
+	in := testphone.Await(t, callee.Incoming, "the call ringing at "+callee.User)
 	at("early")
 	if err := in.Dialog.RespondSDP(testphone.SDP(4002, "sendrecv")); err != nil {
 		t.Fatalf("%s answers: %v", callee.User, err)
 	}
-	r := waitFor(t, done, "the answer at "+caller.User)
+	r := testphone.Await(t, done, "the answer at "+caller.User)
 	if r.err != nil {
 		t.Fatalf("call %s -> %s: %v", caller.User, number, r.err)
 	}
@@ -208,6 +203,6 @@ func converse(t *testing.T, caller, callee *testphone.Phone, number string, at f
 	if err := r.bye(ctx); err != nil {
 		t.Fatalf("%s hangs up: %v", caller.User, err)
 	}
-	waitFor(t, callee.Byes, "BYE at "+callee.User)
+	testphone.Await(t, callee.Byes, "BYE at "+callee.User)
 	at("terminated")
 }

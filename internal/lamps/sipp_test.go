@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"deskpbx/internal/testphone"
 )
 
 // sippSubscriber runs test/sipp/subscribe_dialog.xml as extension 1004
@@ -108,7 +110,7 @@ func TestSIPpBusyLampSeesAHotDeskedPersonsCallAndTheSeatStaysIdle(t *testing.T) 
 		adaKey.Next()
 		until(t, "SIPp's "+stage+" NOTIFY", func() bool { return seen(stage) })
 	})
-	if err := waitFor(t, done, "SIPp to un-subscribe and exit"); err != nil {
+	if err := testphone.Await(t, done, "SIPp to un-subscribe and exit"); err != nil {
 		t.Fatalf("SIPp subscriber failed: %v", err)
 	}
 	// Over TCP, deskpbx's NOTIFYs must come back on the connection SIPp

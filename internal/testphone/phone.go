@@ -413,3 +413,17 @@ func splitLines(s string) []string {
 	}
 	return out
 }
+
+// Await is the next value on ch; t fails if none comes within ten
+// seconds (a bound on a hang, not a timed assertion).
+func Await[T any](t testing.TB, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+	}
+	var zero T
+	return zero
+}
