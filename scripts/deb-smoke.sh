@@ -19,6 +19,13 @@ fail() { echo "deb-smoke: FAIL: $*" >&2; exit 1; }
 state=/var/lib/deskpbx
 had_user=$(getent passwd deskpbx >/dev/null && echo 1 || echo 0)
 had_state=$([ -e "$state" ] && echo 1 || echo 0)
+# What an earlier run (or a real installation) left in $state is put aside
+# and back at the end: the checks below are of a fresh installation.
+aside=
+if [ "$had_state" = 1 ]; then
+	aside=$(mktemp -d /var/lib/.deskpbx-smoke-aside.XXXXXX)
+	mv "$state" "$aside/state"
+fi
 log=$(mktemp)
 pid=
 cleanup() {
@@ -32,6 +39,11 @@ cleanup() {
 		[ "$had_state" = 1 ] || rm -rf "$state"
 		[ "$had_user" = 1 ] || userdel deskpbx 2>/dev/null || true
 		getent group deskpbx >/dev/null && [ "$had_user" = 0 ] && groupdel deskpbx 2>/dev/null || true
+	fi
+	if [ -n "$aside" ]; then
+		rm -rf "$state"
+		mv "$aside/state" "$state"
+		rmdir "$aside"
 	fi
 	rm -f "$log"
 }

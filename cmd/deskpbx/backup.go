@@ -102,7 +102,7 @@ func addDir(tw *tar.Writer, dir, name string) (int, error) {
 		entry := filepath.ToSlash(filepath.Join(name, rel))
 		switch {
 		case d.IsDir():
-			return tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: entry + "/", Mode: 0o750})
+			return tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: entry + "/", Mode: 0o700})
 		case d.Type().IsRegular():
 			files++
 			return addFile(tw, path, entry)
@@ -122,7 +122,7 @@ func addFile(tw *tar.Writer, path, name string) error {
 	if err != nil {
 		return err
 	}
-	hdr := &tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o640, Size: fi.Size(), ModTime: fi.ModTime()}
+	hdr := &tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o600, Size: fi.Size(), ModTime: fi.ModTime()}
 	if err := tw.WriteHeader(hdr); err != nil {
 		return err
 	}

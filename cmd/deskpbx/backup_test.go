@@ -110,6 +110,12 @@ func TestBackupWhileWritingThenRestoreAndStart(t *testing.T) {
 
 	freshDB := filepath.Join(t.TempDir(), "new-box", "deskpbx.db")
 	deskpbx(t, "restore", "-db", freshDB, archive).mustSucceed(t, "restore into a fresh directory")
+	// The database holds digest hashes: restored, it is its owner's alone.
+	if fi, err := os.Stat(freshDB); err != nil {
+		t.Fatal(err)
+	} else if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("restored database has mode %v, want 0600", fi.Mode().Perm())
+	}
 
 	restored := openStore(t, freshDB)
 	exts, err := restored.Extensions(context.Background(), 0)

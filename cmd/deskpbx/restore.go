@@ -42,7 +42,7 @@ func restoreBackup(ctx context.Context, archive, dbPath string, force bool) ([]s
 	if err := refuseReplace(ctx, dbPath, dir, force); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
 	// Staged on the same file system, so the final moves are renames.
@@ -151,7 +151,7 @@ func extract(archive, dir string) error {
 		target := filepath.Join(dir, filepath.FromSlash(name))
 		switch hdr.Typeflag {
 		case tar.TypeDir:
-			if err := os.MkdirAll(target, 0o750); err != nil {
+			if err := os.MkdirAll(target, 0o700); err != nil {
 				return err
 			}
 		case tar.TypeReg:
@@ -177,10 +177,10 @@ func allowedEntry(name string) bool {
 }
 
 func writeEntry(r io.Reader, target string) error {
-	if err := os.MkdirAll(filepath.Dir(target), 0o750); err != nil {
+	if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
 		return err
 	}
-	out, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+	out, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
 	}
