@@ -472,7 +472,9 @@ func startSIPp(t *testing.T, name, scenario string, port int, remote string, cal
 		"-sf", filepath.Join(scenarioDir, scenario),
 		"-i", "127.0.0.1",
 		"-p", strconv.Itoa(port),
-		"-mp", strconv.Itoa(freePort(t)),
+		// SIPp binds audio RTP on -mp and video on -mp+2 (with RTCP on
+		// the odd ones): all four must be free, not only the first.
+		"-mp", strconv.Itoa(freePorts(t, 4, false)),
 		"-t", "u1",
 		"-m", strconv.Itoa(calls),
 		"-timeout", strconv.Itoa(sippTimeout) + "s", "-timeout_error",
