@@ -8,20 +8,6 @@ import (
 	"deskpbx/internal/testphone"
 )
 
-// await reads one value from ch, failing the test after 20s (a bound on
-// a hung binary, not a timing assertion).
-func await[T any](t *testing.T, ch <-chan T, what string) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(20 * time.Second):
-		t.Fatalf("no %s within 20s", what)
-	}
-	var zero T
-	return zero
-}
-
 // Attended transfer (REFER with Replaces, RFC 3891) against the binary,
 // SIPp on both remaining sides: alice (SIPp) calls bob; bob consults
 // carol (SIPp) on a second call, then sends REFER in alice's call with a
@@ -41,8 +27,8 @@ func TestSIPpAttendedTransferWithReplaces(t *testing.T) {
 	target := startPhone(t, p, carol, "uas_transferee.xml")
 	transferee := startCaller(t, p, alice, "uac_auth_attended_transferee.xml")
 
-	in := await(t, transferor.Incoming, "INVITE from alice at bob")
-	await(t, transferor.Acks, "ACK from alice at bob")
+	in := testphone.Await(t, transferor.Incoming, "INVITE from alice at bob")
+	testphone.Await(t, transferor.Acks, "ACK from alice at bob")
 	consult, err := transferor.Dial(ctx, carol.number)
 	if err != nil {
 		t.Fatalf("bob consults carol: %v", err)
@@ -54,7 +40,7 @@ func TestSIPpAttendedTransferWithReplaces(t *testing.T) {
 	}
 	var frags []string
 	for final := false; !final; {
-		notify := await(t, transferor.Notifies, "sipfrag NOTIFY at bob")
+		notify := testphone.Await(t, transferor.Notifies, "sipfrag NOTIFY at bob")
 		if ev := notify.GetHeader("Event"); ev == nil || ev.Value() != "refer" {
 			t.Fatalf("NOTIFY with Event %v, want refer", ev)
 		}
@@ -70,7 +56,7 @@ func TestSIPpAttendedTransferWithReplaces(t *testing.T) {
 	}
 	byes := map[string]bool{}
 	for range 2 {
-		bye := await(t, transferor.Byes, "BYE at bob")
+		bye := testphone.Await(t, transferor.Byes, "BYE at bob")
 		byes[bye.CallID().Value()] = true
 	}
 	for _, id := range []string{in.Dialog.InviteRequest.CallID().Value(), consult.InviteRequest.CallID().Value()} {
