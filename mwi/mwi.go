@@ -47,9 +47,11 @@ type Seating interface {
 	RingTarget(ctx context.Context, person *store.Extension) (*store.Extension, bool)
 }
 
-// Directory finds a phone's extension by ID; *store.DB is one.
+// Directory finds a phone's extension and its tenant by ID; *store.DB
+// is one.
 type Directory interface {
 	ExtensionByID(ctx context.Context, id int64) (*store.Extension, error)
+	TenantByID(ctx context.Context, id int64) (*store.Tenant, error)
 }
 
 // Lights is the message-summary package. Set its fields before use.
@@ -61,7 +63,8 @@ type Lights struct {
 	// (pbx's Server.Notify).
 	Notify func(event, resource string)
 	// Unsolicited, if set, sends the body to the phones of ext that did
-	// not subscribe (pbx's Server.NotifyUnsolicited); nil turns that off.
+	// not subscribe (pbx's Server.NotifyUnsolicited); nil turns that off,
+	// as does the phone's tenant (Tenant.MWIUnsolicited).
 	Unsolicited func(ctx context.Context, ext *store.Extension, event, contentType string, body []byte) (int, error)
 }
 
@@ -139,9 +142,18 @@ func (l *Lights) push(ctx context.Context, phone *store.Extension) {
 	if l.Notify != nil {
 		l.Notify(Event, Resource(phone))
 	}
-	if l.Unsolicited != nil {
+	if l.Unsolicited != nil && l.unsolicitedOn(ctx, phone) {
 		if ct, body := l.body(ctx, phone); body != nil {
 			l.Unsolicited(ctx, phone, Event, ct, body)
 		}
 	}
+}
+
+// unsolicitedOn says whether the tenant of phone wants its phones that
+// do not subscribe told anyway. The light is the phone's, so it is the
+// phone's tenant that decides, whoever sits there. Unknown: no NOTIFY,
+// as a tenant may have turned them off for phones that show them wrong.
+func (l *Lights) unsolicitedOn(ctx context.Context, phone *store.Extension) bool {
+	t, err := l.Dir.TenantByID(ctx, phone.TenantID)
+	return err == nil && t.MWIUnsolicited
 }

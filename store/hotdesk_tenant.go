@@ -86,6 +86,10 @@ func (db *DB) UpdateTenant(ctx context.Context, domain string, u TenantUpdate, a
 			changes = append(changes, "auto-logout after "+d.String())
 		}
 	}
+	if u.MWIUnsolicited != nil {
+		sets, args = append(sets, "mwi_unsolicited = ?"), append(args, *u.MWIUnsolicited)
+		changes = append(changes, "unsolicited message-waiting NOTIFYs "+onOff(*u.MWIUnsolicited))
+	}
 	if len(sets) == 0 && !u.MakeDefault {
 		return nil, Errorf(EINVALID, "nothing to change")
 	}

@@ -22,16 +22,21 @@ type Tenant struct {
 	HotdeskLogout   bool          // *073 works at this tenant's phones
 	AutologoutAt    string        // "HH:MM" server local time; "" none
 	AutologoutAfter time.Duration // longest session at its seats; 0 none
+
+	// MWIUnsolicited: phones of the tenant that do not subscribe to
+	// message-summary get their light by unsolicited NOTIFYs (migration
+	// 0012; set with UpdateTenant).
+	MWIUnsolicited bool
 }
 
 const tenantCols = `id, domain, is_default, company_pin IS NOT NULL, created_at,
-	hotdesk_login, hotdesk_logout, coalesce(autologout_at, ''), coalesce(autologout_after, 0)`
+	hotdesk_login, hotdesk_logout, coalesce(autologout_at, ''), coalesce(autologout_after, 0), mwi_unsolicited`
 
 func scanTenant(row scanner) (*Tenant, error) {
 	var t Tenant
 	var created, after int64
 	if err := row.Scan(&t.ID, &t.Domain, &t.Default, &t.HasCompanyPIN, &created,
-		&t.HotdeskLogin, &t.HotdeskLogout, &t.AutologoutAt, &after); err != nil {
+		&t.HotdeskLogin, &t.HotdeskLogout, &t.AutologoutAt, &after, &t.MWIUnsolicited); err != nil {
 		return nil, err
 	}
 	t.CreatedAt = time.UnixMilli(created)
@@ -179,6 +184,9 @@ type TenantUpdate struct {
 	HotdeskSettings
 	// MakeDefault moves the default mark to this tenant.
 	MakeDefault bool
+	// MWIUnsolicited turns unsolicited message-summary NOTIFYs on or
+	// off; nil leaves it.
+	MWIUnsolicited *bool
 }
 
 // DeleteTenant removes a tenant with its extensions, their registrations

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"deskpbx/internal/testphone"
+	"deskpbx/store"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -104,5 +105,59 @@ func TestPhonesThatDoNotSubscribeGetTheLightUnsolicited(t *testing.T) {
 	case n := <-desk.Unsolicited():
 		t.Fatalf("a subscribed phone also got an unsolicited NOTIFY: %s", n.Body())
 	default:
+	}
+}
+
+// setUnsolicited turns acme.example's unsolicited message-summary
+// NOTIFYs on or off, as an admin would.
+func (o *office) setUnsolicited(on bool) {
+	o.t.Helper()
+	if _, err := o.db.UpdateTenant(context.Background(), "acme.example", store.TenantUpdate{MWIUnsolicited: &on}, "test"); err != nil {
+		o.t.Fatal(err)
+	}
+}
+
+// A tenant whose phones show unsolicited NOTIFYs wrongly turns them off:
+// Grace's phone, which never subscribes, is told nothing of her new
+// message, while the desk phone, which subscribes, still sees its light
+// change. Turned on again, the next thing Grace's phone hears is her
+// mailbox as it is then: nothing was sent while it was off.
+func TestUnsolicitedLightsFollowTheTenantSwitch(t *testing.T) {
+	o := newOffice(t)
+	ctx := context.Background()
+	grace, desk := o.phone("1002"), o.phone("1003")
+	grace.Register()
+	desk.Register()
+	light, _ := desk.Subscribe("1003", "message-summary", 600)
+	light.Next()
+	o.setUnsolicited(false)
+
+	o.boxes.set("1002@acme.example", 1, 0)
+	o.lights.MailboxChanged(ctx, o.ext("1002"))
+	o.boxes.set("1003@acme.example", 1, 0)
+	o.lights.MailboxChanged(ctx, o.ext("1003"))
+	deskOneNew := "Messages-Waiting: yes\r\nMessage-Account: sip:1003@acme.example\r\nVoice-Message: 1/0 (0/0)\r\n"
+	if got := summary(t, light.Next()); got != deskOneNew {
+		t.Fatalf("with unsolicited NOTIFYs off, the subscribed desk got %q, want %q", got, deskOneNew)
+	}
+
+	o.setUnsolicited(true)
+	o.boxes.set("1002@acme.example", 2, 0)
+	o.lights.MailboxChanged(ctx, o.ext("1002"))
+	n := testphone.Await(t, grace.Unsolicited(), "unsolicited message-summary at 1002")
+	want := "Messages-Waiting: yes\r\nMessage-Account: sip:1002@acme.example\r\nVoice-Message: 2/0 (0/0)\r\n"
+	if got := summary(t, n); got != want {
+		t.Fatalf("the first unsolicited NOTIFY at 1002 is\n%q\nwant the one sent once switched on\n%q", got, want)
+	}
+}
+
+// New tenants send unsolicited NOTIFYs: the default.
+func TestUnsolicitedLightsAreOnForANewTenant(t *testing.T) {
+	o := newOffice(t)
+	for _, d := range []string{"acme.example", "globex.example"} {
+		tn, err := o.db.TenantByDomain(context.Background(), d)
+		if err != nil || !tn.MWIUnsolicited {
+			t.Errorf("%s: unsolicited MWI %v (%v), want on", d, tn != nil && tn.MWIUnsolicited, err)
+		}
 	}
 }
