@@ -94,6 +94,7 @@ func (c *cli) tenantSet(cmd *command, args []string) error {
 	logout := fs.String("hotdesk-logout", "", "`on|off`: whether *073 works at the tenant's phones")
 	at := fs.String("autologout-at", "", "`HH:MM|off`: log out everyone seated at the tenant's phones daily at this server-local time")
 	after := fs.String("autologout-after", "", "`DURATION|off`: log out anyone seated at the tenant's phones for this long (e.g. 10h)")
+	mwiFlag := fs.String("mwi-unsolicited", "", "`on|off`: whether the tenant's phones that do not subscribe to message-waiting get unsolicited NOTIFYs (on by default)")
 	outside := addOutsideFlags(fs)
 	if err := c.parse(fs, cmd, args, 1, 1); err != nil {
 		return err
@@ -148,16 +149,26 @@ func (c *cli) tenantSet(cmd *command, args []string) error {
 		}
 		s.AutologoutAfter = &d
 	}
+	mwi, err := onOffFlag(fs, "mwi-unsolicited", *mwiFlag)
+	if err != nil {
+		return err
+	}
 	domain, err := domainArg(fs, 0)
 	if err != nil {
 		return err
 	}
 	return withDB(*db, false, func(d *store.DB) error {
-		t, err := hotdesk.New(d, quietLog).UpdateTenant(context.Background(), domain, store.TenantUpdate{HotdeskSettings: s}, cliActor())
+		u := store.TenantUpdate{HotdeskSettings: s, MWIUnsolicited: mwi}
+		t, err := hotdesk.New(d, quietLog).UpdateTenant(context.Background(), domain, u, cliActor())
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(c.stdout, "%s: %s\n", t.Domain, hotdeskSummary(t))
+		if s != (store.HotdeskSettings{}) {
+			fmt.Fprintf(c.stdout, "%s: %s\n", t.Domain, hotdeskSummary(t))
+		}
+		if mwi != nil {
+			fmt.Fprintf(c.stdout, "%s: unsolicited message-waiting NOTIFYs %s\n", t.Domain, onOff(t.MWIUnsolicited))
+		}
 		return nil
 	})
 }

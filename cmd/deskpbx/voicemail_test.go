@@ -49,3 +49,32 @@ func TestVoicemailListShowsFolderCallerTimeAndDuration(t *testing.T) {
 	deskpbx(t, "voicemail", "list", "-db", path, "acme.example", "1999").mustFail(t, "unknown mailbox", 1, "no extension 1999")
 	deskpbx(t, "voicemail", "list", "-db", path, "acme.example").mustFail(t, "no number", 2, "missing arguments")
 }
+
+// An admin whose phones show unsolicited message-waiting NOTIFYs wrongly
+// turns them off for the tenant, and on again; the change is audited, a
+// word other than on or off is refused, and other tenants keep theirs.
+func TestTenantSetTurnsUnsolicitedMessageLightsOffAndOn(t *testing.T) {
+	t.Parallel()
+	path := hotdeskOffice(t)
+	r := deskpbx(t, "tenant", "set", "-db", path, "-mwi-unsolicited", "off", "acme.example").mustSucceed(t, "tenant set off")
+	if want := "acme.example: unsolicited message-waiting NOTIFYs off"; strings.TrimSpace(r.stdout) != want {
+		t.Errorf("tenant set said %q, want %q", r.stdout, want)
+	}
+	db := openStore(t, path)
+	ctx := context.Background()
+	acme, _ := db.TenantByDomain(ctx, "acme.example")
+	beta, _ := db.TenantByDomain(ctx, "beta.example")
+	if acme.MWIUnsolicited || !beta.MWIUnsolicited {
+		t.Errorf("after turning acme's off: acme %v, beta %v; want off, on", acme.MWIUnsolicited, beta.MWIUnsolicited)
+	}
+	audit, _ := db.HotdeskAudit(ctx, acme.ID, 1)
+	if len(audit) != 1 || !strings.Contains(audit[0].Detail, "unsolicited message-waiting NOTIFYs off") || !strings.HasPrefix(audit[0].Actor, "cli") {
+		t.Errorf("last audit row %+v, want the change by the cli", audit)
+	}
+	deskpbx(t, "tenant", "set", "-db", path, "-mwi-unsolicited", "maybe", "acme.example").
+		mustFail(t, "tenant set maybe", 2, `-mwi-unsolicited "maybe": give on or off`)
+	deskpbx(t, "tenant", "set", "-db", path, "-mwi-unsolicited", "on", "acme.example").mustSucceed(t, "tenant set on")
+	if acme, _ = db.TenantByDomain(ctx, "acme.example"); !acme.MWIUnsolicited {
+		t.Error("unsolicited NOTIFYs still off after -mwi-unsolicited on")
+	}
+}
