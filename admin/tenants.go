@@ -49,6 +49,9 @@ type tenantChange struct {
 	CompanyPIN *string // nil keeps it, "" removes it
 	Default    bool
 	Hotdesk    *store.HotdeskSettings // nil keeps the hot-desk settings
+	// MWIUnsolicited: unsolicited message-summary NOTIFYs to the
+	// tenant's phones that do not subscribe; nil keeps the setting.
+	MWIUnsolicited *bool
 }
 
 func (s *Server) updateTenant(c *call, ch tenantChange) (*store.Tenant, error) {
@@ -85,11 +88,16 @@ func (s *Server) updateTenant(c *call, ch tenantChange) (*store.Tenant, error) {
 	hs.AutologoutAt = changed(hs.AutologoutAt, t.AutologoutAt)
 	hs.AutologoutAfter = changed(hs.AutologoutAfter, t.AutologoutAfter)
 	u.MakeDefault = ch.Default && !t.Default
-	if u.MakeDefault || *hs != (store.HotdeskSettings{}) {
-		if s.hotdesk == nil {
+	u.MWIUnsolicited = changed(ch.MWIUnsolicited, t.MWIUnsolicited)
+	if u.MakeDefault || *hs != (store.HotdeskSettings{}) || u.MWIUnsolicited != nil {
+		update := s.db.UpdateTenant
+		switch {
+		case s.hotdesk != nil:
+			update = s.hotdesk.UpdateTenant
+		case u.MakeDefault || *hs != (store.HotdeskSettings{}):
 			return nil, store.Errorf(store.EINVALID, "hot desking is not available")
 		}
-		if _, err := s.hotdesk.UpdateTenant(c.ctx, t.Domain, u, actor(c.admin)); err != nil {
+		if _, err := update(c.ctx, t.Domain, u, actor(c.admin)); err != nil {
 			return nil, fieldError(err, "")
 		}
 	}
@@ -152,6 +160,25 @@ func parseTenantHotdesk(login, logout *bool, at, after *string) (store.HotdeskSe
 		hs.AutologoutAfter = &d
 	}
 	return hs, bad
+}
+
+// parseOnOff reads a form's on/off choice; anything else is refused
+// beside the field.
+func parseOnOff(field, v string) (bool, error) {
+	switch v {
+	case "on":
+		return true, nil
+	case "off":
+		return false, nil
+	}
+	return false, invalid{field: "Choose on or off"}
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
 }
 
 // formatAfter writes a duration the way an admin would type it.
@@ -232,8 +259,9 @@ func (s *Server) tenantCreate(c *call) error {
 }
 
 type tenantData struct {
-	Tenant tenantRow
-	Form   *form
+	Tenant    tenantRow
+	Form      *form
+	Voicemail bool // the message-waiting settings have a meaning
 }
 
 func (s *Server) tenantPage(c *call) error { return s.renderTenant(c, nil, http.StatusOK) }
@@ -245,9 +273,11 @@ func (s *Server) renderTenant(c *call, f *form, status int) error {
 	}
 	if f == nil {
 		f = newForm(nil).set("hotdesk_login", boolValue(row.HotdeskLogin), "hotdesk_logout", boolValue(row.HotdeskLogout),
-			"autologout_at", row.AutologoutAt, "autologout_after", formatAfter(row.AutologoutAfter))
+			"autologout_at", row.AutologoutAt, "autologout_after", formatAfter(row.AutologoutAfter),
+			"mwi_unsolicited", onOff(row.MWIUnsolicited))
 	}
-	s.render(c.w, c.r, status, "tenant", &page{Title: "Tenant " + row.Domain, Nav: "tenants", D: tenantData{Tenant: row, Form: f}})
+	s.render(c.w, c.r, status, "tenant", &page{Title: "Tenant " + row.Domain, Nav: "tenants",
+		D: tenantData{Tenant: row, Form: f, Voicemail: s.cfg.Voicemail != nil}})
 	return nil
 }
 
@@ -279,6 +309,13 @@ func (s *Server) tenantUpdate(c *call) error {
 		}
 		ch.Hotdesk = &hd
 	}
+	if v, ok := f.Values["mwi_unsolicited"]; ok {
+		on, err := parseOnOff("mwi_unsolicited", v)
+		if err != nil {
+			return c.refused(f, err, show)
+		}
+		ch.MWIUnsolicited = &on
+	}
 	t, err := s.updateTenant(c, ch)
 	if err != nil {
 		return c.refused(f, err, show)
@@ -297,13 +334,18 @@ func (s *Server) tenantDelete(c *call) error {
 // The API.
 
 type apiTenant struct {
-	ID            int64            `json:"id"`
-	Domain        string           `json:"domain"`
-	Default       bool             `json:"default"`
-	HasCompanyPIN bool             `json:"has_company_pin"`
-	Extensions    int              `json:"extensions"`
-	Created       time.Time        `json:"created_at"`
-	HotDesk       apiTenantHotDesk `json:"hotdesk"`
+	ID            int64              `json:"id"`
+	Domain        string             `json:"domain"`
+	Default       bool               `json:"default"`
+	HasCompanyPIN bool               `json:"has_company_pin"`
+	Extensions    int                `json:"extensions"`
+	Created       time.Time          `json:"created_at"`
+	HotDesk       apiTenantHotDesk   `json:"hotdesk"`
+	Voicemail     apiTenantVoicemail `json:"voicemail"`
+}
+
+type apiTenantVoicemail struct {
+	MWIUnsolicited bool `json:"mwi_unsolicited"`
 }
 
 type apiTenantHotDesk struct {
@@ -316,7 +358,8 @@ type apiTenantHotDesk struct {
 func toAPITenant(row tenantRow) apiTenant {
 	return apiTenant{ID: row.ID, Domain: row.Domain, Default: row.Default, HasCompanyPIN: row.HasCompanyPIN, Extensions: row.Extensions,
 		Created: row.CreatedAt, HotDesk: apiTenantHotDesk{Login: row.HotdeskLogin, Logout: row.HotdeskLogout,
-			AutoLogoutAt: row.AutologoutAt, AutoLogoutAfter: formatAfter(row.AutologoutAfter)}}
+			AutoLogoutAt: row.AutologoutAt, AutoLogoutAfter: formatAfter(row.AutologoutAfter)},
+		Voicemail: apiTenantVoicemail{MWIUnsolicited: row.MWIUnsolicited}}
 }
 
 func (s *Server) apiTenants(c *call) error {
@@ -362,11 +405,17 @@ func (s *Server) apiTenantUpdate(c *call) error {
 			AutoLogoutAt    *string `json:"autologout_at"`
 			AutoLogoutAfter *string `json:"autologout_after"`
 		} `json:"hotdesk"`
+		Voicemail *struct {
+			MWIUnsolicited *bool `json:"mwi_unsolicited"`
+		} `json:"voicemail"`
 	}
 	if err := c.decode(&in); err != nil {
 		return err
 	}
 	ch := tenantChange{CompanyPIN: in.CompanyPIN, Default: in.Default}
+	if in.Voicemail != nil {
+		ch.MWIUnsolicited = in.Voicemail.MWIUnsolicited
+	}
 	if in.HotDesk != nil {
 		hd, bad := parseTenantHotdesk(in.HotDesk.Login, in.HotDesk.Logout, in.HotDesk.AutoLogoutAt, in.HotDesk.AutoLogoutAfter)
 		if len(bad) > 0 {

@@ -43,3 +43,30 @@ func TestBrowserAdminPlaysAVoicemailMessage(t *testing.T) {
 	}
 	shoot(t, ctx, "voicemail-mailbox")
 }
+
+// acme's admin, whose phones show unsolicited message-waiting NOTIFYs
+// wrongly, turns them off on the tenant page in Chromium; the page shows
+// the choice kept, and a form whose value was tampered with is answered
+// beside the field and changes nothing.
+func TestBrowserAdminTurnsUnsolicitedMessageLightsOff(t *testing.T) {
+	v := newVoicemailOffice(t)
+	ctx := newChromium(t)
+	logIn(t, ctx, v.office, "/", "acme-boss", `[data-live="registrations"]`)
+	tenantPage := v.http.URL + "/tenants/" + id(v.acme.ID)
+	selected := `document.getElementById("f-mwi_unsolicited").value`
+	step(t, ctx, "open acme's tenant page", chromedp.Navigate(tenantPage), chromedp.WaitVisible(chromedp.ID("f-mwi_unsolicited")))
+	waitFor(t, ctx, "the setting to show on", selected+` === "on"`)
+	save(t, ctx, "turn unsolicited NOTIFYs off", "saved", chromedp.SetValue(chromedp.ID("f-mwi_unsolicited"), "off"))
+	if tn, _ := v.db.TenantByID(context.Background(), v.acme.ID); tn.MWIUnsolicited {
+		t.Fatal("unsolicited NOTIFYs still on after saving off")
+	}
+	step(t, ctx, "reload acme's tenant page", chromedp.Navigate(tenantPage), chromedp.WaitVisible(chromedp.ID("f-mwi_unsolicited")))
+	waitFor(t, ctx, "the setting to show off", selected+` === "off"`)
+	refuse(t, ctx, "send a tampered value", "mwi_unsolicited",
+		chromedp.Evaluate[chromedp.Void](`(function () { var o = document.querySelector('#f-mwi_unsolicited option[value="on"]'); o.value = "maybe"; o.selected = true; })()`))
+	waitFor(t, ctx, "the message beside the field", textOf("#e-mwi_unsolicited")+`.includes("Choose on or off")`)
+	if tn, _ := v.db.TenantByID(context.Background(), v.acme.ID); tn.MWIUnsolicited {
+		t.Fatal("a tampered value changed the setting")
+	}
+	shoot(t, ctx, "tenant-mwi-unsolicited")
+}

@@ -460,3 +460,53 @@ func TestVoicemailMailServerSettings(t *testing.T) {
 		t.Errorf("after DELETE: %v", err)
 	}
 }
+
+// acme's admin turns unsolicited message-waiting NOTIFYs off on the
+// tenant page and on again through the API; a value that is neither is
+// refused with a message and changes nothing, each change is audited,
+// and beta's admin cannot touch acme's.
+func TestTenantUnsolicitedMessageLightsSetting(t *testing.T) {
+	v := newVoicemailOffice(t)
+	ctx := context.Background()
+	boss := v.login("acme-boss")
+	path := "/tenants/" + id(v.acme.ID)
+	if page := boss.get(path).body; !strings.Contains(page, `<option value="on" selected>`) {
+		t.Fatalf("a new tenant's page does not show unsolicited NOTIFYs on:\n%s", page)
+	}
+	res := boss.post(path, url.Values{"mwi_unsolicited": {"maybe"}})
+	if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, `id="e-mwi_unsolicited"`) || !strings.Contains(res.body, "Choose on or off") {
+		t.Fatalf("a bad value: %d\n%s", res.status, res.body)
+	}
+	if tn, _ := v.db.TenantByID(ctx, v.acme.ID); !tn.MWIUnsolicited {
+		t.Fatal("a refused value changed the setting")
+	}
+	if res := boss.post(path, url.Values{"mwi_unsolicited": {"off"}}); res.status != http.StatusSeeOther {
+		t.Fatalf("turning it off: %d\n%s", res.status, res.body)
+	}
+	if tn, _ := v.db.TenantByID(ctx, v.acme.ID); tn.MWIUnsolicited {
+		t.Fatal("the form did not turn unsolicited NOTIFYs off")
+	}
+	if page := boss.get(path).body; !strings.Contains(page, `<option value="off" selected>`) {
+		t.Error("the tenant page does not show the setting off")
+	}
+	if audit := boss.get("/audit?action=admin-change").body; !strings.Contains(audit, "unsolicited message-waiting NOTIFYs off") {
+		t.Error("the change is not in the audit log")
+	}
+
+	token := boss.apiToken("t")
+	var e apiErrorBody
+	if code := v.api(token, "PATCH", path, map[string]any{"voicemail": map[string]any{"mwi_unsolicited": "maybe"}}, &e); code != http.StatusUnprocessableEntity || !strings.Contains(e.Error, "mwi_unsolicited") {
+		t.Errorf("API with a string: %d %+v, want a message naming the field", code, e)
+	}
+	betaToken := v.login("beta-boss").apiToken("t")
+	if code := v.api(betaToken, "PATCH", path, map[string]any{"voicemail": map[string]any{"mwi_unsolicited": true}}, nil); code != http.StatusNotFound {
+		t.Errorf("beta's admin changes acme's setting: %d, want 404", code)
+	}
+	var out apiTenant
+	if code := v.api(token, "PATCH", path, map[string]any{"voicemail": map[string]any{"mwi_unsolicited": true}}, &out); code != 200 || !out.Voicemail.MWIUnsolicited {
+		t.Errorf("API turns it on: %d %+v", code, out)
+	}
+	if tn, _ := v.db.TenantByID(ctx, v.acme.ID); !tn.MWIUnsolicited {
+		t.Error("the API did not turn unsolicited NOTIFYs on")
+	}
+}
