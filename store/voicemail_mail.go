@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/x509"
 	"database/sql"
 	"errors"
 	"net/mail"
@@ -27,6 +28,21 @@ type SMTPSettings struct {
 	Password    string // never shown back; "" in a change keeps the stored one
 	From        string
 	DeleteAfter bool // delete a message from the mailbox once mailed
+	// CAPEM is the certificate (PEM) the server's must chain to: its own
+	// self-signed one or a local CA. Empty: the system's roots.
+	CAPEM string
+}
+
+// TrustedRoots is the pool of s.CAPEM, nil for the system's roots.
+func (s *SMTPSettings) TrustedRoots() *x509.CertPool {
+	if strings.TrimSpace(s.CAPEM) == "" {
+		return nil
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM([]byte(s.CAPEM)) {
+		return nil
+	}
+	return pool
 }
 
 // CheckSMTPSettings refuses settings that cannot work, field by field.
@@ -39,6 +55,17 @@ func CheckSMTPSettings(s *SMTPSettings) error {
 		return &Error{Code: EINVALID, Field: "port", Message: "port must be between 1 and 65535"}
 	case s.Security != SMTPStartTLS && s.Security != SMTPTLS && s.Security != SMTPNone:
 		return &Error{Code: EINVALID, Field: "security", Message: "security must be starttls, tls or none"}
+	case s.Security == SMTPNone && s.Username != "":
+		// The password would cross the network in the clear.
+		return &Error{Code: EINVALID, Field: "username", Message: "a user name and password are sent only over STARTTLS or TLS: choose one, or leave the user name empty"}
+	}
+	s.CAPEM = strings.TrimSpace(s.CAPEM)
+	switch {
+	case s.CAPEM == "":
+	case s.Security == SMTPNone:
+		return &Error{Code: EINVALID, Field: "ca_pem", Message: "a trusted certificate needs STARTTLS or TLS"}
+	case len(s.CAPEM) > 65536 || s.TrustedRoots() == nil:
+		return &Error{Code: EINVALID, Field: "ca_pem", Message: "paste the server's certificate or its CA in PEM form (-----BEGIN CERTIFICATE-----)"}
 	}
 	if a, err := mail.ParseAddress(s.From); err != nil || a.Address != s.From || len(s.From) > 254 {
 		return &Error{Code: EINVALID, Field: "from", Message: "the sender must be a plain e-mail address"}
@@ -51,8 +78,8 @@ func CheckSMTPSettings(s *SMTPSettings) error {
 func (db *DB) SMTPSettingsOf(ctx context.Context, tenantID int64) (*SMTPSettings, error) {
 	s := SMTPSettings{TenantID: tenantID}
 	var del int
-	err := db.sql.QueryRowContext(ctx, `SELECT host, port, security, username, password, from_addr, delete_after
-		FROM voicemail_smtp WHERE tenant_id = ?`, tenantID).Scan(&s.Host, &s.Port, &s.Security, &s.Username, &s.Password, &s.From, &del)
+	err := db.sql.QueryRowContext(ctx, `SELECT host, port, security, username, password, from_addr, delete_after, ca_pem
+		FROM voicemail_smtp WHERE tenant_id = ?`, tenantID).Scan(&s.Host, &s.Port, &s.Security, &s.Username, &s.Password, &s.From, &del, &s.CAPEM)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, Errorf(ENOTFOUND, "no mail server set")
 	}
@@ -67,12 +94,12 @@ func (db *DB) SetSMTPSettings(ctx context.Context, s SMTPSettings) error {
 		return err
 	}
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO voicemail_smtp (tenant_id, host, port, security, username, password, from_addr, delete_after)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		_, err := tx.ExecContext(ctx, `INSERT INTO voicemail_smtp (tenant_id, host, port, security, username, password, from_addr, delete_after, ca_pem)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (tenant_id) DO UPDATE SET host = excluded.host, port = excluded.port, security = excluded.security,
-				username = excluded.username, from_addr = excluded.from_addr, delete_after = excluded.delete_after,
+				username = excluded.username, from_addr = excluded.from_addr, delete_after = excluded.delete_after, ca_pem = excluded.ca_pem,
 				password = CASE WHEN excluded.password = '' THEN password ELSE excluded.password END`,
-			s.TenantID, s.Host, s.Port, s.Security, s.Username, s.Password, s.From, boolInt(s.DeleteAfter))
+			s.TenantID, s.Host, s.Port, s.Security, s.Username, s.Password, s.From, boolInt(s.DeleteAfter), s.CAPEM)
 		if isConstraintViolation(err) {
 			return Errorf(ENOTFOUND, "no such tenant")
 		}
@@ -82,6 +109,9 @@ func (db *DB) SetSMTPSettings(ctx context.Context, s SMTPSettings) error {
 		detail := s.Host + ":" + strconv.Itoa(s.Port) + " " + s.Security
 		if s.Password != "" {
 			detail += ", password changed"
+		}
+		if s.CAPEM != "" {
+			detail += ", own trusted certificate"
 		}
 		return db.auditChange(ctx, tx, s.TenantID, "voicemail mail server set", detail)
 	})
@@ -117,7 +147,7 @@ func (db *DB) DueMailJobs(ctx context.Context, now time.Time, limit int) ([]*Mai
 		var del int
 		m, err := scanVoicemail(scanWithTail{row, []any{&j.ID, &j.Attempts, &j.Box.TenantID, &j.Box.Number, &j.Box.Domain,
 			&j.Box.DisplayName, &j.To, &j.SMTP.Host, &j.SMTP.Port, &j.SMTP.Security, &j.SMTP.Username, &j.SMTP.Password,
-			&j.SMTP.From, &del}})
+			&j.SMTP.From, &del, &j.SMTP.CAPEM}})
 		if err != nil {
 			return nil, err
 		}
@@ -125,7 +155,7 @@ func (db *DB) DueMailJobs(ctx context.Context, now time.Time, limit int) ([]*Mai
 		return &j, nil
 	}, `SELECT v.id, v.extension_id, v.caller_number, v.caller_name, v.at, v.duration_ms, v.folder, v.file,
 			o.id, o.attempts, e.tenant_id, e.number, t.domain, e.display_name, s.email,
-			m.host, m.port, m.security, m.username, m.password, m.from_addr, m.delete_after
+			m.host, m.port, m.security, m.username, m.password, m.from_addr, m.delete_after, m.ca_pem
 		FROM voicemail_mail_outbox o
 		JOIN voicemail_messages v ON v.id = o.message_id
 		JOIN extensions e ON e.id = v.extension_id

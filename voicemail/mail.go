@@ -2,6 +2,7 @@ package voicemail
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"time"
 
@@ -135,7 +136,10 @@ func (m *Mailer) send(ctx context.Context, j *store.MailJob) error {
 	if err := msg.AttachReader(name, f, gomail.WithFileContentType("audio/wav")); err != nil {
 		return err
 	}
-	opts := []gomail.Option{gomail.WithPort(j.SMTP.Port), gomail.WithTimeout(m.Timeout)}
+	// Verified always: against the tenant's own certificate for a local
+	// relay, else the system's roots.
+	tlsConf := &tls.Config{ServerName: j.SMTP.Host, MinVersion: tls.VersionTLS12, RootCAs: j.SMTP.TrustedRoots()}
+	opts := []gomail.Option{gomail.WithPort(j.SMTP.Port), gomail.WithTimeout(m.Timeout), gomail.WithTLSConfig(tlsConf)}
 	switch j.SMTP.Security {
 	case store.SMTPTLS:
 		opts = append(opts, gomail.WithSSL())
@@ -144,7 +148,9 @@ func (m *Mailer) send(ctx context.Context, j *store.MailJob) error {
 	default:
 		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
 	}
-	if j.SMTP.Username != "" {
+	// Never a password in the clear, whatever a row stored before the
+	// settings refused that says.
+	if j.SMTP.Username != "" && j.SMTP.Security != store.SMTPNone {
 		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover),
 			gomail.WithUsername(j.SMTP.Username), gomail.WithPassword(j.SMTP.Password))
 	}
