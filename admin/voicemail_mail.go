@@ -21,6 +21,7 @@ type smtpInput struct {
 	Password    string `json:"password"` // "": keep the stored one
 	From        string `json:"from"`
 	DeleteAfter bool   `json:"delete_after_mailing"`
+	CAPEM       string `json:"ca_pem"` // "": the system's roots
 }
 
 type apiSMTP struct {
@@ -33,6 +34,7 @@ type apiSMTP struct {
 	HasPassword bool   `json:"has_password"`
 	From        string `json:"from,omitempty"`
 	DeleteAfter bool   `json:"delete_after_mailing"`
+	CAPEM       string `json:"ca_pem,omitempty"`
 	Queued      int    `json:"queued"`
 	LastError   string `json:"last_error,omitempty"`
 }
@@ -52,7 +54,7 @@ func (s *Server) smtpView(c *call) (*smtpView, error) {
 	switch {
 	case err == nil:
 		v.Configured, v.Host, v.Port, v.Security, v.Username = true, st.Host, st.Port, st.Security, st.Username
-		v.HasPassword, v.From, v.DeleteAfter = st.Password != "", st.From, st.DeleteAfter
+		v.HasPassword, v.From, v.DeleteAfter, v.CAPEM = st.Password != "", st.From, st.DeleteAfter, st.CAPEM
 	case store.ErrorCode(err) != store.ENOTFOUND:
 		return nil, err
 	}
@@ -66,7 +68,7 @@ func (s *Server) setSMTP(c *call, in smtpInput) (*smtpView, error) {
 		return nil, err
 	}
 	err = s.db.SetSMTPSettings(c.ctx, store.SMTPSettings{TenantID: t.ID, Host: in.Host, Port: in.Port, Security: in.Security,
-		Username: in.Username, Password: in.Password, From: in.From, DeleteAfter: in.DeleteAfter})
+		Username: in.Username, Password: in.Password, From: in.From, DeleteAfter: in.DeleteAfter, CAPEM: in.CAPEM})
 	if err != nil {
 		return nil, fieldError(err, "")
 	}
@@ -106,7 +108,7 @@ func (s *Server) renderSMTP(c *call, f *form, status int) error {
 		return err
 	}
 	if f == nil {
-		f = newForm(nil).set("host", v.Host, "security", v.Security, "username", v.Username, "from", v.From)
+		f = newForm(nil).set("host", v.Host, "security", v.Security, "username", v.Username, "from", v.From, "ca_pem", v.CAPEM)
 		if v.Port != 0 {
 			f.set("port", strconv.Itoa(v.Port))
 		}
@@ -132,7 +134,7 @@ func (s *Server) smtpUpdate(c *call) error {
 		port = 0 // refused below, beside the field
 	}
 	_, err = s.setSMTP(c, smtpInput{Host: f.Values["host"], Port: port, Security: f.Values["security"], Username: f.Values["username"],
-		Password: f.Values["password"], From: f.Values["from"], DeleteAfter: f.Values["delete_after"] != ""})
+		Password: f.Values["password"], From: f.Values["from"], DeleteAfter: f.Values["delete_after"] != "", CAPEM: f.Values["ca_pem"]})
 	if err != nil {
 		return c.refused(f, err, func(status int) error { return s.renderSMTP(c, f, status) })
 	}

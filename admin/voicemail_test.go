@@ -3,8 +3,15 @@ package admin
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/binary"
+	"encoding/pem"
 	"math"
+	"math/big"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -13,6 +20,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"deskpbx/store"
 	"deskpbx/voicemail"
@@ -509,4 +517,72 @@ func TestTenantUnsolicitedMessageLightsSetting(t *testing.T) {
 	if tn, _ := v.db.TenantByID(ctx, v.acme.ID); !tn.MWIUnsolicited {
 		t.Error("the API did not turn unsolicited NOTIFYs on")
 	}
+}
+
+// An office relay with its own certificate: the admin pastes it on the
+// mail server page and sees it kept; text that is no certificate, a
+// certificate without encryption, or a login without encryption is
+// refused beside its field. The API round-trips it.
+func TestVoicemailMailServerTrustsAPastedCertificate(t *testing.T) {
+	v := newVoicemailOffice(t)
+	b := v.login("acme-boss")
+	base := "/tenants/" + id(v.acme.ID) + "/voicemail-mail"
+	certPEM := testCertPEM(t)
+	form := func(kv ...string) url.Values {
+		f := url.Values{"host": {"relay.acme.example"}, "port": {"587"}, "security": {"starttls"}, "from": {"vm@acme.example"}}
+		for i := 0; i+1 < len(kv); i += 2 {
+			f.Set(kv[i], kv[i+1])
+		}
+		return f
+	}
+	for _, c := range []struct {
+		name  string
+		form  url.Values
+		field string
+		want  string
+	}{
+		{"not a certificate", form("ca_pem", "hello"), "ca_pem", "PEM form"},
+		{"a certificate without encryption", form("ca_pem", certPEM, "security", "none", "port", "25"), "ca_pem", "needs STARTTLS or TLS"},
+		{"a login without encryption", form("security", "none", "port", "25", "username", "vm", "password", "Smtp-Secret-99"), "username", "only over STARTTLS or TLS"},
+	} {
+		res := b.post(base, c.form)
+		if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, `id="e-`+c.field+`"`) || !strings.Contains(res.body, c.want) {
+			t.Errorf("%s: %d, want %q beside %s", c.name, res.status, c.want, c.field)
+		}
+	}
+	if _, err := v.db.SMTPSettingsOf(context.Background(), v.acme.ID); store.ErrorCode(err) != store.ENOTFOUND {
+		t.Fatal("refused settings were stored")
+	}
+	if res := b.post(base, form("ca_pem", certPEM)); res.status != http.StatusSeeOther {
+		t.Fatalf("save with a certificate: %d\n%s", res.status, res.body)
+	}
+	if page := b.get(base).body; !strings.Contains(page, "BEGIN CERTIFICATE") {
+		t.Error("the page does not show the trusted certificate")
+	}
+	var out apiSMTP
+	token := b.apiToken("t")
+	if code := v.api(token, "GET", "/tenants/"+id(v.acme.ID)+"/voicemail/smtp", nil, &out); code != 200 || strings.TrimSpace(out.CAPEM) != strings.TrimSpace(certPEM) {
+		t.Errorf("API GET: %d, ca_pem %q", code, out.CAPEM)
+	}
+	var put apiSMTP
+	if code := v.api(token, "PUT", "/tenants/"+id(v.acme.ID)+"/voicemail/smtp", map[string]any{"host": "smtp.provider.example", "port": 465,
+		"security": "tls", "from": "vm@acme.example"}, &put); code != 200 || put.CAPEM != "" || put.Host != "smtp.provider.example" {
+		t.Errorf("API PUT without a certificate: %d, ca_pem %q; want the system's roots again", code, put.CAPEM)
+	}
+}
+
+// testCertPEM is a self-signed certificate in PEM form.
+func testCertPEM(t *testing.T) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "relay.acme.example"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), DNSNames: []string{"relay.acme.example"}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
 }
