@@ -25,8 +25,7 @@ func (s *Service) Leave(ctx context.Context, c Call, box *store.Extension, from 
 	}
 	if full {
 		log.Info("voicemail: mailbox full, nothing taken")
-		c.PlayNoBarge(ctx, sounds.Ulaw(sounds.VMFull), sounds.Ulaw(sounds.Goodbye))
-		c.Hangup()
+		sayFull(ctx, c)
 		return
 	}
 	// The greeting may be skipped with any key, as callers expect; the
@@ -43,6 +42,13 @@ func (s *Service) Leave(ctx context.Context, c Call, box *store.Extension, from 
 	// finish one), so it must not depend on the call's context.
 	_, err = s.Deposit(context.WithoutCancel(ctx), box, from, pcm)
 	switch {
+	case errors.Is(err, store.ErrMailboxFull):
+		// Other callers filled it while this one spoke.
+		log.Info("voicemail: mailbox filled up during the message, nothing taken")
+		if end != media.EndHangup {
+			sayFull(ctx, c)
+		}
+		return
 	case errors.Is(err, ErrTooShort):
 		log.Info("voicemail: message under a second dropped", "ended_by", end.String())
 	case err != nil:
@@ -56,6 +62,12 @@ func (s *Service) Leave(ctx context.Context, c Call, box *store.Extension, from 
 	} else {
 		c.PlayNoBarge(ctx, sounds.Ulaw(sounds.Goodbye))
 	}
+	c.Hangup()
+}
+
+// sayFull tells the caller the mailbox takes no message, and hangs up.
+func sayFull(ctx context.Context, c Call) {
+	c.PlayNoBarge(ctx, sounds.Ulaw(sounds.VMFull), sounds.Ulaw(sounds.Goodbye))
 	c.Hangup()
 }
 
