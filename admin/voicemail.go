@@ -116,7 +116,7 @@ func (s *Server) resetVoicemailPIN(c *call, pin string) (*store.Extension, error
 		return nil, invalid{"pin": upperFirst(err.Error())}
 	}
 	if err := s.db.SetVoicemailPIN(c.ctx, box.ID, pin, actor(c.admin)); err != nil {
-		return nil, err
+		return nil, fieldError(err, "pin")
 	}
 	s.log.Info("voicemail PIN changed", "admin", c.admin.Username, "mailbox", box.AOR())
 	return box, nil

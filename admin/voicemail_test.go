@@ -586,3 +586,18 @@ func testCertPEM(t *testing.T) string {
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
 }
+
+// An admin resetting Ada's voicemail PIN to her hot-desk ID is told why
+// it is refused, beside the field.
+func TestVoicemailPINResetRefusesTheHotdeskID(t *testing.T) {
+	v := newVoicemailOffice(t)
+	if _, err := v.db.CreateHotdeskEntry(context.Background(), store.NewHotdeskEntry{Domain: "acme.example", Number: v.ada.Number,
+		HotdeskID: "5551234", PIN: "739155"}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	b := v.login("acme-boss")
+	res := b.post("/extensions/"+id(v.ada.ID)+"/voicemail/pin", url.Values{"pin": {"5551234"}})
+	if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, `id="e-pin"`) || !strings.Contains(res.body, "hot-desk ID") {
+		t.Fatalf("PIN = hot-desk ID: %d\n%s", res.status, res.body)
+	}
+}

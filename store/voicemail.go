@@ -316,6 +316,16 @@ func (db *DB) SetVoicemailPIN(ctx context.Context, extID int64, pin, actor strin
 	}
 	hash := HashPIN(pin)
 	return db.HotdeskTx(ctx, func(tx *HotdeskTx) error {
+		// The hot-desk ID is no secret (colleagues see it typed), and it
+		// may log its owner in with this PIN: one must not give the
+		// other away.
+		var ids int
+		if err := tx.tx.QueryRowContext(ctx, `SELECT count(*) FROM hotdesk_entries WHERE extension_id = ? AND hotdesk_id = ?`, extID, pin).Scan(&ids); err != nil {
+			return err
+		}
+		if ids > 0 {
+			return invalidf("pin", "PIN may not be the hot-desk ID")
+		}
 		if _, err := tx.tx.ExecContext(ctx, `UPDATE extensions SET pin_hash = ? WHERE id = ?`, hash, extID); err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 )
@@ -116,5 +117,29 @@ func TestMailboxLockoutCountsInOneTransaction(t *testing.T) {
 	db.MailboxTx(ctx, func(tx *MailboxTx) (err error) { until, err = tx.LockedUntil(LockMailbox, "7"); return })
 	if !until.After(now) {
 		t.Fatal("lock not kept")
+	}
+}
+
+// Ada logs in at other desks with her hot-desk ID and her voicemail PIN;
+// colleagues see the ID typed. Setting her PIN to that ID, at the phone
+// or by an admin, is refused: the ID would open both her seat and her
+// mailbox.
+func TestVoicemailPINMayNotBeTheHotdeskID(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	db.CreateTenant(ctx, "acme.example", "", false)
+	e, err := db.CreateExtension(ctx, NewExtension{Domain: "acme.example", Number: "1001", Password: "s3cret!x", PIN: "4826"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.CreateHotdeskEntry(ctx, NewHotdeskEntry{Domain: "acme.example", Number: "1001", HotdeskID: "5551234"}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	err = db.SetVoicemailPIN(ctx, e.ID, "5551234", "1001@acme.example (*97/*98)")
+	if ErrorCode(err) != EINVALID || FieldOf(err) != "pin" || !strings.Contains(err.Error(), "hot-desk ID") {
+		t.Fatalf("voicemail PIN = own hot-desk ID: %v, want refused", err)
+	}
+	if e, _ = db.ExtensionByID(ctx, e.ID); !CheckPIN(e.PINHash, "4826") {
+		t.Fatal("the refused PIN replaced the old one")
 	}
 }
