@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -16,32 +17,67 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
 	"deskpbx/store"
 )
 
 // smtpInbox is a real SMTP server on loopback (go-smtp) keeping what it
-// is sent.
+// is sent. With a user it requires a login, and keeps every login it is
+// offered.
 type smtpInbox struct {
-	mails chan received
+	mails      chan received
+	user, pass string
+	logins     chan smtpLogin
 }
 
 type received struct {
 	from, to string
 	data     []byte
+	overTLS  bool
 }
 
-func (b *smtpInbox) NewSession(*smtp.Conn) (smtp.Session, error) { return &smtpSession{in: b}, nil }
+type smtpLogin struct {
+	user, pass string
+	overTLS    bool
+}
+
+func (b *smtpInbox) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	return &smtpSession{in: b, conn: c}, nil
+}
 
 type smtpSession struct {
 	in       *smtpInbox
+	conn     *smtp.Conn
+	authed   bool
 	from, to string
+}
+
+func (s *smtpSession) overTLS() bool {
+	_, ok := s.conn.TLSConnectionState()
+	return ok
+}
+
+func (s *smtpSession) AuthMechanisms() []string { return []string{sasl.Plain} }
+
+func (s *smtpSession) Auth(string) (sasl.Server, error) {
+	return sasl.NewPlainServer(func(_, user, pass string) error {
+		s.in.logins <- smtpLogin{user, pass, s.overTLS()}
+		if user != s.in.user || pass != s.in.pass {
+			return errors.New("bad login")
+		}
+		s.authed = true
+		return nil
+	}), nil
 }
 
 func (s *smtpSession) Reset()        {}
 func (s *smtpSession) Logout() error { return nil }
 func (s *smtpSession) Mail(from string, _ *smtp.MailOptions) error {
+	if s.in.user != "" && !s.authed {
+		return smtp.ErrAuthRequired
+	}
 	s.from = from
 	return nil
 }
@@ -51,16 +87,20 @@ func (s *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 }
 func (s *smtpSession) Data(r io.Reader) error {
 	b, err := io.ReadAll(r)
-	s.in.mails <- received{s.from, s.to, b}
+	s.in.mails <- received{s.from, s.to, b, s.overTLS()}
 	return err
 }
 
-// serveSMTP serves an inbox on ln until the test ends.
-func serveSMTP(t *testing.T, ln net.Listener) *smtpInbox {
-	in := &smtpInbox{mails: make(chan received, 8)}
+// serveSMTP serves an inbox on ln until the test ends; tweak, if given,
+// sets the server up further.
+func serveSMTP(t *testing.T, ln net.Listener, tweak ...func(*smtp.Server, *smtpInbox)) *smtpInbox {
+	in := &smtpInbox{mails: make(chan received, 8), logins: make(chan smtpLogin, 8)}
 	srv := smtp.NewServer(in)
 	srv.Domain = "localhost"
 	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
+	for _, f := range tweak {
+		f(srv, in)
+	}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	return in
@@ -110,10 +150,17 @@ func attachment(t *testing.T, raw []byte) (subject string, wav []byte) {
 
 func mailOffice(t *testing.T, port int, deleteAfter bool) (*Service, *store.Extension, *store.DB) {
 	t.Helper()
+	return mailingOffice(t, store.SMTPSettings{Port: port, Security: store.SMTPNone, DeleteAfter: deleteAfter})
+}
+
+// mailingOffice is acme with Ada's mailbox mailed to her address through
+// the server st describes on 127.0.0.1.
+func mailingOffice(t *testing.T, st store.SMTPSettings) (*Service, *store.Extension, *store.DB) {
+	t.Helper()
 	db, ada, _ := testDB(t)
 	ctx := context.Background()
-	if err := db.SetSMTPSettings(ctx, store.SMTPSettings{TenantID: ada.TenantID, Host: "127.0.0.1", Port: port,
-		Security: store.SMTPNone, From: "voicemail@acme.example", DeleteAfter: deleteAfter}); err != nil {
+	st.TenantID, st.Host, st.From = ada.TenantID, "127.0.0.1", "voicemail@acme.example"
+	if err := db.SetSMTPSettings(ctx, st); err != nil {
 		t.Fatal(err)
 	}
 	email := "ada@acme.example"

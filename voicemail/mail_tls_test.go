@@ -10,8 +10,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"errors"
-	"io"
 	"math/big"
 	"net"
 	"os"
@@ -20,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
 	"deskpbx/store"
@@ -61,116 +58,36 @@ func selfSigned(t *testing.T, name string) (string, tls.Certificate) {
 	return string(certPEM), pair
 }
 
-// secureInbox is a go-smtp server on loopback that speaks TLS and may
-// require a login, keeping every mail and every login it is offered with
-// whether the connection was encrypted then.
-type secureInbox struct {
-	user, pass string // both "": no login required
-	mails      chan secureMail
-	logins     chan smtpLogin
-}
-
-type secureMail struct {
-	received
-	overTLS bool
-}
-
-type smtpLogin struct {
-	user, pass string
-	overTLS    bool
-}
-
-// How a secureInbox listens.
+// How a secure inbox listens.
 const (
 	startTLS    = "starttls"     // plain port, STARTTLS offered
 	implicitTLS = "tls"          // TLS from the first byte (SMTPS)
 	plainAuth   = "plain + auth" // no TLS at all, AUTH offered anyway
 )
 
-func serveSecure(t *testing.T, ln net.Listener, mode string, cert tls.Certificate, user, pass string) *secureInbox {
-	in := &secureInbox{user: user, pass: pass, mails: make(chan secureMail, 8), logins: make(chan smtpLogin, 8)}
-	srv := smtp.NewServer(in)
-	srv.Domain = "localhost"
-	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
+// serveSecure is serveSMTP speaking TLS with cert as mode says, and
+// requiring a login when user is set.
+func serveSecure(t *testing.T, ln net.Listener, mode string, cert tls.Certificate, user, pass string) *smtpInbox {
 	cfg := &tls.Config{Certificates: []tls.Certificate{cert}}
-	switch mode {
-	case startTLS:
-		srv.TLSConfig = cfg
-	case implicitTLS:
+	if mode == implicitTLS {
 		ln = tls.NewListener(ln, cfg)
-	case plainAuth:
-		srv.AllowInsecureAuth = true
 	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return in
-}
-
-func (b *secureInbox) NewSession(c *smtp.Conn) (smtp.Session, error) {
-	return &secureSession{in: b, conn: c}, nil
-}
-
-type secureSession struct {
-	in       *secureInbox
-	conn     *smtp.Conn
-	authed   bool
-	from, to string
-}
-
-func (s *secureSession) overTLS() bool {
-	_, ok := s.conn.TLSConnectionState()
-	return ok
-}
-
-func (s *secureSession) AuthMechanisms() []string { return []string{sasl.Plain} }
-
-func (s *secureSession) Auth(string) (sasl.Server, error) {
-	return sasl.NewPlainServer(func(_, user, pass string) error {
-		s.in.logins <- smtpLogin{user, pass, s.overTLS()}
-		if user != s.in.user || pass != s.in.pass {
-			return errors.New("bad login")
+	return serveSMTP(t, ln, func(srv *smtp.Server, in *smtpInbox) {
+		in.user, in.pass = user, pass
+		switch mode {
+		case startTLS:
+			srv.TLSConfig = cfg
+		case plainAuth:
+			srv.AllowInsecureAuth = true
 		}
-		s.authed = true
-		return nil
-	}), nil
-}
-
-func (s *secureSession) Reset()        {}
-func (s *secureSession) Logout() error { return nil }
-func (s *secureSession) Mail(from string, _ *smtp.MailOptions) error {
-	if s.in.user != "" && !s.authed {
-		return smtp.ErrAuthRequired
-	}
-	s.from = from
-	return nil
-}
-func (s *secureSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	s.to = to
-	return nil
-}
-func (s *secureSession) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	s.in.mails <- secureMail{received{s.from, s.to, b}, s.overTLS()}
-	return err
+	})
 }
 
 // secureOffice is acme with Ada's mailbox mailed through st, a message
 // of hers deposited and a mailer running with short retries.
 func secureOffice(t *testing.T, ctx context.Context, st store.SMTPSettings) (*Service, *store.DB, *store.Extension, *store.VoicemailMessage) {
 	t.Helper()
-	db, ada, _ := testDB(t)
-	st.TenantID, st.Host, st.From = ada.TenantID, "127.0.0.1", "voicemail@acme.example"
-	if err := db.SetSMTPSettings(ctx, st); err != nil {
-		t.Fatal(err)
-	}
-	email := "ada@acme.example"
-	if err := db.SetMailbox(ctx, ada.ID, store.MailboxChange{Email: &email}); err != nil {
-		t.Fatal(err)
-	}
-	s, err := New(ctx, db, filepath.Join(t.TempDir(), "vm"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, ada, db := mailingOffice(t, st)
 	m, err := s.Deposit(ctx, ada, Caller{Number: "5551", Name: "Grace"}, tone(440, 1.5))
 	if err != nil {
 		t.Fatal(err)
@@ -216,19 +133,8 @@ func trust(t *testing.T, ctx context.Context, db *store.DB, ada *store.Extension
 	}
 }
 
-func nextSecure(t *testing.T, ctx context.Context, in *secureInbox) secureMail {
-	t.Helper()
-	select {
-	case m := <-in.mails:
-		return m
-	case <-ctx.Done():
-		t.Fatal("no mail reached the SMTP server")
-	}
-	return secureMail{}
-}
-
 // sameAudio checks a mail's attachment is the message's file.
-func sameAudio(t *testing.T, s *Service, m *store.VoicemailMessage, got secureMail) {
+func sameAudio(t *testing.T, s *Service, m *store.VoicemailMessage, got received) {
 	t.Helper()
 	_, wav := attachment(t, got.data)
 	want, _ := os.ReadFile(filepath.Join(s.Dir, m.File))
@@ -254,7 +160,7 @@ func TestMailOverSTARTTLSTrustsOnlyTheRelaysCertificate(t *testing.T) {
 	failedWith(t, ctx, s, db, ada, "certificate")
 
 	trust(t, ctx, db, ada, relayPEM)
-	got := nextSecure(t, ctx, inbox)
+	got := inbox.next(t, ctx)
 	if !got.overTLS || got.to != "ada@acme.example" {
 		t.Errorf("mail to %q, over TLS %v; want Ada's, over TLS", got.to, got.overTLS)
 	}
@@ -284,7 +190,7 @@ func TestMailOverImplicitTLS(t *testing.T) {
 	failedWith(t, ctx, s, db, ada, "certificate")
 
 	trust(t, ctx, db, ada, certPEM)
-	got := nextSecure(t, ctx, inbox)
+	got := inbox.next(t, ctx)
 	if !got.overTLS {
 		t.Error("the mail did not come over TLS")
 	}

@@ -79,14 +79,23 @@ func TestMessageLightOfAnotherMailboxIsRefused(t *testing.T) {
 	}
 }
 
-func TestPhonesThatDoNotSubscribeGetTheLightUnsolicited(t *testing.T) {
-	o := newOffice(t)
-	ctx := context.Background()
-	grace, desk := o.phone("1002"), o.phone("1003")
+// graceAndASubscribedDesk is an office where Grace's phone (1002) is
+// registered and never subscribes, and the desk phone (1003) subscribes
+// to its own light, past the first NOTIFY.
+func graceAndASubscribedDesk(t *testing.T) (o *office, grace, desk *testphone.Phone, light *testphone.Subscription) {
+	t.Helper()
+	o = newOffice(t)
+	grace, desk = o.phone("1002"), o.phone("1003")
 	grace.Register()
 	desk.Register()
-	light, _ := desk.Subscribe("1003", "message-summary", 600)
+	light, _ = desk.Subscribe("1003", "message-summary", 600)
 	light.Next()
+	return o, grace, desk, light
+}
+
+func TestPhonesThatDoNotSubscribeGetTheLightUnsolicited(t *testing.T) {
+	o, grace, desk, light := graceAndASubscribedDesk(t)
+	ctx := context.Background()
 
 	o.boxes.set("1002@acme.example", 1, 0)
 	o.lights.MailboxChanged(ctx, o.ext("1002"))
@@ -123,13 +132,8 @@ func (o *office) setUnsolicited(on bool) {
 // change. Turned on again, the next thing Grace's phone hears is her
 // mailbox as it is then: nothing was sent while it was off.
 func TestUnsolicitedLightsFollowTheTenantSwitch(t *testing.T) {
-	o := newOffice(t)
+	o, grace, _, light := graceAndASubscribedDesk(t)
 	ctx := context.Background()
-	grace, desk := o.phone("1002"), o.phone("1003")
-	grace.Register()
-	desk.Register()
-	light, _ := desk.Subscribe("1003", "message-summary", 600)
-	light.Next()
 	o.setUnsolicited(false)
 
 	o.boxes.set("1002@acme.example", 1, 0)
