@@ -26,11 +26,21 @@ import (
 //     per open session, after a forced GC, from runtime/metrics.
 func BenchmarkPacing(b *testing.B) {
 	for _, n := range []int{1000, 2000, 4000} {
-		b.Run(fmt.Sprintf("sessions=%d", n), func(b *testing.B) { benchPacing(b, n) })
+		b.Run(fmt.Sprintf("sessions=%d", n), func(b *testing.B) { benchPacing(b, n, false) })
 	}
 }
 
-func benchPacing(b *testing.B, calls int) {
+// BenchmarkPacingDuplex is BenchmarkPacing while every session also
+// receives a PCMU frame every 20 ms, as a call does from its phone: the
+// receive path competes with the pacers for the cores, which is what a
+// real load looks like (scripts/bench.sh media).
+func BenchmarkPacingDuplex(b *testing.B) {
+	for _, n := range []int{1000, 2000} {
+		b.Run(fmt.Sprintf("sessions=%d", n), func(b *testing.B) { benchPacing(b, n, true) })
+	}
+}
+
+func benchPacing(b *testing.B, calls int, duplex bool) {
 	// 5,000 even ports: room for 4,000 sessions while other processes
 	// hold some of them.
 	ports, err := NewPortAllocator(50000, 59999)
@@ -60,6 +70,16 @@ func benchPacing(b *testing.B, calls int) {
 	heap1, stack1 := liveMemory()
 
 	ulaw := prompt(2 * 8000)
+	if duplex {
+		stop := make(chan struct{})
+		var phones sync.WaitGroup
+		defer phones.Wait()
+		defer close(stop)
+		const senders = 4
+		for g := range senders {
+			phones.Go(func() { phoneLoad(b, sessions[g*calls/senders:(g+1)*calls/senders], stop) })
+		}
+	}
 	cpu0 := processCPU()
 	b.ResetTimer()
 	for b.Loop() {
@@ -89,6 +109,37 @@ func benchPacing(b *testing.B, calls int) {
 	b.ReportMetric(float64(heap1-heap0)/float64(calls), "heap-B/session")
 	b.ReportMetric(float64(stack1-stack0)/float64(calls), "stack-B/session")
 	b.ReportMetric(0, "ns/op") // one op is 2 s of wall clock: meaningless
+}
+
+// phoneLoad sends each of sessions a PCMU frame every 20 ms from one
+// socket, until stop.
+func phoneLoad(b *testing.B, sessions []*Session, stop <-chan struct{}) {
+	conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(loopback, 0)))
+	if err != nil {
+		b.Error(err)
+		return
+	}
+	defer conn.Close()
+	pkt := make([]byte, 12+SamplesPerFrame)
+	pkt[0] = 0x80 // version 2, PT 0 (PCMU)
+	for i := 12; i < len(pkt); i++ {
+		pkt[i] = 0xff
+	}
+	tick := time.NewTicker(frameInterval)
+	defer tick.Stop()
+	for seq := uint16(0); ; seq++ {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		pkt[2], pkt[3] = byte(seq>>8), byte(seq)
+		ts := uint32(seq) * SamplesPerFrame
+		pkt[4], pkt[5], pkt[6], pkt[7] = byte(ts>>24), byte(ts>>16), byte(ts>>8), byte(ts)
+		for _, s := range sessions {
+			conn.WriteToUDPAddrPort(pkt, s.LocalAddr())
+		}
+	}
 }
 
 // liveMemory is the live heap and the goroutine stacks after a forced GC.
