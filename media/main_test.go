@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"os"
 	"testing"
 	"time"
 
@@ -13,7 +14,13 @@ import (
 
 // TestMain fails the run if any goroutine a test started outlives it:
 // every session must end its receive goroutine on Close or cancel.
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(phoneLoadEnv) != "" {
+		phoneLoadMain()
+		return
+	}
+	goleak.VerifyTestMain(m)
+}
 
 var loopback = netip.MustParseAddr("127.0.0.1")
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -52,10 +51,11 @@ type Stats struct {
 	Latched  netip.AddrPort
 }
 
-// Session is the PBX's end of one call's RTP stream: a bound UDP port, a
-// receive goroutine that detects DTMF and can echo, and a sender used by the
-// player, whose frames a pacer shared with other calls sends. Everything it
-// starts ends on Close or when the context given to NewSession is done.
+// Session is the PBX's end of one call's RTP stream: a bound UDP port,
+// read by an rxLoop shared with other calls, which detects DTMF and can
+// echo, and a sender used by the player, whose frames a pacer shared with
+// other calls sends. Everything of it ends on Close or when the context
+// given to NewSession is done.
 //
 // Symmetric RTP: we latch to the source of the first valid RTP packet
 // (version 2, a payload type we negotiated) that comes from the SDP's IP
@@ -72,8 +72,16 @@ type Stats struct {
 type Session struct {
 	log   *slog.Logger
 	lease *PortLease
-	conn  *net.UDPConn
+	sock  *udpSocket
 	local netip.AddrPort
+
+	// The rxLoop reading sock. rxMu is held while it reads and handles a
+	// datagram; Close sets rxClosed under it before closing the socket,
+	// so the loop never reads a descriptor that was closed and reused.
+	rx       *rxLoop
+	rxID     int32
+	rxMu     sync.Mutex
+	rxClosed bool
 
 	mu      sync.Mutex // guards the fields below up to tx
 	neg     Negotiated
@@ -88,7 +96,7 @@ type Session struct {
 	playing chan struct{} // holds a token while a Play runs
 	out     playout
 
-	// Receive goroutine only.
+	// Used by the rxLoop only, with rxMu held.
 	pkt        rtp.Packet
 	events     eventDetector
 	tones      toneDetector
@@ -106,7 +114,6 @@ type Session struct {
 	done      chan struct{}
 	closeOnce sync.Once
 	closeErr  error
-	wg        sync.WaitGroup
 	stopCtx   func() bool
 }
 
@@ -117,25 +124,23 @@ type candidate struct {
 	n    int
 }
 
-// sender holds our outgoing stream state. Play runs on the call's goroutine
-// and Echo on the receive goroutine, so it has its own lock.
+// sender holds our outgoing stream state. A pacer sends prompts and the
+// rxLoop echoes, so it has its own lock.
 type sender struct {
 	mu      sync.Mutex
 	hdr     rtp.Header
 	buf     [12 + 2048]byte
+	dst     rawDest
 	lastAt  time.Time
 	started bool
 	gap     bool // a frame was due but had nowhere to go
+	closed  bool // the socket is closed (or about to be): send nothing
 }
 
 // NewSession binds an RTP port from ports on ip and starts receiving. The
 // session ends when ctx is done or Close is called.
 func NewSession(ctx context.Context, ports *PortAllocator, ip netip.Addr, cfg Config) (*Session, error) {
-	listen := ports.Listen
-	if cfg.Priority {
-		listen = ports.ListenPriority
-	}
-	lease, err := listen(ip)
+	lease, err := ports.listen(ip, cfg.Priority, true)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +151,7 @@ func NewSession(ctx context.Context, ports *PortAllocator, ip netip.Addr, cfg Co
 	s := &Session{
 		log:    log,
 		lease:  lease,
-		conn:   lease.Conn(),
+		sock:   lease.sock,
 		local:  netip.AddrPortFrom(ip, uint16(lease.Port())),
 		digits: newDigitStream(),
 		pcm:    make([]int16, 0, 2048),
@@ -174,9 +179,11 @@ func NewSession(ctx context.Context, ports *PortAllocator, ip netip.Addr, cfg Co
 			s.log.Debug("dtmf", "digit", string(key), "method", Inband.String())
 		}
 	}
+	if err := watch(s); err != nil {
+		lease.Close()
+		return nil, err
+	}
 	s.stopCtx = context.AfterFunc(ctx, func() { s.Close() })
-	s.wg.Add(1)
-	go s.readLoop()
 	return s, nil
 }
 
@@ -223,39 +230,22 @@ func (s *Session) Stats() Stats {
 	}
 }
 
-// Close stops the receive goroutine and releases the port; it waits for
-// the goroutine, so nothing of the session outlives the call.
+// Close stops receiving and sending and releases the port; once it
+// returns, nothing of the session runs, so nothing outlives the call.
 func (s *Session) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.done)
 		s.stopCtx()
+		s.rx.remove(s)
+		s.rxMu.Lock()
+		s.rxClosed = true
+		s.rxMu.Unlock()
+		s.tx.mu.Lock()
+		s.tx.closed = true
+		s.tx.mu.Unlock()
 		s.closeErr = s.lease.Close()
-		s.wg.Wait()
 	})
 	return s.closeErr
-}
-
-func (s *Session) readLoop() {
-	defer s.wg.Done()
-	buf := make([]byte, 2048)
-	for {
-		n, src, err := s.conn.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			select {
-			case <-s.done:
-				return
-			case <-time.After(time.Millisecond):
-				// A read error on an unconnected UDP socket is transient
-				// (an ICMP report); pausing keeps a repeating one from
-				// spinning a core.
-			}
-			continue
-		}
-		s.receive(buf[:n], netip.AddrPortFrom(src.Addr().Unmap(), src.Port()), time.Now())
-	}
 }
 
 // receive handles one datagram. It is the per-packet path: no allocation.
@@ -405,7 +395,10 @@ func (s *Session) send(pt uint8, payload []byte, advance uint32, newSpurt bool) 
 	t := &s.tx
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if !ok {
+	if t.closed {
+		return
+	}
+	if !ok || !t.dst.set(dst, s.sock.v6) {
 		t.gap = true
 		return
 	}
@@ -430,7 +423,7 @@ func (s *Session) send(pt uint8, payload []byte, advance uint32, newSpurt bool) 
 	}
 	n += copy(t.buf[n:], payload)
 	t.lastAt = now
-	if _, err := s.conn.WriteToUDPAddrPort(t.buf[:n], dst); err != nil {
+	if err := s.sock.sendTo(t.buf[:n], &t.dst); err != nil {
 		return // the peer's problem (ICMP, no route): RTP is best effort
 	}
 	s.sent.Add(1)
