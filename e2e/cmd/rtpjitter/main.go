@@ -39,6 +39,7 @@ func main() {
 	late := flag.Duration("late", 5*time.Millisecond, "a packet later than this past its slot counts as late")
 	ports := flag.String("src-ports", "", "only packets from this UDP source port range LO-HI (default: all)")
 	rate := flag.Int("rate", 8000, "RTP clock rate of the streams, Hz")
+	relay := flag.Bool("relay", false, "measure a relay instead: how long each packet sent from -src-ports took since it reached them (see relay.go)")
 	flag.Usage = func() {
 		fmt.Fprintln(flag.CommandLine.Output(), "usage: rtpjitter [flags] CAPTURE.pcap")
 		flag.PrintDefaults()
@@ -58,6 +59,15 @@ func main() {
 			fmt.Fprintln(os.Stderr, "rtpjitter: -src-ports wants LO-HI")
 			os.Exit(2)
 		}
+	}
+	if *relay {
+		rr, err := analyseRelay(flag.Arg(0), uint16(lo), uint16(hi), *late)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "rtpjitter:", err)
+			os.Exit(1)
+		}
+		rr.print(os.Stdout, *late)
+		return
 	}
 	r, err := analyse(flag.Arg(0), uint16(lo), uint16(hi), *rate, *late)
 	if err != nil {
@@ -183,6 +193,7 @@ type reader struct {
 	link  uint32
 	hdr   [16]byte
 	buf   []byte
+	dstIP [4]byte // of the packet next returned last
 }
 
 func newReader(f io.Reader) (*reader, error) {
@@ -256,6 +267,7 @@ func (rd *reader) next() (at time.Duration, src, dst uint16, payload []byte, err
 			continue
 		}
 		udp := ip[ihl:]
+		copy(rd.dstIP[:], ip[16:20])
 		return at, binary.BigEndian.Uint16(udp[0:]), binary.BigEndian.Uint16(udp[2:]), udp[8:], nil
 	}
 }

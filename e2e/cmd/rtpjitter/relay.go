@@ -1,0 +1,194 @@
+package main
+
+// -relay: what a media relay adds. A relay forwards each packet the
+// moment it reads it, so its pacing is its senders' pacing (SIPp's,
+// here) plus its own delay; only the delay is the relay's doing. From a
+// capture on lo of both directions of every relayed call (every UDP
+// packet to or from the relay's port range, e.g. dumpcap -f "udp
+// portrange LO-HI"), each packet the relay sent from port Q is matched
+// with the same packet (SSRC and sequence number, unchanged by a relay)
+// arriving at the relay's other port P of that call, and its delay is
+// its send time minus its arrival time; late if over -late. On lo the
+// capture time of a packet is its send time, so the arrival is when the
+// party sent it: the delay is the relay's socket queue, scheduling and
+// work, free of any network.
+//
+// Which port P feeds Q is not written anywhere in the packets, and every
+// call of a load generator may play the same stream (same SSRC and
+// sequence numbers); so it is learnt by a vote: for Q's first packets,
+// the latest earlier arrival of the same packet at another port names
+// P, and the port named most often wins.
+
+import (
+	"cmp"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"slices"
+	"time"
+)
+
+type pktKey struct {
+	ssrc uint32
+	seq  uint16
+}
+
+type arrKey struct {
+	port uint16
+	pktKey
+}
+
+type arrival struct {
+	port uint16
+	at   time.Duration
+}
+
+type departure struct {
+	at  time.Duration
+	src uint16
+	to  netip.Addr
+	pktKey
+}
+
+type relayDir struct {
+	packets, late, unmatched, lost int
+	delays                         []time.Duration
+}
+
+type relayResult struct {
+	dirs  map[netip.Addr]*relayDir
+	pairs int
+}
+
+const votes = 64 // departures per port that vote on its source port
+
+func analyseRelay(path string, lo, hi uint16, late time.Duration) (*relayResult, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rd, err := newReader(f)
+	if err != nil {
+		return nil, err
+	}
+	arrivals := map[arrKey]time.Duration{}
+	byPkt := map[pktKey][]arrival{}
+	arrivedAt := map[uint16]int{}
+	var deps []departure
+	for {
+		at, src, dst, payload, err := rd.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(payload) < 12 || payload[0]>>6 != 2 || (payload[1] >= 200 && payload[1] <= 204) {
+			continue
+		}
+		k := pktKey{binary.BigEndian.Uint32(payload[8:]), binary.BigEndian.Uint16(payload[2:])}
+		fromRelay, toRelay := src >= lo && src <= hi, dst >= lo && dst <= hi
+		switch {
+		case fromRelay && !toRelay:
+			deps = append(deps, departure{at: at, src: src, to: netip.AddrFrom4(rd.dstIP), pktKey: k})
+		case toRelay && !fromRelay:
+			ak := arrKey{dst, k}
+			if _, dup := arrivals[ak]; !dup {
+				arrivals[ak] = at
+				byPkt[k] = append(byPkt[k], arrival{dst, at})
+				arrivedAt[dst]++
+			}
+		}
+	}
+	// The vote: which port feeds each sending port.
+	tally := map[uint16]map[uint16]int{}
+	seen := map[uint16]int{}
+	for _, d := range deps {
+		if seen[d.src] >= votes {
+			continue
+		}
+		seen[d.src]++
+		var best arrival
+		for _, a := range byPkt[d.pktKey] {
+			if a.port != d.src && a.at <= d.at && a.at >= best.at {
+				best = a
+			}
+		}
+		if best.port != 0 {
+			if tally[d.src] == nil {
+				tally[d.src] = map[uint16]int{}
+			}
+			tally[d.src][best.port]++
+		}
+	}
+	feed := map[uint16]uint16{}
+	for q, t := range tally {
+		var p uint16
+		for cand, n := range t {
+			if n > t[p] || n == t[p] && cand < p {
+				p = cand
+			}
+		}
+		feed[q] = p
+	}
+	r := &relayResult{dirs: map[netip.Addr]*relayDir{}, pairs: len(feed)}
+	matched := map[uint16]int{}
+	dirOf := map[uint16]*relayDir{}
+	for _, d := range deps {
+		dir := r.dirs[d.to]
+		if dir == nil {
+			dir = &relayDir{}
+			r.dirs[d.to] = dir
+		}
+		dirOf[d.src] = dir
+		dir.packets++
+		a, ok := arrivals[arrKey{feed[d.src], d.pktKey}]
+		if !ok || a > d.at {
+			dir.unmatched++
+			continue
+		}
+		matched[d.src]++
+		delay := d.at - a
+		dir.delays = append(dir.delays, delay)
+		if delay > late {
+			dir.late++
+		}
+	}
+	for q, p := range feed {
+		if n := arrivedAt[p] - matched[q]; n > 0 {
+			dirOf[q].lost += n
+		}
+	}
+	return r, nil
+}
+
+func (r *relayResult) print(w io.Writer, late time.Duration) {
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d)/float64(time.Millisecond)) }
+	fmt.Fprintf(w, "pairs=%d\n", r.pairs)
+	addrs := make([]netip.Addr, 0, len(r.dirs))
+	for a := range r.dirs {
+		addrs = append(addrs, a)
+	}
+	slices.SortFunc(addrs, func(a, b netip.Addr) int { return cmp.Compare(a.String(), b.String()) })
+	for _, a := range addrs {
+		d := r.dirs[a]
+		slices.Sort(d.delays)
+		q := func(p float64) time.Duration {
+			if len(d.delays) == 0 {
+				return 0
+			}
+			return d.delays[min(len(d.delays)-1, int(p*float64(len(d.delays))))]
+		}
+		share := 0.0
+		if len(d.delays) > 0 {
+			share = 100 * float64(d.late) / float64(len(d.delays))
+		}
+		fmt.Fprintf(w, "to=%s packets=%d matched=%d unmatched=%d lost=%d late=%d late_pct=%.3f p50_ms=%s p99_ms=%s p999_ms=%s max_ms=%s\n",
+			a, d.packets, len(d.delays), d.unmatched, d.lost, d.late, share, ms(q(0.5)), ms(q(0.99)), ms(q(0.999)), ms(q(1)))
+	}
+	fmt.Fprintf(w, "# relay delay (sent minus arrived, same packet) over %d port pairs; late means more than %v\n", r.pairs, late)
+}
