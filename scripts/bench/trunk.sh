@@ -31,9 +31,9 @@ for v in BENCH_TRUNK_CALLS BENCH_TRUNK_INFLIGHT BENCH_TRUNK_RATE BENCH_TRUNK_TAL
 	fi
 done
 for n in $BENCH_TRUNK_N; do
-	# A relay takes 2 RTP ports per call, in 26000-32767 (see free_range).
-	if ! [[ $n =~ ^[1-9][0-9]*$ ]] || [ "$n" -gt 3000 ]; then
-		echo "bench: BENCH_TRUNK_N must be sizes from 1 to 3000, got '$n'" >&2
+	# A relay takes 4 RTP ports per call, in 26000-32767 (see free_range).
+	if ! [[ $n =~ ^[1-9][0-9]*$ ]] || [ "$n" -gt 1600 ]; then
+		echo "bench: BENCH_TRUNK_N must be sizes from 1 to 1600, got '$n'" >&2
 		exit 2
 	fi
 done
@@ -247,9 +247,10 @@ bench_trunk() {
 		NOTES+=("trunk: Kamailio (test/kamailio/provider.cfg) did not start: skipped")
 		return 0
 	fi
-	# A relay takes 2 ports a call: the largest size, or the setups in flight.
+	# A relay takes 4 ports a call (two even ports, each with its odd RTCP
+	# neighbour kept free): for the largest size, or the setups in flight.
 	[ "$BENCH_TRUNK_INFLIGHT" -gt "$max" ] && max=$BENCH_TRUNK_INFLIGHT
-	start_deskpbx trunk $((2 * max + 64)) warn trunk_setup
+	start_deskpbx trunk $((4 * max + 64)) warn trunk_setup
 	for _ in $(seq 150); do
 		"$DESKPBX" trunk list -db "$PBX_DB" 2>/dev/null | grep -q ' registered' && break
 		sleep 0.2

@@ -187,7 +187,7 @@ bench_voicemail() {
 		'NF { v[n++] = $1; if ($1 >= lo && $1 <= hi) good++ } END { if (!n) { print "no files"; exit }
 		printf "%d files, lengths min %.1f s, median %.1f s, max %.1f s; %d of them %d-%d s long", n, v[0], v[int(n / 2)], v[n - 1], good, lo, hi }')
 	read -r saved newc < <(sqlite3 "$PBX_DB" "SELECT (SELECT count(*) FROM voicemail_messages WHERE folder = 'saved'), (SELECT count(*) FROM voicemail_messages WHERE folder = 'new');" 2>/dev/null | tr '|' ' ')
-	NOTES+=("voicemail: $summary (want $((2 * n)) messages of ~$((BENCH_VM_TALK + VM_LEAD + 1 - 9)) s: ${BENCH_VM_TALK} s of speech after the greeting's end); database: ${saved:-?} saved (played to a listener; want $n), ${newc:-?} new (want $n)")
+	NOTES+=("voicemail: $summary (want $((2 * n)), each the ${BENCH_VM_TALK} s of speech and what of the ${VM_LEAD} s of silence before it outlasted the greeting); database: ${saved:-?} saved (played to a listener; want $n), ${newc:-?} new (want $n)")
 	VM_ROWS+=("$(awk -v n="$n" -v ok="$ok" -v bad="$bad" -v lok="$lok" -v lbad="$lbad" -v t="$((t1 - t0))" -v hz="$CLK_TCK" -v busy="$busy" -v pk="$packets" -v lp="$late_pct" \
 		-v p99="$p99" -v mx="$max" -v bytes="$bytes" -v mins="$mins" -v fmt="$VM_FMT" \
 		'BEGIN { cpu = t / hz; calls = ok + lok
