@@ -200,6 +200,8 @@ trunk_media() {
 	[ "$uok" != "$ok" ] && NOTES+=("trunk $n: the outside callee completed $uok calls, the callers $ok")
 	phone="- - - - -" prov="- - - - -"
 	if [ -s "$cap" ] && "$WORK/rtpjitter" -relay -src-ports "$PBX_RTP_LO-$PBX_RTP_HI" "$cap" >"$WORK/$name.relay" 2>&1; then
+		awk -F= '$1 == "pairs" { p = $2 } $1 == "mutual" { m = $2 } END { exit !(p == m) }' "$WORK/$name.relay" ||
+			NOTES+=("trunk $n: rtpjitter -relay paired some ports one way only ($(head -n 2 "$WORK/$name.relay" | tr '\n' ' ')): check $WORK/$name.relay")
 		phone=$(trunk_relay_dir "$WORK/$name.relay" 127.0.0.1)
 		prov=$(trunk_relay_dir "$WORK/$name.relay" "$TRUNK_IP")
 		if "$WORK/rtpjitter" -src-ports "$PBX_RTP_LO-$PBX_RTP_HI" "$cap" >"$WORK/$name.jitter" 2>&1; then

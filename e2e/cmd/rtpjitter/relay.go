@@ -59,8 +59,8 @@ type relayDir struct {
 }
 
 type relayResult struct {
-	dirs  map[netip.Addr]*relayDir
-	pairs int
+	dirs          map[netip.Addr]*relayDir
+	pairs, mutual int
 }
 
 const votes = 64 // departures per port that vote on its source port
@@ -136,6 +136,12 @@ func analyseRelay(path string, lo, hi uint16, late time.Duration) (*relayResult,
 		feed[q] = p
 	}
 	r := &relayResult{dirs: map[netip.Addr]*relayDir{}, pairs: len(feed)}
+	// A check on the vote: a relay's two ports feed each other.
+	for q, p := range feed {
+		if back, ok := feed[p]; ok && back == q {
+			r.mutual++
+		}
+	}
 	matched := map[uint16]int{}
 	dirOf := map[uint16]*relayDir{}
 	for _, d := range deps {
@@ -168,7 +174,7 @@ func analyseRelay(path string, lo, hi uint16, late time.Duration) (*relayResult,
 
 func (r *relayResult) print(w io.Writer, late time.Duration) {
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d)/float64(time.Millisecond)) }
-	fmt.Fprintf(w, "pairs=%d\n", r.pairs)
+	fmt.Fprintf(w, "pairs=%d\nmutual=%d\n", r.pairs, r.mutual)
 	addrs := make([]netip.Addr, 0, len(r.dirs))
 	for a := range r.dirs {
 		addrs = append(addrs, a)
@@ -190,5 +196,5 @@ func (r *relayResult) print(w io.Writer, late time.Duration) {
 		fmt.Fprintf(w, "to=%s packets=%d matched=%d unmatched=%d lost=%d late=%d late_pct=%.3f p50_ms=%s p99_ms=%s p999_ms=%s max_ms=%s\n",
 			a, d.packets, len(d.delays), d.unmatched, d.lost, d.late, share, ms(q(0.5)), ms(q(0.99)), ms(q(0.999)), ms(q(1)))
 	}
-	fmt.Fprintf(w, "# relay delay (sent minus arrived, same packet) over %d port pairs; late means more than %v\n", r.pairs, late)
+	fmt.Fprintf(w, "# relay delay (sent minus arrived, same packet) over %d sending ports (%d of them fed by a port they feed); late means more than %v\n", r.pairs, r.mutual, late)
 }
