@@ -24,12 +24,17 @@ BENCH_TRUNK_N=${BENCH_TRUNK_N:-100 500}
 BENCH_TRUNK_RATE=${BENCH_TRUNK_RATE:-100}
 BENCH_TRUNK_TALK=${BENCH_TRUNK_TALK:-20}
 BENCH_TRUNK_NICE=${BENCH_TRUNK_NICE:-$BENCH_MEDIA_NICE}
-for v in BENCH_TRUNK_CALLS BENCH_TRUNK_INFLIGHT BENCH_TRUNK_RATE BENCH_TRUNK_TALK; do
-	if ! [[ ${!v} =~ ^[1-9][0-9]*$ ]]; then
-		echo "bench: $v must be a positive integer, got '${!v}'" >&2
-		exit 2
-	fi
-done
+# need_positive VAR...: each a positive integer, or the bench stops.
+need_positive() {
+	local v
+	for v in "$@"; do
+		if ! [[ ${!v} =~ ^[1-9][0-9]*$ ]]; then
+			echo "bench: $v must be a positive integer, got '${!v}'" >&2
+			exit 2
+		fi
+	done
+}
+need_positive BENCH_TRUNK_CALLS BENCH_TRUNK_INFLIGHT BENCH_TRUNK_RATE BENCH_TRUNK_TALK
 for n in $BENCH_TRUNK_N; do
 	# A relay takes 4 RTP ports per call, in 26000-32767 (see free_range).
 	if ! [[ $n =~ ^[1-9][0-9]*$ ]] || [ "$n" -gt 1600 ]; then
@@ -46,6 +51,52 @@ TRUNK_MEDIA_ROWS=()
 TRUNK_FMT='%-9s %8s %6s %6s %9s %8s %9s %10s %9s %10s\n'
 TRUNK_MEDIA_FMT='%6s %6s %6s %5s %8s %9s %5s | %9s %8s %7s %6s | %9s %8s %7s %6s | %8s\n'
 TRUNK_KPORT= TRUNK_KPID= TRUNK_UPORT=
+
+# capture_start NAME FILTER: dumpcap on lo into $WORK/NAME.pcap if
+# HAVE_DUMPCAP; CAPTURE_PID is its PID, empty if it is not capturing.
+capture_start() {
+	local cap=$WORK/$1.pcap
+	CAPTURE_PID=
+	[ "$HAVE_DUMPCAP" = 1 ] || return 0
+	dumpcap -q -i lo -P -s 64 -B 64 -f "$2" -w "$cap" >"$WORK/$1.dumpcap.log" 2>&1 &
+	CAPTURE_PID=$!
+	STARTED+=("$CAPTURE_PID")
+	for _ in $(seq 100); do
+		[ -s "$cap" ] && return 0
+		kill -0 "$CAPTURE_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	NOTES+=("$1: dumpcap did not start capturing on lo: no lateness figures (see $WORK/$1.dumpcap.log)")
+	kill "$CAPTURE_PID" 2>/dev/null || true
+	CAPTURE_PID=
+}
+
+# capture_stop NAME: ends capture_start's dumpcap, noting dropped packets.
+capture_stop() {
+	local drops
+	[ -n "$CAPTURE_PID" ] || return 0
+	kill -INT "$CAPTURE_PID" 2>/dev/null || true
+	for _ in $(seq 100); do
+		kill -0 "$CAPTURE_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$CAPTURE_PID" 2>/dev/null || true
+	wait "$CAPTURE_PID" 2>/dev/null || true
+	# "Packets received/dropped on interface 'Loopback: lo': 3/0 (...)"
+	drops=$(sed -n 's|.*received/dropped on interface.*: [0-9]*/\([0-9]*\) .*|\1|p' "$WORK/$1.dumpcap.log" | awk '{ s += $1 } END { print s + 0 }')
+	[ "${drops:-0}" != 0 ] && NOTES+=("$1: dumpcap dropped $drops packets: the lateness figures are from a partial capture")
+	return 0
+}
+
+# bench_with_dumpcap PART: HAVE_DUMPCAP=1 if this can capture on lo.
+bench_with_dumpcap() {
+	HAVE_DUMPCAP=0
+	if [ "$(id -u)" = 0 ] && have_dumpcap; then
+		HAVE_DUMPCAP=1
+	else
+		NOTES+=("$1: no packet capture (needs root and dumpcap from tshark): no lateness figures")
+	fi
+}
 
 # build_talkpcap: e2e/cmd/talkpcap, the pcaps of whole calls (trunk and voicemail).
 build_talkpcap() {
@@ -154,24 +205,14 @@ trunk_relay_dir() {
 
 # trunk_media N: (b) at one size.
 trunk_media() {
-	local n=$1 name=trunk-media-$1 cap=$WORK/trunk-media-$1.pcap capdump= t0 t1 k0 k1 b0 a0 b1 a1 busy ok bad peak uok
-	local phone prov pacing=- drops
+	local n=$1 name=trunk-media-$1 cap=$WORK/trunk-media-$1.pcap t0 t1 k0 k1 b0 a0 b1 a1 busy ok bad peak uok
+	local phone prov pacing=-
 	trunk_callee "$name-callee" trunk_callee_pcap.xml "$n" -key pcap "$WORK/trunk-callee.pcap" || {
 		NOTES+=("trunk $n: the outside callee's SIPp did not start: skipped")
 		return 0
 	}
-	if [ "$HAVE_DUMPCAP" = 1 ]; then
-		# Both directions of every relayed packet: into and out of deskpbx's RTP ports.
-		dumpcap -q -i lo -P -s 64 -B 64 -f "udp portrange $PBX_RTP_LO-$PBX_RTP_HI" -w "$cap" >"$WORK/$name.dumpcap.log" 2>&1 &
-		capdump=$!
-		STARTED+=("$capdump")
-		for _ in $(seq 100); do
-			[ -s "$cap" ] && break
-			kill -0 "$capdump" 2>/dev/null || break
-			sleep 0.1
-		done
-		[ -s "$cap" ] || { NOTES+=("trunk $n: dumpcap did not start capturing on lo: no lateness figures"); kill "$capdump" 2>/dev/null || true; capdump=; }
-	fi
+	# Both directions of every relayed packet: into and out of deskpbx's RTP ports.
+	capture_start "$name" "udp portrange $PBX_RTP_LO-$PBX_RTP_HI"
 	note_load "trunk $n"
 	log "trunk: $n concurrent outside calls at $BENCH_TRUNK_RATE/s, each ${BENCH_TRUNK_TALK}s of PCMU both ways through deskpbx's relay"
 	t0=$(cpu_ticks "$PBX_PID")
@@ -184,14 +225,7 @@ trunk_media() {
 	read -r b1 a1 < <(stat_ticks)
 	busy=$(awk -v b=$((b1 - b0)) -v a=$((a1 - a0)) 'BEGIN { printf "%.0f%%", (a > 0 ? 100 * b / a : 0) }')
 	trunk_callee_end
-	if [ -n "$capdump" ]; then
-		kill -INT "$capdump" 2>/dev/null || true
-		for _ in $(seq 100); do kill -0 "$capdump" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$capdump" 2>/dev/null || true
-		wait "$capdump" 2>/dev/null || true
-		drops=$(sed -n 's|.*received/dropped on interface.*: [0-9]*/\([0-9]*\) .*|\1|p' "$WORK/$name.dumpcap.log" | awk '{ s += $1 } END { print s + 0 }')
-		[ "${drops:-0}" != 0 ] && NOTES+=("trunk $n: dumpcap dropped $drops packets: the lateness figures are from a partial capture")
-	fi
+	capture_stop "$name"
 	ok=$(num "$(sipp_stat "$WORK/$name.stat" 'SuccessfulCall(C)')")
 	bad=$(num "$(sipp_stat "$WORK/$name.stat" 'FailedCall(C)')")
 	peak=$(awk -F';' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "CurrentCall") c = i; next } c && $c > m { m = $c } END { print m + 0 }' "$WORK/$name.stat" 2>/dev/null)
@@ -233,12 +267,7 @@ bench_trunk() {
 	build_tools
 	build_talkpcap
 	make_users
-	HAVE_DUMPCAP=0
-	if [ "$(id -u)" = 0 ] && have_dumpcap; then
-		HAVE_DUMPCAP=1
-	else
-		NOTES+=("trunk: no packet capture (needs root and dumpcap from tshark): no lateness figures")
-	fi
+	bench_with_dumpcap trunk
 	local n max=1 reg
 	for n in $BENCH_TRUNK_N; do [ "$n" -gt "$max" ] && max=$n; done
 	# Every bench user but the first calls the outside number.

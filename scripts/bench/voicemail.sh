@@ -22,12 +22,7 @@
 BENCH_VM_N=${BENCH_VM_N:-100}
 BENCH_VM_TALK=${BENCH_VM_TALK:-20}
 BENCH_VM_NICE=${BENCH_VM_NICE:-$BENCH_MEDIA_NICE}
-for v in BENCH_VM_N BENCH_VM_TALK; do
-	if ! [[ ${!v} =~ ^[1-9][0-9]*$ ]]; then
-		echo "bench: $v must be a positive integer, got '${!v}'" >&2
-		exit 2
-	fi
-done
+need_positive BENCH_VM_N BENCH_VM_TALK # (trunk.sh, sourced first)
 if [ "$BENCH_VM_N" -gt 1000 ]; then
 	echo "bench: BENCH_VM_N must be at most 1000 (three blocks of extensions)" >&2
 	exit 2
@@ -96,10 +91,9 @@ bench_voicemail() {
 		NOTES+=("voicemail: needs espeak-ng and sox (the callers' speech): skipped")
 		return 0
 	fi
-	local n=$BENCH_VM_N cap=$WORK/vm.pcap capdump= t0 t1 b0 a0 b1 a1 busy lport mport i rc drops
+	local n=$BENCH_VM_N cap=$WORK/vm.pcap t0 t1 b0 a0 b1 a1 busy lport mport i rc
 	local fill ok=0 bad=0 lok lbad jit packets=- late_pct=- p99=- max=- vmdir=$WORK/vm-data bytes mins files secs saved newc summary
-	HAVE_DUMPCAP=0
-	if [ "$(id -u)" = 0 ] && have_dumpcap; then HAVE_DUMPCAP=1; else NOTES+=("voicemail: no packet capture (needs root and dumpcap): no pacing figures"); fi
+	bench_with_dumpcap voicemail
 	vm_inf "$WORK/vm-fill.inf" "$VM_CALLER0" "$VM_HEARD0"
 	vm_inf "$WORK/vm-leave.inf" "$VM_CALLER0" "$VM_LEFT0"
 	vm_inf "$WORK/vm-listen.inf" "$VM_HEARD0" '*97'
@@ -118,17 +112,7 @@ bench_voicemail() {
 	[ "$fill" != "$n" ] && NOTES+=("voicemail: only $fill of $n fill calls succeeded ($WORK/vm-fill.out)")
 	sleep 1 # the last messages written
 
-	if [ "$HAVE_DUMPCAP" = 1 ]; then
-		dumpcap -q -i lo -P -s 64 -B 64 -f "udp src portrange $PBX_RTP_LO-$PBX_RTP_HI" -w "$cap" >"$WORK/vm.dumpcap.log" 2>&1 &
-		capdump=$!
-		STARTED+=("$capdump")
-		for _ in $(seq 100); do
-			[ -s "$cap" ] && break
-			kill -0 "$capdump" 2>/dev/null || break
-			sleep 0.1
-		done
-		[ -s "$cap" ] || { NOTES+=("voicemail: dumpcap did not start capturing on lo: no pacing figures"); kill "$capdump" 2>/dev/null || true; capdump=; }
-	fi
+	capture_start vm "udp src portrange $PBX_RTP_LO-$PBX_RTP_HI"
 	note_load voicemail
 	log "voicemail: $n callers leave messages while $n people listen (*97, PIN, 1), at once"
 	free_port lport
@@ -150,14 +134,7 @@ bench_voicemail() {
 	[ "$SIPP_RC" != 0 ] && NOTES+=("voicemail: listeners' SIPp exit status $SIPP_RC ($WORK/vm-listen.out)")
 	rc=$(cat "$WORK/vm-leave.rc" 2>/dev/null || echo '?')
 	[ "$rc" != 0 ] && NOTES+=("voicemail: callers' SIPp exit status $rc ($WORK/vm-leave.out)")
-	if [ -n "$capdump" ]; then
-		kill -INT "$capdump" 2>/dev/null || true
-		for _ in $(seq 100); do kill -0 "$capdump" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$capdump" 2>/dev/null || true
-		wait "$capdump" 2>/dev/null || true
-		drops=$(sed -n 's|.*received/dropped on interface.*: [0-9]*/\([0-9]*\) .*|\1|p' "$WORK/vm.dumpcap.log" | awk '{ s += $1 } END { print s + 0 }')
-		[ "${drops:-0}" != 0 ] && NOTES+=("voicemail: dumpcap dropped $drops packets: the pacing figures are from a partial capture")
-	fi
+	capture_stop vm
 	sleep 1
 	stop_pid "$PBX_PID" deskpbx
 	release_range "$PBX_RTP_LO" "$PBX_RTP_HI"

@@ -110,32 +110,15 @@ func (r *result) flush(s *stream, late time.Duration) {
 }
 
 func analyse(path string, lo, hi uint16, rate int, late time.Duration) (*result, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	rd, err := newReader(f)
-	if err != nil {
-		return nil, err
-	}
 	r := &result{}
 	streams := map[streamKey]*stream{}
-	for {
-		at, src, dst, payload, err := rd.next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
+	err := eachPacket(path, func(at time.Duration, src, dst uint16, payload []byte, _ [4]byte) {
 		if src < lo || src > hi {
-			continue
+			return
 		}
-		// RTP version 2, not RTCP (payload types 72-76 with the marker bit).
-		if len(payload) < 12 || payload[0]>>6 != 2 || (payload[1] >= 200 && payload[1] <= 204) {
+		if !isRTP(payload) {
 			r.skipped++
-			continue
+			return
 		}
 		marker := payload[1]&0x80 != 0
 		seq := binary.BigEndian.Uint16(payload[2:])
@@ -158,11 +141,43 @@ func analyse(path string, lo, hi uint16, rate int, late time.Duration) (*result,
 		tsTime := time.Duration(int64(ts-s.ts0) * int64(time.Second) / int64(rate))
 		s.offsets = append(s.offsets, at-tsTime)
 		r.packets++
+	})
+	if err != nil {
+		return nil, err
 	}
 	for _, s := range streams {
 		r.flush(s, late)
 	}
 	return r, nil
+}
+
+// isRTP: RTP version 2, not RTCP (payload types 72-76 with the marker bit).
+func isRTP(payload []byte) bool {
+	return len(payload) >= 12 && payload[0]>>6 == 2 && (payload[1] < 200 || payload[1] > 204)
+}
+
+// eachPacket calls fn with every IPv4/UDP packet of the capture at path:
+// its capture time, ports, payload (as captured) and destination address.
+func eachPacket(path string, fn func(at time.Duration, src, dst uint16, payload []byte, dstIP [4]byte)) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	rd, err := newReader(f)
+	if err != nil {
+		return err
+	}
+	for {
+		at, src, dst, payload, err := rd.next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		fn(at, src, dst, payload, rd.dstIP)
+	}
 }
 
 func (r *result) print(w io.Writer, late time.Duration) {

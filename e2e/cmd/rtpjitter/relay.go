@@ -22,11 +22,9 @@ package main
 import (
 	"cmp"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"net/netip"
-	"os"
 	"slices"
 	"time"
 )
@@ -66,35 +64,19 @@ type relayResult struct {
 const votes = 64 // departures per port that vote on its source port
 
 func analyseRelay(path string, lo, hi uint16, late time.Duration) (*relayResult, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	rd, err := newReader(f)
-	if err != nil {
-		return nil, err
-	}
 	arrivals := map[arrKey]time.Duration{}
 	byPkt := map[pktKey][]arrival{}
 	arrivedAt := map[uint16]int{}
 	var deps []departure
-	for {
-		at, src, dst, payload, err := rd.next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		if len(payload) < 12 || payload[0]>>6 != 2 || (payload[1] >= 200 && payload[1] <= 204) {
-			continue
+	err := eachPacket(path, func(at time.Duration, src, dst uint16, payload []byte, dstIP [4]byte) {
+		if !isRTP(payload) {
+			return
 		}
 		k := pktKey{binary.BigEndian.Uint32(payload[8:]), binary.BigEndian.Uint16(payload[2:])}
 		fromRelay, toRelay := src >= lo && src <= hi, dst >= lo && dst <= hi
 		switch {
 		case fromRelay && !toRelay:
-			deps = append(deps, departure{at: at, src: src, to: netip.AddrFrom4(rd.dstIP), pktKey: k})
+			deps = append(deps, departure{at: at, src: src, to: netip.AddrFrom4(dstIP), pktKey: k})
 		case toRelay && !fromRelay:
 			ak := arrKey{dst, k}
 			if _, dup := arrivals[ak]; !dup {
@@ -103,6 +85,9 @@ func analyseRelay(path string, lo, hi uint16, late time.Duration) (*relayResult,
 				arrivedAt[dst]++
 			}
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	// The vote: which port feeds each sending port.
 	tally := map[uint16]map[uint16]int{}
