@@ -92,7 +92,7 @@ bench_voicemail() {
 		return 0
 	fi
 	local n=$BENCH_VM_N cap=$WORK/vm.pcap t0 t1 b0 a0 b1 a1 busy lport mport i rc
-	local fill ok=0 bad=0 lok lbad jit packets=- late_pct=- p99=- max=- vmdir=$WORK/vm-data bytes mins files secs saved newc summary
+	local left short fill ok=0 bad=0 lok lbad jit packets=- late_pct=- p99=- max=- vmdir=$WORK/vm-data bytes mins files secs saved newc summary
 	bench_with_dumpcap voicemail
 	vm_inf "$WORK/vm-fill.inf" "$VM_CALLER0" "$VM_HEARD0"
 	vm_inf "$WORK/vm-leave.inf" "$VM_CALLER0" "$VM_LEFT0"
@@ -164,6 +164,9 @@ bench_voicemail() {
 		'NF { v[n++] = $1; if ($1 >= lo && $1 <= hi) good++ } END { if (!n) { print "no files"; exit }
 		printf "%d files, lengths min %.1f s, median %.1f s, max %.1f s; %d of them %d-%d s long", n, v[0], v[int(n / 2)], v[n - 1], good, lo, hi }')
 	read -r saved newc < <(sqlite3 "$PBX_DB" "SELECT (SELECT count(*) FROM voicemail_messages WHERE folder = 'saved'), (SELECT count(*) FROM voicemail_messages WHERE folder = 'new');" 2>/dev/null | tr '|' ' ')
+	left=$(grep -c 'msg="voicemail left"' "$WORK/voicemail.log" || true)
+	short=$(grep -c 'msg="voicemail: message under a second dropped"' "$WORK/voicemail.log" || true)
+	NOTES+=("voicemail: deskpbx logged $left messages left, $short dropped as under a second (a greeting that outlasted the call)")
 	NOTES+=("voicemail: $summary (want $((2 * n)), each the ${BENCH_VM_TALK} s of speech and what of the ${VM_LEAD} s of silence before it outlasted the greeting); database: ${saved:-?} saved (played to a listener; want $n), ${newc:-?} new (want $n)")
 	VM_ROWS+=("$(awk -v n="$n" -v ok="$ok" -v bad="$bad" -v lok="$lok" -v lbad="$lbad" -v t="$((t1 - t0))" -v hz="$CLK_TCK" -v busy="$busy" -v pk="$packets" -v lp="$late_pct" \
 		-v p99="$p99" -v mx="$max" -v bytes="$bytes" -v mins="$mins" -v fmt="$VM_FMT" \
