@@ -11,12 +11,15 @@
 #  (a) setups: BENCH_TRUNK_CALLS calls without talk time, BENCH_TRUNK_INFLIGHT
 #      in flight: calls/s, CPU per call of deskpbx and of Kamailio.
 #  (b) relayed media: for each size in BENCH_TRUNK_N, that many concurrent
-#      calls, each playing BENCH_TRUNK_TALK s of PCMU both ways (SIPp pcap
-#      play at both ends) through deskpbx's relay; capture on lo of both
+#      calls, each sending BENCH_TRUNK_TALK s of PCMU both ways (SIPp's
+#      rtp_stream at both ends: an SSRC per call) through deskpbx's relay; capture on lo of both
 #      directions, and e2e/cmd/rtpjitter -relay: each packet deskpbx sent
 #      matched with its arrival at deskpbx (what the relay adds; see
-#      e2e/cmd/rtpjitter/relay.go), per direction; and the plain pacing of
-#      the forwarded packets (SIPp's own pacing included) for comparison.
+#      e2e/cmd/rtpjitter/relay.go), per direction. Not the forwarded
+#      packets' pacing against their 20 ms slots, as the media part
+#      measures deskpbx's own streams: a relay sends when its sender did,
+#      so that pacing would be SIPp's (rtp_stream sends every ~20.4 ms, so
+#      its streams drift seconds late over a call, whoever relays them).
 
 BENCH_TRUNK_CALLS=${BENCH_TRUNK_CALLS:-2000}
 BENCH_TRUNK_INFLIGHT=${BENCH_TRUNK_INFLIGHT:-100}
@@ -49,7 +52,7 @@ TRUNK_DIALLED=5557001  # 7 digits, no +: a national call, which extensions may m
 TRUNK_ROWS=()
 TRUNK_MEDIA_ROWS=()
 TRUNK_FMT='%-9s %8s %6s %6s %9s %8s %9s %10s %9s %10s\n'
-TRUNK_MEDIA_FMT='%6s %6s %6s %5s %8s %9s %5s | %9s %8s %7s %6s | %9s %8s %7s %6s | %8s\n'
+TRUNK_MEDIA_FMT='%6s %6s %6s %5s %8s %9s %5s | %9s %8s %7s %7s %6s | %9s %8s %7s %7s %6s\n'
 TRUNK_KPORT= TRUNK_KPID= TRUNK_UPORT=
 
 # capture_start NAME FILTER: dumpcap on lo into $WORK/NAME.pcap if
@@ -98,11 +101,6 @@ bench_with_dumpcap() {
 	fi
 }
 
-# build_talkpcap: e2e/cmd/talkpcap, the pcaps of whole calls (trunk and voicemail).
-build_talkpcap() {
-	[ -x "$WORK/talkpcap" ] || go build -o "$WORK/talkpcap" ./e2e/cmd/talkpcap
-}
-
 trunk_setup() { # start_deskpbx's SETUP: the tenant's trunk to Kamailio
 	"$DESKPBX" trunk add -db "$PBX_DB" -host "$TRUNK_IP:$TRUNK_KPORT" -username acme -password "$TRUNK_PW" \
 		-register -from-domain provider.test "$DOMAIN" provider >/dev/null
@@ -134,7 +132,8 @@ trunk_callee() {
 	local name=$1 scen=$2 count=$3 mport
 	shift 3
 	free_port mport 4
-	timeout -k 10 $((BENCH_TIMEOUT + 60)) nice -n "${SIPP_NICE:-0}" sipp -nostdin -sf "$ROOT/test/sipp/$scen" \
+	[[ $scen == /* ]] || scen=$ROOT/test/sipp/$scen
+	timeout -k 10 $((BENCH_TIMEOUT + 60)) nice -n "${SIPP_NICE:-0}" sipp -nostdin -sf "$scen" \
 		-i "$TRUNK_IP" -p "$TRUNK_UPORT" -mi "$TRUNK_IP" -mp "$mport" -t u1 -m "$count" \
 		-timeout "${BENCH_TIMEOUT}s" -buff_size 1048576 -trace_stat -stf "$WORK/$name.stat" -fd 1 \
 		"$@" >"$WORK/$name.out" 2>&1 &
@@ -206,8 +205,8 @@ trunk_relay_dir() {
 # trunk_media N: (b) at one size.
 trunk_media() {
 	local n=$1 name=trunk-media-$1 cap=$WORK/trunk-media-$1.pcap t0 t1 k0 k1 b0 a0 b1 a1 busy ok bad peak uok
-	local phone prov pacing=-
-	trunk_callee "$name-callee" trunk_callee_pcap.xml "$n" -key pcap "$WORK/trunk-callee.pcap" || {
+	local phone prov
+	trunk_callee "$name-callee" "$WORK/trunk_callee_stream.xml" "$n" || {
 		NOTES+=("trunk $n: the outside callee's SIPp did not start: skipped")
 		return 0
 	}
@@ -218,8 +217,8 @@ trunk_media() {
 	t0=$(cpu_ticks "$PBX_PID")
 	k0=$(cpu_ticks $(kam_pids))
 	read -r b0 a0 < <(stat_ticks)
-	SIPP_NICE=$BENCH_TRUNK_NICE SIPP_LPORT=$TRUNK_LPORT sipp_run "$name" uac_auth_pcap_bye.xml "$PBX_ADDR" -inf "$WORK/trunk-callers.inf" \
-		-key dtmf "$WORK/trunk-caller.pcap" -mi 127.0.0.1 -r "$BENCH_TRUNK_RATE" -rp 1000 -l "$n" -m "$n" -d $((BENCH_TRUNK_TALK * 1000 + 500)) -fd 1
+	SIPP_NICE=$BENCH_TRUNK_NICE SIPP_LPORT=$TRUNK_LPORT sipp_run "$name" "$WORK/uac_auth_stream_bye.xml" "$PBX_ADDR" -inf "$WORK/trunk-callers.inf" \
+		-mi 127.0.0.1 -r "$BENCH_TRUNK_RATE" -rp 1000 -l "$n" -m "$n" -d $((BENCH_TRUNK_TALK * 1000 + 500)) -fd 1
 	t1=$(cpu_ticks "$PBX_PID")
 	k1=$(cpu_ticks $(kam_pids))
 	read -r b1 a1 < <(stat_ticks)
@@ -238,18 +237,15 @@ trunk_media() {
 			NOTES+=("trunk $n: rtpjitter -relay paired some ports one way only ($(head -n 2 "$WORK/$name.relay" | tr '\n' ' ')): check $WORK/$name.relay")
 		phone=$(trunk_relay_dir "$WORK/$name.relay" 127.0.0.1)
 		prov=$(trunk_relay_dir "$WORK/$name.relay" "$TRUNK_IP")
-		if "$WORK/rtpjitter" -src-ports "$PBX_RTP_LO-$PBX_RTP_HI" "$cap" >"$WORK/$name.jitter" 2>&1; then
-			pacing=$(awk -F= '$1 == "late_pct" { printf "%.2f%%", $2 }' "$WORK/$name.jitter")
-		fi
 	elif [ -s "$cap" ]; then
 		NOTES+=("trunk $n: rtpjitter -relay failed: $(tail -n 1 "$WORK/$name.relay")")
 	fi
 	[ "${BENCH_KEEP:-}" = 1 ] || rm -f "$cap"
 	local -a p=($phone) q=($prov)
 	TRUNK_MEDIA_ROWS+=("$(awk -v n="$n" -v ok="$ok" -v bad="$bad" -v peak="$peak" -v t="$((t1 - t0))" -v k="$((k1 - k0))" -v hz="$CLK_TCK" -v talk="$BENCH_TRUNK_TALK" -v busy="$busy" \
-		-v fmt="$TRUNK_MEDIA_FMT" -v p1="${p[0]}" -v p2="${p[1]}" -v p3="${p[2]}" -v p4="${p[4]}" -v q1="${q[0]}" -v q2="${q[1]}" -v q3="${q[2]}" -v q4="${q[4]}" -v pace="$pacing" \
+		-v fmt="$TRUNK_MEDIA_FMT" -v p1="${p[0]}" -v p2="${p[1]}" -v p3="${p[2]}" -v p4="${p[3]}" -v p5="${p[4]}" -v q1="${q[0]}" -v q2="${q[1]}" -v q3="${q[2]}" -v q4="${q[3]}" -v q5="${q[4]}" \
 		'BEGIN { cpu = t / hz; printf fmt, n, ok, bad, peak, sprintf("%.2fs", cpu), (ok > 0 ? sprintf("%.3f%%", 100 * cpu / (ok * talk)) : "-"), busy,
-			p1, p2, p3, p4, q1, q2, q3, q4, pace }')")
+			p1, p2, p3, p4, p5, q1, q2, q3, q4, q5 }')")
 	# Both directions under 1% late, and every call through: this size holds.
 	if [ "$bad" = 0 ] && [ "$ok" = "$n" ] && awk -v a="${p[1]%\%}" -v b="${q[1]%\%}" 'BEGIN { exit !(a != "-" && b != "-" && a + 0 < 1 && b + 0 < 1) }'; then
 		[ "$n" -gt "${TRUNK_HOLDS:-0}" ] && TRUNK_HOLDS=$n
@@ -265,15 +261,17 @@ bench_trunk() {
 	fi
 	build_deskpbx
 	build_tools
-	build_talkpcap
 	make_users
 	bench_with_dumpcap trunk
-	local n max=1 reg
+	local n max=1 reg f
 	for n in $BENCH_TRUNK_N; do [ "$n" -gt "$max" ] && max=$n; done
 	# Every bench user but the first calls the outside number.
 	{ echo SEQUENTIAL; sed -n '3,$p' "$WORK/users.inf" | sed "s/;[^;]*\$/;$TRUNK_DIALLED/"; } >"$WORK/trunk-callers.inf"
-	"$WORK/talkpcap" -o "$WORK/trunk-caller.pcap" -ssrc 1 "silence=${BENCH_TRUNK_TALK}s"
-	"$WORK/talkpcap" -o "$WORK/trunk-callee.pcap" -ssrc 2 "silence=${BENCH_TRUNK_TALK}s"
+	# What both ends say: a tone sweeping the voice band, as raw u-law.
+	sox -n -r 8000 -c 1 -e u-law -t raw "$WORK/trunk-talk.ul" synth "$BENCH_TRUNK_TALK" sine 300-3000 vol 0.3
+	for f in uac_auth_stream_bye trunk_callee_stream; do
+		sed "s|\[stream\]|$WORK/trunk-talk.ul|" "test/sipp/$f.xml" >"$WORK/$f.xml"
+	done
 	if ! trunk_kamailio; then
 		NOTES+=("trunk: Kamailio (test/kamailio/provider.cfg) did not start: skipped")
 		return 0
@@ -314,12 +312,11 @@ trunk_print() {
 		echo
 	fi
 	if [ ${#TRUNK_MEDIA_ROWS[@]} -gt 0 ]; then
-		echo "Relayed trunk calls: that many concurrent outside calls ($BENCH_TRUNK_RATE new/s), each ${BENCH_TRUNK_TALK} s of PCMU both ways (SIPp pcap play at nice $BENCH_TRUNK_NICE"
-		echo "at both ends) through deskpbx's media relay. CPU: deskpbx's; core/call its share of one core per call in progress; box: whole machine."
+		echo "Relayed trunk calls: that many concurrent outside calls ($BENCH_TRUNK_RATE new/s), each ${BENCH_TRUNK_TALK} s of PCMU both ways (SIPp rtp_stream at nice"
+		echo "$BENCH_TRUNK_NICE at both ends) through deskpbx's media relay. CPU: deskpbx's; core/call its share of one core per call in progress; box: whole machine."
 		echo "late: deskpbx's relay delay (the packet sent minus the same packet's arrival at deskpbx, capture on lo, rtpjitter -relay)"
 		echo "over 5 ms, per direction: toward the phone (SIPp UAC) and toward the provider (Kamailio side); lost: arrived, never sent on."
-		echo "pacing: the forwarded packets' lateness against their 20 ms slots (rtpjitter as in the media part): SIPp's pacing plus deskpbx's."
-		printf "$TRUNK_MEDIA_FMT" calls ok failed peak CPU core/call box "to phone" "late>5ms" "p99 ms" lost "to prov" "late>5ms" "p99 ms" lost "pacing"
+		printf "$TRUNK_MEDIA_FMT" calls ok failed peak CPU core/call box "to phone" "late>5ms" "p99 ms" "max ms" lost "to prov" "late>5ms" "p99 ms" "max ms" lost
 		printf '%s\n' "${TRUNK_MEDIA_ROWS[@]}"
 		if [ "${TRUNK_HOLDS:-0}" -gt 0 ]; then
 			echo "largest size with every call through and under 1% late both ways: $TRUNK_HOLDS concurrent relayed calls (of $BENCH_TRUNK_N)"

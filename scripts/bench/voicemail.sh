@@ -37,6 +37,11 @@ VM_LISTEN_MS=46000
 VM_ROWS=()
 VM_FMT='%5s %9s %9s %8s %8s %9s %5s %9s %8s %7s %7s %10s %11s\n'
 
+# build_talkpcap: e2e/cmd/talkpcap, the pcaps of whole calls.
+build_talkpcap() {
+	[ -x "$WORK/talkpcap" ] || go build -o "$WORK/talkpcap" ./e2e/cmd/talkpcap
+}
+
 vm_setup() { # start_deskpbx's SETUP: the three blocks, with voicemail PINs
 	local i n
 	{

@@ -28,6 +28,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"slices"
 	"strconv"
@@ -112,7 +113,8 @@ func (r *result) flush(s *stream, late time.Duration) {
 func analyse(path string, lo, hi uint16, rate int, late time.Duration) (*result, error) {
 	r := &result{}
 	streams := map[streamKey]*stream{}
-	err := eachPacket(path, func(at time.Duration, src, dst uint16, payload []byte, _ [4]byte) {
+	err := eachPacket(path, func(at time.Duration, from, to netip.AddrPort, payload []byte) {
+		src, dst := from.Port(), to.Port()
 		if src < lo || src > hi {
 			return
 		}
@@ -157,8 +159,8 @@ func isRTP(payload []byte) bool {
 }
 
 // eachPacket calls fn with every IPv4/UDP packet of the capture at path:
-// its capture time, ports, payload (as captured) and destination address.
-func eachPacket(path string, fn func(at time.Duration, src, dst uint16, payload []byte, dstIP [4]byte)) error {
+// its capture time, source and destination, and payload (as captured).
+func eachPacket(path string, fn func(at time.Duration, from, to netip.AddrPort, payload []byte)) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -176,7 +178,7 @@ func eachPacket(path string, fn func(at time.Duration, src, dst uint16, payload 
 		if err != nil {
 			return err
 		}
-		fn(at, src, dst, payload, rd.dstIP)
+		fn(at, netip.AddrPortFrom(netip.AddrFrom4(rd.srcIP), src), netip.AddrPortFrom(netip.AddrFrom4(rd.dstIP), dst), payload)
 	}
 }
 
@@ -208,7 +210,8 @@ type reader struct {
 	link  uint32
 	hdr   [16]byte
 	buf   []byte
-	dstIP [4]byte // of the packet next returned last
+	srcIP [4]byte // of the packet next returned last
+	dstIP [4]byte
 }
 
 func newReader(f io.Reader) (*reader, error) {
@@ -282,6 +285,7 @@ func (rd *reader) next() (at time.Duration, src, dst uint16, payload []byte, err
 			continue
 		}
 		udp := ip[ihl:]
+		copy(rd.srcIP[:], ip[12:16])
 		copy(rd.dstIP[:], ip[16:20])
 		return at, binary.BigEndian.Uint16(udp[0:]), binary.BigEndian.Uint16(udp[2:]), udp[8:], nil
 	}

@@ -13,11 +13,14 @@ package main
 // party sent it: the delay is the relay's socket queue, scheduling and
 // work, free of any network.
 //
-// Which port P feeds Q is not written anywhere in the packets, and every
-// call of a load generator may play the same stream (same SSRC and
-// sequence numbers); so it is learnt by a vote: for Q's first packets,
-// the latest earlier arrival of the same packet at another port names
-// P, and the port named most often wins.
+// Which port P feeds Q is not written anywhere in the packets; it is
+// learnt by a vote: for Q's first packets, the latest earlier arrival of
+// the same packet at another port, from a party other than the one Q
+// sends to, names P, and the port named most often wins. With an SSRC
+// of its own for every call (SIPp's rtp_stream) that is exact; if every
+// call plays the same stream (SIPp's play_pcap_audio), it is right while
+// the relay's delays stay under the time between two calls' starts, and
+// a relay port fed by a port that is not fed by it back says it was not.
 
 import (
 	"cmp"
@@ -41,13 +44,14 @@ type arrKey struct {
 
 type arrival struct {
 	port uint16
+	from netip.AddrPort // the party that sent it
 	at   time.Duration
 }
 
 type departure struct {
 	at  time.Duration
 	src uint16
-	to  netip.Addr
+	to  netip.AddrPort
 	pktKey
 }
 
@@ -68,20 +72,21 @@ func analyseRelay(path string, lo, hi uint16, late time.Duration) (*relayResult,
 	byPkt := map[pktKey][]arrival{}
 	arrivedAt := map[uint16]int{}
 	var deps []departure
-	err := eachPacket(path, func(at time.Duration, src, dst uint16, payload []byte, dstIP [4]byte) {
+	err := eachPacket(path, func(at time.Duration, from, to netip.AddrPort, payload []byte) {
 		if !isRTP(payload) {
 			return
 		}
 		k := pktKey{binary.BigEndian.Uint32(payload[8:]), binary.BigEndian.Uint16(payload[2:])}
+		src, dst := from.Port(), to.Port()
 		fromRelay, toRelay := src >= lo && src <= hi, dst >= lo && dst <= hi
 		switch {
 		case fromRelay && !toRelay:
-			deps = append(deps, departure{at: at, src: src, to: netip.AddrFrom4(dstIP), pktKey: k})
+			deps = append(deps, departure{at: at, src: src, to: to, pktKey: k})
 		case toRelay && !fromRelay:
 			ak := arrKey{dst, k}
 			if _, dup := arrivals[ak]; !dup {
 				arrivals[ak] = at
-				byPkt[k] = append(byPkt[k], arrival{dst, at})
+				byPkt[k] = append(byPkt[k], arrival{dst, from, at})
 				arrivedAt[dst]++
 			}
 		}
@@ -99,7 +104,10 @@ func analyseRelay(path string, lo, hi uint16, late time.Duration) (*relayResult,
 		seen[d.src]++
 		var best arrival
 		for _, a := range byPkt[d.pktKey] {
-			if a.port != d.src && a.at <= d.at && a.at >= best.at {
+			// A relay sends a packet on to the other party, never back
+			// to its sender: that rules out the other direction's
+			// streams, which may reuse this one's SSRCs.
+			if a.port != d.src && a.from != d.to && a.at <= d.at && a.at >= best.at {
 				best = a
 			}
 		}
@@ -130,10 +138,10 @@ func analyseRelay(path string, lo, hi uint16, late time.Duration) (*relayResult,
 	matched := map[uint16]int{}
 	dirOf := map[uint16]*relayDir{}
 	for _, d := range deps {
-		dir := r.dirs[d.to]
+		dir := r.dirs[d.to.Addr()]
 		if dir == nil {
 			dir = &relayDir{}
-			r.dirs[d.to] = dir
+			r.dirs[d.to.Addr()] = dir
 		}
 		dirOf[d.src] = dir
 		dir.packets++
