@@ -182,14 +182,19 @@ func eachPacket(path string, fn func(at time.Duration, from, to netip.AddrPort, 
 	}
 }
 
-func (r *result) print(w io.Writer, late time.Duration) {
-	slices.Sort(r.lateness)
-	q := func(p float64) time.Duration {
-		if len(r.lateness) == 0 {
+// quantiles sorts ds and returns its p-quantile function (0 when empty).
+func quantiles(ds []time.Duration) func(p float64) time.Duration {
+	slices.Sort(ds)
+	return func(p float64) time.Duration {
+		if len(ds) == 0 {
 			return 0
 		}
-		return r.lateness[min(len(r.lateness)-1, int(p*float64(len(r.lateness))))]
+		return ds[min(len(ds)-1, int(p*float64(len(ds))))]
 	}
+}
+
+func (r *result) print(w io.Writer, late time.Duration) {
+	q := quantiles(r.lateness)
 	share := 0.0
 	if r.packets > 0 {
 		share = 100 * float64(r.late) / float64(r.packets)

@@ -175,13 +175,7 @@ func (r *relayResult) print(w io.Writer, late time.Duration) {
 	slices.SortFunc(addrs, func(a, b netip.Addr) int { return cmp.Compare(a.String(), b.String()) })
 	for _, a := range addrs {
 		d := r.dirs[a]
-		slices.Sort(d.delays)
-		q := func(p float64) time.Duration {
-			if len(d.delays) == 0 {
-				return 0
-			}
-			return d.delays[min(len(d.delays)-1, int(p*float64(len(d.delays))))]
-		}
+		q := quantiles(d.delays)
 		share := 0.0
 		if len(d.delays) > 0 {
 			share = 100 * float64(d.late) / float64(len(d.delays))
