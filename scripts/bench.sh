@@ -11,6 +11,11 @@
 #   scripts/bench.sh media      concurrent *44 DTMF-test calls: deskpbx CPU per
 #                               call, RTP pacing (tshark's dumpcap on lo), digits
 #   scripts/bench.sh logins     a storm of concurrent *072 hot-desk logins
+#   scripts/bench.sh trunk      outside calls through a trunk to Kamailio as the
+#                               provider: setups per second, and concurrent
+#                               calls with RTP relayed both ways (scripts/bench/trunk.sh)
+#   scripts/bench.sh voicemail  callers leaving messages while others listen
+#                               (*97), concurrently (scripts/bench/voicemail.sh)
 #   (parts combine: scripts/bench.sh reg kamailio)
 #
 # Sizing (environment):
@@ -33,6 +38,16 @@
 #                         without the load generator's interference
 #   BENCH_LOGINS=200      concurrent *072 logins (seats and persons: 2x this
 #                         many of the BENCH_USERS extensions)
+#   BENCH_TRUNK_CALLS=2000    outside calls in the trunk setups run
+#   BENCH_TRUNK_INFLIGHT=100  of them in flight
+#   BENCH_TRUNK_N="100 500"   concurrent relayed trunk calls, one run per size
+#   BENCH_TRUNK_RATE=100      new relayed calls per second (SIPp -r)
+#   BENCH_TRUNK_TALK=20       seconds of RTP each relayed call sends each way
+#   BENCH_TRUNK_NICE=$BENCH_MEDIA_NICE  nice level of the relayed calls' SIPps
+#   BENCH_VM_N=100            callers leaving messages, and as many people
+#                             listening (*97) at the same time
+#   BENCH_VM_TALK=20          seconds of speech in each message
+#   BENCH_VM_NICE=$BENCH_MEDIA_NICE  nice level of the voicemail SIPps
 #   BENCH_KEEP=1          keep the work directory (logs, SIPp statistics)
 #   BENCH_DESKPBX=PATH    use this deskpbx binary instead of building ./cmd/deskpbx
 #
@@ -78,13 +93,13 @@ done
 
 parts=("$@")
 if [ ${#parts[@]} -eq 0 ] || [ "${parts[0]}" = all ]; then
-	parts=(reg kamailio calls media logins go)
+	parts=(reg kamailio calls media logins trunk voicemail go)
 fi
 for p in "${parts[@]}"; do
 	case $p in
-	reg | kamailio | calls | media | logins | go) ;;
+	reg | kamailio | calls | media | logins | trunk | voicemail | go) ;;
 	*)
-		echo "usage: scripts/bench.sh [all|reg|kamailio|calls|media|logins|go]..." >&2
+		echo "usage: scripts/bench.sh [all|reg|kamailio|calls|media|logins|trunk|voicemail|go]..." >&2
 		exit 2
 		;;
 	esac
@@ -843,6 +858,13 @@ bench_go() {
 	go test -run '^$' -bench . -benchmem -benchtime "$BENCH_GOTIME" -count 1 -timeout 15m "${pkgs[@]}" | tee "$WORK/go-bench.txt"
 }
 
+# ---- trunk and voicemail: in files of their own ------------------------------------
+
+# shellcheck source=scripts/bench/trunk.sh
+. "$ROOT/scripts/bench/trunk.sh"
+# shellcheck source=scripts/bench/voicemail.sh
+. "$ROOT/scripts/bench/voicemail.sh"
+
 # ---- main ---------------------------------------------------------------------
 
 echo "deskpbx bench: $(git rev-parse --short HEAD 2>/dev/null || echo '?') on $(nproc) cores ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), $(go version | awk '{ print $3 }')"
@@ -853,6 +875,8 @@ for p in "${parts[@]}"; do
 	calls) bench_calls ;;
 	media) bench_media ;;
 	logins) bench_logins ;;
+	trunk) bench_trunk ;;
+	voicemail) bench_voicemail ;;
 	go) bench_go ;;
 	esac
 done
@@ -888,6 +912,8 @@ if [ ${#LOGIN_ROWS[@]} -gt 0 ]; then
 	printf '%s\n' "${LOGIN_ROWS[@]}"
 	echo
 fi
+trunk_print
+voicemail_print
 if [ ${#NOTES[@]} -gt 0 ]; then
 	printf 'note: %s\n' "${NOTES[@]}"
 fi

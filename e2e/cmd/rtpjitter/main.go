@@ -28,6 +28,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"slices"
 	"strconv"
@@ -39,6 +40,7 @@ func main() {
 	late := flag.Duration("late", 5*time.Millisecond, "a packet later than this past its slot counts as late")
 	ports := flag.String("src-ports", "", "only packets from this UDP source port range LO-HI (default: all)")
 	rate := flag.Int("rate", 8000, "RTP clock rate of the streams, Hz")
+	relay := flag.Bool("relay", false, "measure a relay instead: how long each packet sent from -src-ports took since it reached them (see relay.go)")
 	flag.Usage = func() {
 		fmt.Fprintln(flag.CommandLine.Output(), "usage: rtpjitter [flags] CAPTURE.pcap")
 		flag.PrintDefaults()
@@ -58,6 +60,15 @@ func main() {
 			fmt.Fprintln(os.Stderr, "rtpjitter: -src-ports wants LO-HI")
 			os.Exit(2)
 		}
+	}
+	if *relay {
+		rr, err := analyseRelay(flag.Arg(0), uint16(lo), uint16(hi), *late)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "rtpjitter:", err)
+			os.Exit(1)
+		}
+		rr.print(os.Stdout, *late)
+		return
 	}
 	r, err := analyse(flag.Arg(0), uint16(lo), uint16(hi), *rate, *late)
 	if err != nil {
@@ -100,32 +111,16 @@ func (r *result) flush(s *stream, late time.Duration) {
 }
 
 func analyse(path string, lo, hi uint16, rate int, late time.Duration) (*result, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	rd, err := newReader(f)
-	if err != nil {
-		return nil, err
-	}
 	r := &result{}
 	streams := map[streamKey]*stream{}
-	for {
-		at, src, dst, payload, err := rd.next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
+	err := eachPacket(path, func(at time.Duration, from, to netip.AddrPort, payload []byte) {
+		src, dst := from.Port(), to.Port()
 		if src < lo || src > hi {
-			continue
+			return
 		}
-		// RTP version 2, not RTCP (payload types 72-76 with the marker bit).
-		if len(payload) < 12 || payload[0]>>6 != 2 || (payload[1] >= 200 && payload[1] <= 204) {
+		if !isRTP(payload) {
 			r.skipped++
-			continue
+			return
 		}
 		marker := payload[1]&0x80 != 0
 		seq := binary.BigEndian.Uint16(payload[2:])
@@ -148,6 +143,9 @@ func analyse(path string, lo, hi uint16, rate int, late time.Duration) (*result,
 		tsTime := time.Duration(int64(ts-s.ts0) * int64(time.Second) / int64(rate))
 		s.offsets = append(s.offsets, at-tsTime)
 		r.packets++
+	})
+	if err != nil {
+		return nil, err
 	}
 	for _, s := range streams {
 		r.flush(s, late)
@@ -155,14 +153,48 @@ func analyse(path string, lo, hi uint16, rate int, late time.Duration) (*result,
 	return r, nil
 }
 
-func (r *result) print(w io.Writer, late time.Duration) {
-	slices.Sort(r.lateness)
-	q := func(p float64) time.Duration {
-		if len(r.lateness) == 0 {
+// isRTP: RTP version 2, not RTCP (payload types 72-76 with the marker bit).
+func isRTP(payload []byte) bool {
+	return len(payload) >= 12 && payload[0]>>6 == 2 && (payload[1] < 200 || payload[1] > 204)
+}
+
+// eachPacket calls fn with every IPv4/UDP packet of the capture at path:
+// its capture time, source and destination, and payload (as captured).
+func eachPacket(path string, fn func(at time.Duration, from, to netip.AddrPort, payload []byte)) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	rd, err := newReader(f)
+	if err != nil {
+		return err
+	}
+	for {
+		at, src, dst, payload, err := rd.next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		fn(at, netip.AddrPortFrom(netip.AddrFrom4(rd.srcIP), src), netip.AddrPortFrom(netip.AddrFrom4(rd.dstIP), dst), payload)
+	}
+}
+
+// quantiles sorts ds and returns its p-quantile function (0 when empty).
+func quantiles(ds []time.Duration) func(p float64) time.Duration {
+	slices.Sort(ds)
+	return func(p float64) time.Duration {
+		if len(ds) == 0 {
 			return 0
 		}
-		return r.lateness[min(len(r.lateness)-1, int(p*float64(len(r.lateness))))]
+		return ds[min(len(ds)-1, int(p*float64(len(ds))))]
 	}
+}
+
+func (r *result) print(w io.Writer, late time.Duration) {
+	q := quantiles(r.lateness)
 	share := 0.0
 	if r.packets > 0 {
 		share = 100 * float64(r.late) / float64(r.packets)
@@ -183,6 +215,8 @@ type reader struct {
 	link  uint32
 	hdr   [16]byte
 	buf   []byte
+	srcIP [4]byte // of the packet next returned last
+	dstIP [4]byte
 }
 
 func newReader(f io.Reader) (*reader, error) {
@@ -256,6 +290,8 @@ func (rd *reader) next() (at time.Duration, src, dst uint16, payload []byte, err
 			continue
 		}
 		udp := ip[ihl:]
+		copy(rd.srcIP[:], ip[12:16])
+		copy(rd.dstIP[:], ip[16:20])
 		return at, binary.BigEndian.Uint16(udp[0:]), binary.BigEndian.Uint16(udp[2:]), udp[8:], nil
 	}
 }
