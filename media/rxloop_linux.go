@@ -23,15 +23,15 @@ import (
 // socket that is ready, and the loop reads them all back to back, so the
 // pacers compete with one goroutine per core instead.
 //
-// A loop runs only while it has sessions, as a pacer does.
+// A loop runs only while it has targets, as a pacer does.
 type rxLoop struct {
-	mu       sync.Mutex
-	epfd     int // created with the loop's first session, kept after
-	poll     syscall.RawConn
-	wake     int                // eventfd: tells an idle loop to stop
-	sessions map[int32]rxTarget // by the id in their epoll event
-	nextID   int32
-	running  bool
+	mu      sync.Mutex
+	epfd    int // created with the loop's first target, kept after
+	poll    syscall.RawConn
+	wake    int                // eventfd: tells an idle loop to stop
+	targets map[int32]rxTarget // by the id in their epoll event
+	nextID  int32
+	running bool
 }
 
 // An rxTarget is what a loop reads for: a Session, a relayed call. drain
@@ -42,7 +42,7 @@ type rxTarget interface {
 	drain(buf []byte)
 }
 
-// wakeID is the epoll data of the loop's eventfd; sessions take ids from 1.
+// wakeID is the epoll data of the loop's eventfd; targets take ids from 1.
 const wakeID = 0
 
 var rxLoops = make([]rxLoop, max(1, runtime.GOMAXPROCS(0)))
@@ -82,7 +82,7 @@ func watch(fd int, t rxTarget) (rxWatch, error) {
 func (l *rxLoop) add(fd int, t rxTarget) (rxWatch, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.sessions == nil {
+	if l.targets == nil {
 		if err := l.open(); err != nil {
 			return rxWatch{}, err
 		}
@@ -92,7 +92,7 @@ func (l *rxLoop) add(fd int, t rxTarget) (rxWatch, error) {
 		if l.nextID <= wakeID {
 			l.nextID = wakeID + 1
 		}
-		if l.sessions[l.nextID] == nil {
+		if l.targets[l.nextID] == nil {
 			break
 		}
 	}
@@ -102,7 +102,7 @@ func (l *rxLoop) add(fd int, t rxTarget) (rxWatch, error) {
 	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		return rxWatch{}, err
 	}
-	l.sessions[id] = t
+	l.targets[id] = t
 	if !l.running {
 		l.running = true
 		go l.run()
@@ -142,7 +142,7 @@ func (l *rxLoop) open() error {
 		unix.Close(wake)
 		return err
 	}
-	l.epfd, l.wake, l.poll, l.sessions = epfd, wake, poll, make(map[int32]rxTarget)
+	l.epfd, l.wake, l.poll, l.targets = epfd, wake, poll, make(map[int32]rxTarget)
 	return nil
 }
 
@@ -156,12 +156,12 @@ func (w rxWatch) unwatch() {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if _, ok := l.sessions[w.id]; !ok {
+	if _, ok := l.targets[w.id]; !ok {
 		return
 	}
-	delete(l.sessions, w.id)
+	delete(l.targets, w.id)
 	unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, w.fd, nil)
-	if len(l.sessions) == 0 {
+	if len(l.targets) == 0 {
 		var one = [8]byte{1}
 		unix.Write(l.wake, one[:])
 	}
@@ -192,11 +192,11 @@ func (l *rxLoop) run() {
 				unix.Read(l.wake, b[:])
 				continue
 			}
-			if t := l.sessions[ev.Fd]; t != nil {
+			if t := l.targets[ev.Fd]; t != nil {
 				ready = append(ready, t)
 			}
 		}
-		if len(l.sessions) == 0 {
+		if len(l.targets) == 0 {
 			l.running = false
 			l.mu.Unlock()
 			return
