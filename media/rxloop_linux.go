@@ -11,8 +11,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// An rxLoop reads the RTP of many sessions from one goroutine blocked in
-// epoll_wait, instead of a goroutine per call blocked in a read.
+// An rxLoop reads the RTP of many calls from one goroutine waiting on an
+// epoll descriptor, instead of a goroutine per call (or per relayed
+// direction) blocked in a read.
 //
 // With a goroutine per call, 2,000 calls meant 100,000 goroutine wake-ups
 // a second, and the Go scheduler has no priorities: a pacer whose timer
@@ -22,18 +23,26 @@ import (
 // socket that is ready, and the loop reads them all back to back, so the
 // pacers compete with one goroutine per core instead.
 //
-// A loop runs only while it has sessions, as a pacer does.
+// A loop runs only while it has targets, as a pacer does.
 type rxLoop struct {
-	mu       sync.Mutex
-	epfd     int // created with the loop's first session, kept after
-	poll     syscall.RawConn
-	wake     int // eventfd: tells an idle loop to stop
-	sessions map[int32]*Session
-	nextID   int32
-	running  bool
+	mu      sync.Mutex
+	epfd    int // created with the loop's first target, kept after
+	poll    syscall.RawConn
+	wake    int                // eventfd: tells an idle loop to stop
+	targets map[int32]rxTarget // by the id in their epoll event
+	nextID  int32
+	running bool
 }
 
-// wakeID is the epoll data of the loop's eventfd; sessions take ids from 1.
+// An rxTarget is what a loop reads for: a Session, a relayed call. drain
+// reads what its socket holds (without waiting: the socket is
+// non-blocking), and must do nothing once the target has closed it; the
+// loop may call it once more after remove returns.
+type rxTarget interface {
+	drain(buf []byte)
+}
+
+// wakeID is the epoll data of the loop's eventfd; targets take ids from 1.
 const wakeID = 0
 
 var rxLoops = make([]rxLoop, max(1, runtime.GOMAXPROCS(0)))
@@ -53,21 +62,29 @@ var rxNext struct {
 	n int
 }
 
-// watch adds s to a loop, spreading sessions over the loops in turn.
-func watch(s *Session) error {
+// rxWatch is a target's place in a loop, for unwatch.
+type rxWatch struct {
+	loop *rxLoop
+	id   int32
+	fd   int
+}
+
+// watch adds t, reading fd, to a loop, spreading them over the loops in
+// turn.
+func watch(fd int, t rxTarget) (rxWatch, error) {
 	rxNext.Lock()
 	l := &rxLoops[rxNext.n%len(rxLoops)]
 	rxNext.n++
 	rxNext.Unlock()
-	return l.add(s)
+	return l.add(fd, t)
 }
 
-func (l *rxLoop) add(s *Session) error {
+func (l *rxLoop) add(fd int, t rxTarget) (rxWatch, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.sessions == nil {
+	if l.targets == nil {
 		if err := l.open(); err != nil {
-			return err
+			return rxWatch{}, err
 		}
 	}
 	for {
@@ -75,23 +92,22 @@ func (l *rxLoop) add(s *Session) error {
 		if l.nextID <= wakeID {
 			l.nextID = wakeID + 1
 		}
-		if l.sessions[l.nextID] == nil {
+		if l.targets[l.nextID] == nil {
 			break
 		}
 	}
 	id := l.nextID
 	ev := unix.EpollEvent{Events: unix.EPOLLIN}
 	ev.Fd = id
-	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, s.sock.fd, &ev); err != nil {
-		return err
+	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		return rxWatch{}, err
 	}
-	l.sessions[id] = s
-	s.rx, s.rxID = l, id
+	l.targets[id] = t
 	if !l.running {
 		l.running = true
 		go l.run()
 	}
-	return nil
+	return rxWatch{l, id, fd}, nil
 }
 
 func (l *rxLoop) open() error {
@@ -126,22 +142,26 @@ func (l *rxLoop) open() error {
 		unix.Close(wake)
 		return err
 	}
-	l.epfd, l.wake, l.poll, l.sessions = epfd, wake, poll, make(map[int32]*Session)
+	l.epfd, l.wake, l.poll, l.targets = epfd, wake, poll, make(map[int32]rxTarget)
 	return nil
 }
 
-// remove takes s off its loop. Once it returns, the loop has no event of
-// s left to act on except one it already looked up, which s.rxMu and
-// s.rxClosed (see Session.Close) keep from touching a closed socket.
-func (l *rxLoop) remove(s *Session) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.sessions[s.rxID] != s {
+// unwatch takes a target off its loop. Once it returns, the loop has no
+// event of it left to act on except one it already looked up: see
+// rxTarget. It is a no-op on a zero rxWatch.
+func (w rxWatch) unwatch() {
+	l := w.loop
+	if l == nil {
 		return
 	}
-	delete(l.sessions, s.rxID)
-	unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, s.sock.fd, nil)
-	if len(l.sessions) == 0 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.targets[w.id]; !ok {
+		return
+	}
+	delete(l.targets, w.id)
+	unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, w.fd, nil)
+	if len(l.targets) == 0 {
 		var one = [8]byte{1}
 		unix.Write(l.wake, one[:])
 	}
@@ -149,7 +169,7 @@ func (l *rxLoop) remove(s *Session) {
 
 func (l *rxLoop) run() {
 	events := make([]unix.EpollEvent, 256)
-	ready := make([]*Session, 0, len(events))
+	ready := make([]rxTarget, 0, len(events))
 	buf := make([]byte, 2048)
 	for {
 		var n int
@@ -172,29 +192,31 @@ func (l *rxLoop) run() {
 				unix.Read(l.wake, b[:])
 				continue
 			}
-			if s := l.sessions[ev.Fd]; s != nil {
-				ready = append(ready, s)
+			if t := l.targets[ev.Fd]; t != nil {
+				ready = append(ready, t)
 			}
 		}
-		if len(l.sessions) == 0 {
+		if len(l.targets) == 0 {
 			l.running = false
 			l.mu.Unlock()
 			return
 		}
 		l.mu.Unlock()
-		for i, s := range ready {
+		for i, t := range ready {
 			if i > 0 && i%rxYieldEvery == 0 {
 				// A pacer whose slot came meanwhile waits for this goroutine
 				// to let go of the P: let it run now, not after the batch.
 				runtime.Gosched()
 			}
-			s.drain(buf)
+			t.drain(buf)
 		}
-		clear(ready) // let closed sessions be collected
+		clear(ready) // let closed targets be collected
 	}
 }
 
-// drain reads what s's socket holds, up to rxBurst datagrams.
+// drain reads what s's socket holds, up to rxBurst datagrams. s.rxMu
+// and s.rxClosed (see Session.Close) keep it from reading a socket that
+// was closed and whose descriptor may be another's by now.
 func (s *Session) drain(buf []byte) {
 	s.rxMu.Lock()
 	defer s.rxMu.Unlock()

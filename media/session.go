@@ -78,8 +78,7 @@ type Session struct {
 	// The rxLoop reading sock. rxMu is held while it reads and handles a
 	// datagram; Close sets rxClosed under it before closing the socket,
 	// so the loop never reads a descriptor that was closed and reused.
-	rx       *rxLoop
-	rxID     int32
+	rx       rxWatch
 	rxMu     sync.Mutex
 	rxClosed bool
 
@@ -179,7 +178,7 @@ func NewSession(ctx context.Context, ports *PortAllocator, ip netip.Addr, cfg Co
 			s.log.Debug("dtmf", "digit", string(key), "method", Inband.String())
 		}
 	}
-	if err := watch(s); err != nil {
+	if s.rx, err = watch(s.sock.fd, s); err != nil {
 		lease.Close()
 		return nil, err
 	}
@@ -236,7 +235,7 @@ func (s *Session) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.done)
 		s.stopCtx()
-		s.rx.remove(s)
+		s.rx.unwatch()
 		s.rxMu.Lock()
 		s.rxClosed = true
 		s.rxMu.Unlock()
