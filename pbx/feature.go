@@ -89,7 +89,11 @@ func (c *call) runOwnMedia(s *Server, f *FeatureRoute) {
 		return
 	}
 	defer sess.Close()
-	if !c.answerWithOwnMedia(s) {
+	if f.Refuse != 0 {
+		if !c.offerEarlyMedia(s) {
+			return
+		}
+	} else if !c.answerWithOwnMedia(s) {
 		return
 	}
 	go func() {
@@ -102,7 +106,11 @@ func (c *call) runOwnMedia(s *Server, f *FeatureRoute) {
 	}()
 	c.log.Info("feature call answered", "feature", f.Name)
 	f.Run(ctx, &FeatureCall{Caller: c.caller, Identity: c.identity, Source: c.a.InviteRequest.Source(), Log: c.log, media: sess, call: c})
-	c.hangup(context.Background())
+	if f.Refuse != 0 {
+		c.refuseAfterEarlyMedia(f.Refuse)
+	} else {
+		c.hangup(context.Background())
+	}
 	st := sess.Stats()
 	s.metrics.RTP(st.Sent, st.Late, 0) // media does not count losses yet
 	// Late counts prompt frames sent more than 5 ms after their slot: the
@@ -153,6 +161,30 @@ func (c *call) answerWithOwnMedia(s *Server) bool {
 		return false
 	}
 	return true
+}
+
+// offerEarlyMedia sends the caller 183 Session Progress with our SDP
+// answer: the caller hears our media but the call is not answered, so
+// nothing is billed and the phone still gets a final failure status.
+func (c *call) offerEarlyMedia(s *Server) bool {
+	c.mu.Lock()
+	sdp := c.answer.Marshal(s.contactIP, c.media.Port())
+	c.mu.Unlock()
+	if err := c.a.Respond(183, "Session Progress", sdp, sip.NewHeader("Content-Type", "application/sdp")); err != nil {
+		c.log.Info("caller gone before early media", "err", err)
+		c.end()
+		return false
+	}
+	return true
+}
+
+// refuseAfterEarlyMedia ends a call that only had early media with the
+// final status code; a caller who cancelled has its 487 already.
+func (c *call) refuseAfterEarlyMedia(code int) {
+	if c.a.Context().Err() == nil {
+		c.a.refuse(code)
+	}
+	c.end()
 }
 
 // ownMedia is the call's own media session, nil on a bridged call.

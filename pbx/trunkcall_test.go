@@ -152,3 +152,111 @@ func TestTrunkCallHoldKeepsMediaAnchored(t *testing.T) {
 	}
 	waitFor(t, prov.byes, "BYE at the provider")
 }
+
+// silentHost is a UDP address that takes SIP and never answers: a
+// provider that is down.
+func silentHost(t *testing.T) string {
+	t.Helper()
+	conn, err := net.ListenPacket("udp4", "127.0.0.2:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn.LocalAddr().String()
+}
+
+func waitTrunkState(t *testing.T, srv *Server, state string) {
+	t.Helper()
+	for i := 0; ; i++ {
+		for _, k := range srv.Trunks() {
+			if k.State == state {
+				return
+			}
+		}
+		if i > 600 {
+			t.Fatalf("no trunk became %s: %+v", state, srv.Trunks())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// An outside call the office refuses is never answered: the phone gets
+// 183 with SDP, hears why in the RTP that follows, then 403 (a number
+// the person may not dial) or 503 (the line is down); nothing goes to
+// the provider. A phone hanging up during the message gets 487.
+func TestRefusedOutsideCallsSayWhyAsEarlyMediaThenFail(t *testing.T) {
+	o := newOffice(t)
+	prov := newProvider(t)
+	ctx := context.Background()
+	if _, err := o.db.CreateTrunk(ctx, store.NewTrunk{Domain: "acme.example", Name: "main", Host: prov.addr}); err != nil {
+		t.Fatal(err)
+	}
+	internal := store.PermInternal
+	if _, err := o.db.SetExtensionOutside(ctx, "acme.example", "1001", store.ExtensionOutsideSettings{Permission: &internal}); err != nil {
+		t.Fatal(err)
+	}
+	m, ends := o.observed()
+	waitTrunkState(t, o.srv, store.TrunkReachable)
+	ada := o.phone("1001")
+	ada.Register()
+
+	t.Run("not allowed: 183, the message, 403", func(t *testing.T) {
+		media := testphone.NewMedia(t)
+		got := testphone.DialEarly(t, ada, "5557001", media, false)
+		if got.Progress == nil || !strings.Contains(string(got.Progress.Body()), "m=audio ") {
+			t.Fatalf("no 183 with SDP before the refusal (final: %v)", got.FinalError)
+		}
+		if got.FinalCode != 403 {
+			t.Fatalf("final status %d (%v), want 403", got.FinalCode, got.FinalError)
+		}
+		// The prompt is about 3 s: 20 ms a packet.
+		if rms, n := media.AudioRMS(); got.EarlyRTP < 100 || rms < 0.01 {
+			t.Fatalf("heard %d packets (%d before the 403) at RMS %.4f: want the spoken message", n, got.EarlyRTP, rms)
+		}
+		if end := waitFor(t, ends, "the refused call's end"); end.Outcome != OutcomeFailed || end.Missed() || !end.Answered.IsZero() {
+			t.Errorf("refused call ended as %+v, want failed and never answered", end)
+		}
+	})
+
+	t.Run("hanging up during the message: 487", func(t *testing.T) {
+		media := testphone.NewMedia(t)
+		got := testphone.DialEarly(t, ada, "5557001", media, true)
+		if got.Progress == nil {
+			t.Fatalf("no 183 with SDP before the phone hung up (final: %v)", got.FinalError)
+		}
+		if got.FinalCode != 487 {
+			t.Fatalf("cancelled during the message: final %d (%v), want 487", got.FinalCode, got.FinalError)
+		}
+		waitFor(t, ends, "the cancelled call's end")
+		if n := m.get("response INVITE 403"); n != 1 {
+			t.Errorf("%d INVITEs answered 403, want only the first call's", n)
+		}
+	})
+
+	if offer := prov.offer(0); offer != "" {
+		t.Fatalf("the provider got an INVITE for a refused call:\n%s", offer)
+	}
+
+}
+
+// With the provider down, a call out fails at once with the reason
+// spoken as early media, then 503; the phone never sees it answered.
+func TestOutsideCallOnALineThatIsDownSaysSoThenFails(t *testing.T) {
+	o := newOffice(t)
+	if _, err := o.db.CreateTrunk(context.Background(), store.NewTrunk{Domain: "acme.example", Name: "down", Host: silentHost(t)}); err != nil {
+		t.Fatal(err)
+	}
+	o.stop()
+	o.start()
+	waitTrunkState(t, o.srv, store.TrunkFailing)
+	ada := o.phone("1001")
+	ada.Register()
+	media := testphone.NewMedia(t)
+	got := testphone.DialEarly(t, ada, "5557001", media, false)
+	if got.Progress == nil || got.FinalCode != 503 {
+		t.Fatalf("183 %v, final %d (%v): want 183 with SDP, then 503", got.Progress != nil, got.FinalCode, got.FinalError)
+	}
+	if rms, _ := media.AudioRMS(); got.EarlyRTP < 100 || rms < 0.01 {
+		t.Fatalf("%d packets at RMS %.4f before the 503: want the spoken message", got.EarlyRTP, rms)
+	}
+}
