@@ -116,7 +116,7 @@ func (s *Server) fromTrunk(req *sip.Request, tx sip.ServerTransaction) bool {
 		return true
 	}
 	route := plan.RouteInbound(s.ctx, in)
-	nc := newCall{req: req, tx: tx, caller: route.Identity, identity: route.Identity, log: log}
+	nc := newCall{req: req, tx: tx, caller: route.Identity, identity: route.Identity, started: s.db.Now(), log: log, direction: DirectionIn}
 	switch {
 	case route.Reject != nil:
 		s.reject(nc, route.Reject)
@@ -143,8 +143,12 @@ func (s *Server) claimsToBeProvider(req *sip.Request) bool {
 	return store.ErrorCode(err) == store.ENOTFOUND
 }
 
-// ringFromTrunk rings a person for a provider's call, with media relayed.
+// ringFromTrunk rings a person for a provider's call, with media relayed;
+// it is counted, logged and shown on lamps as a call to that person is.
 func (s *Server) ringFromTrunk(nc newCall, r *Ring) {
+	outcome := OutcomeFailed
+	var c *call
+	defer func() { s.callEnded(nc, c, r.Callee, outcome) }()
 	providerOffer := nc.req.Body()
 	if len(providerOffer) == 0 {
 		s.respond(nc.tx, nc.req, 488, "Not Acceptable Here")
@@ -154,6 +158,7 @@ func (s *Server) ringFromTrunk(nc newCall, r *Ring) {
 	if len(bindings) == 0 && r.NoAnswer == nil {
 		nc.log.Info("callee not registered")
 		s.respond(nc.tx, nc.req, 480, "Temporarily Unavailable")
+		outcome = OutcomeNoAnswer
 		return
 	}
 	relay, offer, ok := s.newRelay(providerOffer, providerSide)
@@ -162,11 +167,15 @@ func (s *Server) ringFromTrunk(nc newCall, r *Ring) {
 		return
 	}
 	defer relay.Close()
-	c, ok := s.openCall(nc, r.Callee)
+	c, ok = s.openCall(nc, r.Callee)
 	if !ok {
+		c = nil
 		return
 	}
 	defer c.close(s)
+	s.observeCall(c, CallEarly)
+	defer s.observeCall(c, CallTerminated)
+	c.seat = r.Target
 	c.relay = &callRelay{Relay: relay, aSide: providerSide}
 	// The phones are offered the relay, not the provider, and a phone's
 	// early media goes through it too.
@@ -177,6 +186,7 @@ func (s *Server) ringFromTrunk(nc newCall, r *Ring) {
 		return out
 	}
 	b, final := c.ring(s, bindings, r.Timeout)
+	outcome = ringOutcome(b != nil, final)
 	switch {
 	case b != nil:
 		s.acceptAnswer(relay, b.InviteResponse, phoneSide)
@@ -192,15 +202,20 @@ func (s *Server) ringFromTrunk(nc newCall, r *Ring) {
 	}
 }
 
-// callOutside sends a call out through a trunk, with media relayed.
+// callOutside sends a call out through a trunk, with media relayed; it
+// is counted and logged as a call to the outside number.
 func (s *Server) callOutside(nc newCall, o *OutsideRoute) {
 	nc.log = nc.log.With("trunk", o.Trunk.Name, "outside", o.Number, "emergency", o.Emergency)
+	nc.direction = DirectionOut
+	callee := &store.Extension{TenantID: o.Trunk.TenantID, Number: o.Number, Domain: trunkDomain(o.Trunk)}
+	outcome := OutcomeFailed
+	var c *call
+	defer func() { s.callEnded(nc, c, callee, outcome) }()
 	l := s.trunks.get(o.Trunk.ID)
 	if len(nc.req.Body()) == 0 {
 		s.respond(nc.tx, nc.req, 488, "Not Acceptable Here", sip.NewHeader("Warning", `399 deskpbx "SDP offer required in INVITE"`))
 		return
 	}
-	callee := &store.Extension{TenantID: o.Trunk.TenantID, Number: o.Number, Domain: trunkDomain(o.Trunk)}
 	if l == nil || (l.failing() && !o.Emergency) {
 		reason := "trunk not loaded yet"
 		if l != nil {
@@ -216,14 +231,20 @@ func (s *Server) callOutside(nc newCall, o *OutsideRoute) {
 		return
 	}
 	defer relay.Close()
-	c, ok := s.openCall(nc, callee)
+	c, ok = s.openCall(nc, callee)
 	if !ok {
+		c = nil
 		return
 	}
 	defer c.close(s)
+	s.observeCall(c, CallEarly)
+	defer s.observeCall(c, CallTerminated)
 	c.relay = &callRelay{Relay: relay, aSide: phoneSide}
 
 	b, final, noAnswer := c.dialTrunk(s, l, o, offer)
+	if !noAnswer {
+		outcome = ringOutcome(b != nil, final)
+	}
 	switch {
 	case b != nil:
 		s.acceptAnswer(relay, b.InviteResponse, providerSide)

@@ -23,6 +23,7 @@ import (
 // keeps the bodies it was offered.
 type provider struct {
 	addr   string
+	dua    *sipgo.DialogUA // places calls from addr, as the outside world's
 	mu     sync.Mutex
 	offers []string // INVITE and re-INVITE bodies, in order
 	byes   chan struct{}
@@ -75,7 +76,42 @@ func newProvider(t *testing.T) *provider {
 	done := make(chan struct{})
 	go func() { defer close(done); srv.ServeUDP(conn) }()
 	t.Cleanup(func() { srv.Close(); conn.Close(); ua.Close(); <-done })
+	client, err := sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.2"), sipgo.WithClientConnectionAddr(p.addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.dua = &sipgo.DialogUA{Client: client, ContactHDR: contact}
+	for i := 0; ; i++ { // the listener joins the connection pool just after serving starts
+		if c, err := ua.TransportLayer().GetConnection("udp", p.addr); err == nil && c != nil {
+			break
+		}
+		if i > 500 {
+			t.Fatal("provider listener never joined the connection pool")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 	return p
+}
+
+// callIn has the provider call did at deskpbx (pbx) as caller, and
+// waits for the final answer (ACKed if 2xx).
+func (p *provider) callIn(ctx context.Context, pbx, did, caller string) (*sipgo.DialogClientSession, error) {
+	host, port := splitHostPort(pbx)
+	req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: did, Host: host, Port: port})
+	from := &sip.FromHeader{DisplayName: "Customer", Address: sip.Uri{Scheme: "sip", User: caller, Host: "provider.test"}, Params: sip.NewParams()}
+	from.Params.Add("tag", sip.GenerateTagN(8))
+	req.AppendHeader(from)
+	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: did, Host: "provider.test"}})
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	req.SetBody(testphone.SDP(7002, "sendrecv"))
+	d, err := p.dua.WriteInvite(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
+		return d, err
+	}
+	return d, d.Ack(ctx)
 }
 
 func (p *provider) offer(i int) string {
@@ -258,5 +294,171 @@ func TestOutsideCallOnALineThatIsDownSaysSoThenFails(t *testing.T) {
 	}
 	if rms, _ := media.AudioRMS(); got.EarlyRTP < 100 || rms < 0.01 {
 		t.Fatalf("%d packets at RMS %.4f before the 503: want the spoken message", got.EarlyRTP, rms)
+	}
+}
+
+// lampLog keeps every call state change reported, for a test to read.
+type lampLog struct {
+	mu     sync.Mutex
+	events []CallEvent
+}
+
+func (l *lampLog) CallState(_ context.Context, ev CallEvent) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.events = append(l.events, ev)
+}
+
+// await waits until state has been reported for anyone on call callID.
+func (l *lampLog) await(t *testing.T, callID string, state CallState) {
+	t.Helper()
+	for i := 0; ; i++ {
+		l.mu.Lock()
+		seen := false
+		for _, ev := range l.events {
+			seen = seen || ev.CallID == callID && ev.State == state
+		}
+		l.mu.Unlock()
+		if seen {
+			return
+		}
+		if i > 1000 {
+			t.Fatalf("call state %v never reported for %s", state, callID)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// states is the states reported for the person with ID id on call callID.
+func (l *lampLog) states(callID string, id int64) []CallState {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []CallState
+	for _, ev := range l.events {
+		if ev.CallID == callID && ev.Identity.ID == id {
+			out = append(out, ev.State)
+		}
+		if ev.Identity.ID == 0 {
+			out = append(out, -1) // an outside party has no lamp
+		}
+	}
+	return out
+}
+
+// Calls through a trunk are calls like any other: counted by outcome,
+// passed to the call-end listeners (the call log, the missed-call
+// webhook) with their direction, and shown on the person's busy lamp
+// from ringing to hang-up. A customer nobody answered is Grace's missed
+// call; an outside number that did not answer is nobody's.
+func TestTrunkCallsAreCountedLoggedAndLampedLikeOthers(t *testing.T) {
+	o := newOffice(t)
+	prov := newProvider(t)
+	ctx := context.Background()
+	if _, err := o.db.CreateTrunk(ctx, store.NewTrunk{Domain: "acme.example", Name: "main", Host: prov.addr}); err != nil {
+		t.Fatal(err)
+	}
+	for did, ext := range map[string]string{"+15550101": "1001", "+15550102": "1002"} {
+		if _, err := o.db.CreateDID(ctx, "acme.example", did, ext); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o.stop()
+	m := &tally{}
+	ends := make(chan CallEnd, 16)
+	lamps := &lampLog{}
+	srv, err := New(Config{DB: o.db, Log: testLogger(), SIPAddr: "127.0.0.1:0", RTPPorts: [2]int{30000, 30999}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.SetDialPlan(OfficeDialPlan(o.db, o.hotdesk))
+	srv.SetMetrics(m)
+	srv.OnCallEnded(func(e CallEnd) { ends <- e })
+	srv.SetCallObserver(lamps)
+	if err := srv.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	o.srv = srv
+	waitTrunkState(t, srv, store.TrunkReachable)
+	ada, grace := o.phone("1001"), o.phone("1002")
+	ada.Register()
+	grace.Register()
+	cctx := callCtx(t)
+	lifecycle := []CallState{CallEarly, CallConfirmed, CallTerminated}
+
+	t.Run("a customer's call to Ada's number, answered", func(t *testing.T) {
+		d, err := prov.callIn(cctx, srv.SIPAddr(), "+15550101", "+15557777")
+		if err != nil {
+			t.Fatalf("call in: %v", err)
+		}
+		waitFor(t, ada.Incoming, "the DID call at Ada's phone")
+		if calls := srv.ActiveCalls(); len(calls) != 1 || calls[0].Callee != "1001@acme.example" || calls[0].Answered.IsZero() {
+			t.Errorf("calls in progress: %+v, want the customer's call to Ada, answered", calls)
+		}
+		// A BYE that overtakes the ACK ends the call before it is confirmed.
+		lamps.await(t, d.InviteRequest.CallID().Value(), CallConfirmed)
+		if err := d.Bye(cctx); err != nil {
+			t.Fatal(err)
+		}
+		end := waitFor(t, ends, "the call's end")
+		if end.Outcome != OutcomeAnswered || end.Direction != DirectionIn || end.Missed() || end.Callee.Number != "1001" ||
+			end.Identity.Number != "+15557777" || end.Answered.IsZero() {
+			t.Errorf("call in ended as %+v", end)
+		}
+		if got := lamps.states(end.CallID, end.Callee.ID); fmt.Sprint(got) != fmt.Sprint(lifecycle) {
+			t.Errorf("Ada's lamp went %v, want %v (and nothing for the customer)", got, lifecycle)
+		}
+	})
+
+	t.Run("a customer's call Grace's busy phone refuses is her missed call", func(t *testing.T) {
+		grace.SetAnswer(486)
+		_, err := prov.callIn(cctx, srv.SIPAddr(), "+15550102", "+15557778")
+		if testphone.StatusOf(err) != 486 {
+			t.Fatalf("call in to a busy phone: %v, want 486", err)
+		}
+		end := waitFor(t, ends, "the call's end")
+		if end.Outcome != OutcomeBusy || end.Direction != DirectionIn || !end.Missed() || end.Callee.Number != "1002" {
+			t.Errorf("busy call in ended as %+v, want Grace's missed call", end)
+		}
+	})
+
+	t.Run("Ada's call out, answered", func(t *testing.T) {
+		d, err := ada.DialFeature(cctx, "5557001", testphone.NewMedia(t))
+		if err != nil {
+			t.Fatalf("call out: %v", err)
+		}
+		if calls := srv.ActiveCalls(); len(calls) != 1 || calls[0].As != "1001@acme.example" || !strings.HasPrefix(calls[0].Callee, "5557001@") {
+			t.Errorf("calls in progress: %+v, want Ada's call to 5557001", calls)
+		}
+		lamps.await(t, d.InviteRequest.CallID().Value(), CallConfirmed)
+		if err := d.Bye(cctx); err != nil {
+			t.Fatal(err)
+		}
+		end := waitFor(t, ends, "the call's end")
+		if end.Outcome != OutcomeAnswered || end.Direction != DirectionOut || end.Missed() || end.Callee.Number != "5557001" ||
+			end.Identity.Number != "1001" || end.Answered.IsZero() {
+			t.Errorf("call out ended as %+v", end)
+		}
+		if got := lamps.states(end.CallID, end.Identity.ID); fmt.Sprint(got) != fmt.Sprint(lifecycle) {
+			t.Errorf("Ada's lamp went %v, want %v (and nothing for the outside number)", got, lifecycle)
+		}
+	})
+
+	if got := m.eventually("call answered", 2); got != 2 {
+		t.Errorf("%d answered calls counted, want 2", got)
+	}
+	if got := m.get("call busy"); got != 1 {
+		t.Errorf("%d busy calls counted, want 1", got)
+	}
+}
+
+// An outside number that was busy is not anyone's missed call.
+func TestCallEndToABusyOutsideNumberIsNoMissedCall(t *testing.T) {
+	e := CallEnd{Callee: &store.Extension{Number: "5557001"}, Outcome: OutcomeBusy, Direction: DirectionOut}
+	if e.Missed() {
+		t.Fatal("a busy outside number counted as a missed call")
+	}
+	e.Direction = DirectionIn
+	if !e.Missed() {
+		t.Fatal("a busy call in is not a missed call")
 	}
 }
