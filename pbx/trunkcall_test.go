@@ -462,3 +462,44 @@ func TestCallEndToABusyOutsideNumberIsNoMissedCall(t *testing.T) {
 		t.Fatal("a busy call in is not a missed call")
 	}
 }
+
+// Grace may call only inside the office: transferring Ada to an outside
+// number is refused (403 to the REFER, no NOTIFY), nothing reaches the
+// provider, and the call between them goes on.
+func TestTransferToAnOutsideNumberTheTransferorMayNotCallIsRefused(t *testing.T) {
+	o := newTransferOffice(t)
+	prov := newProvider(t)
+	ctx := callCtx(t)
+	if _, err := o.db.CreateTrunk(ctx, store.NewTrunk{Domain: "acme.example", Name: "main", Host: prov.addr}); err != nil {
+		t.Fatal(err)
+	}
+	internal := store.PermInternal
+	if _, err := o.db.SetExtensionOutside(ctx, "acme.example", "1002", store.ExtensionOutsideSettings{Permission: &internal}); err != nil {
+		t.Fatal(err)
+	}
+	adaCall, graceIn := o.call(t, ctx, o.ada, o.adaM, "1002", o.grace)
+	for _, target := range []string{"<sip:5557001@acme.example>", "<sip:+442071234567@acme.example>"} {
+		res, err := testphone.Refer(ctx, graceIn.Dialog, target)
+		if err != nil || res.StatusCode != 403 {
+			t.Fatalf("Grace (internal only) transfers Ada to %s: %v %v, want 403", target, res, err)
+		}
+	}
+	select {
+	case n := <-o.grace.Notifies:
+		t.Fatalf("a refused transfer was followed by a NOTIFY %q", n.Body())
+	case r := <-o.ada.Reinvites:
+		t.Fatalf("a refused transfer re-INVITEd Ada: %q", r.Body())
+	default:
+	}
+	if offer := prov.offer(0); offer != "" {
+		t.Fatalf("a refused transfer reached the provider:\n%s", offer)
+	}
+	calls := o.srv.ActiveCalls()
+	if len(calls) != 1 || calls[0].Answered.IsZero() || calls[0].TransferredTo != "" {
+		t.Fatalf("calls after the refused transfer: %+v, want Ada and Grace still talking", calls)
+	}
+	if err := adaCall.Bye(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, o.grace.Byes, "BYE at Grace: the call was untouched")
+}
