@@ -45,9 +45,18 @@ func (c *call) relaySDP(s *Server, fromA bool, body []byte) []byte {
 		return body
 	}
 	if !remote.Addr().IsUnspecified() {
-		c.relay.SetPeer(side, remote)
+		pointRelay(c.relay.Relay, side, body, remote)
 	}
 	return out
+}
+
+// pointRelay tells the relay where the party on side receives RTP (and
+// RTCP), from the SDP body it wrote.
+func pointRelay(r *media.Relay, side int, body []byte, remote netip.AddrPort) {
+	r.SetPeer(side, remote)
+	if rtcp, ok := media.ExplicitRTCP(body, remote); ok {
+		r.SetRTCPPeer(side, rtcp)
+	}
 }
 
 func (s *Server) contactNetIP() netip.Addr {
@@ -71,7 +80,7 @@ func (s *Server) newRelay(offer []byte, offerSide int) (*media.Relay, []byte, bo
 		r.Close()
 		return nil, nil, false
 	}
-	r.SetPeer(offerSide, remote)
+	pointRelay(r, offerSide, offer, remote)
 	return r, out, true
 }
 
@@ -80,7 +89,7 @@ func (s *Server) newRelay(offer []byte, offerSide int) (*media.Relay, []byte, bo
 func (s *Server) acceptAnswer(r *media.Relay, res *sip.Response, answerSide int) {
 	out, remote, err := media.RewriteSDP(res.Body(), s.contactNetIP(), r.Port(1-answerSide))
 	if err == nil {
-		r.SetPeer(answerSide, remote)
+		pointRelay(r, answerSide, res.Body(), remote)
 		res.SetBody(out)
 	}
 	r.Start()

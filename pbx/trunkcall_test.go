@@ -27,6 +27,9 @@ type provider struct {
 	mu     sync.Mutex
 	offers []string // INVITE and re-INVITE bodies, in order
 	byes   chan struct{}
+	// rtpPort is the media port its answers give (7000 unless a test
+	// listens there).
+	rtpPort int
 }
 
 func newProvider(t *testing.T) *provider {
@@ -36,7 +39,7 @@ func newProvider(t *testing.T) *provider {
 		t.Fatal(err)
 	}
 	port := conn.LocalAddr().(*net.UDPAddr).Port
-	p := &provider{addr: conn.LocalAddr().String(), byes: make(chan struct{}, 4)}
+	p := &provider{addr: conn.LocalAddr().String(), byes: make(chan struct{}, 4), rtpPort: 7000}
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("provider"), sipgo.WithUserAgentHostname("127.0.0.2"))
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +47,10 @@ func newProvider(t *testing.T) *provider {
 	srv, _ := sipgo.NewServer(ua)
 	contact := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", Host: "127.0.0.2", Port: port}}
 	sdp := func(dir string) []byte {
-		return []byte(fmt.Sprintf("v=0\r\no=- 2 2 IN IP4 127.0.0.2\r\ns=-\r\nc=IN IP4 127.0.0.2\r\nt=0 0\r\nm=audio 7000 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=%s\r\n", dir))
+		p.mu.Lock()
+		port := p.rtpPort
+		p.mu.Unlock()
+		return []byte(fmt.Sprintf("v=0\r\no=- 2 2 IN IP4 127.0.0.2\r\ns=-\r\nc=IN IP4 127.0.0.2\r\nt=0 0\r\nm=audio %d RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=%s\r\n", port, dir))
 	}
 	answer := func(req *sip.Request, tx sip.ServerTransaction, dir string) {
 		p.mu.Lock()
@@ -502,4 +508,87 @@ func TestTransferToAnOutsideNumberTheTransferorMayNotCallIsRefused(t *testing.T)
 		t.Fatal(err)
 	}
 	waitFor(t, o.grace.Byes, "BYE at Grace: the call was untouched")
+}
+
+// udpPair is an RTP socket on ip and the RTCP socket on the port above.
+func udpPair(t *testing.T, ip string) (rtpConn, rtcpConn *net.UDPConn) {
+	t.Helper()
+	for range 50 {
+		c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.ParseIP(ip)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := c.LocalAddr().(*net.UDPAddr).Port
+		if port%2 == 0 {
+			if r, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.ParseIP(ip), Port: port + 1}); err == nil {
+				t.Cleanup(func() { c.Close(); r.Close() })
+				return c, r
+			}
+		}
+		c.Close()
+	}
+	t.Fatal("no free port pair for RTP and RTCP on " + ip)
+	return nil, nil
+}
+
+// On a call out, the phone's RTCP reaches the provider's RTCP port
+// through the relay (never straight), and the provider's report comes
+// back to the phone's RTCP port.
+func TestTrunkCallRelaysRTCPBothWays(t *testing.T) {
+	o := newOffice(t)
+	prov := newProvider(t)
+	provRTP, provRTCP := udpPair(t, "127.0.0.2")
+	prov.mu.Lock()
+	prov.rtpPort = provRTP.LocalAddr().(*net.UDPAddr).Port
+	prov.mu.Unlock()
+	if _, err := o.db.CreateTrunk(context.Background(), store.NewTrunk{Domain: "acme.example", Name: "main", Host: prov.addr}); err != nil {
+		t.Fatal(err)
+	}
+	o.stop()
+	o.start()
+	waitTrunkState(t, o.srv, store.TrunkReachable)
+	ada := o.phone("1001")
+	ada.Register()
+	phoneRTP, phoneRTCP := udpPair(t, "127.0.0.1")
+	ctx := callCtx(t)
+	req := sip.NewRequest(sip.INVITE, ada.URI("5557001"))
+	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "1001", Host: "acme.example"}, Params: sip.NewParams()}
+	from.Params.Add("tag", sip.GenerateTagN(8))
+	req.AppendHeader(from)
+	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: "5557001", Host: "acme.example"}})
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	req.SetBody(testphone.SDP(phoneRTP.LocalAddr().(*net.UDPAddr).Port, "sendrecv"))
+	d, err := ada.DUA.WriteInvite(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.WaitAnswer(ctx, sipgo.AnswerOptions{Username: ada.User, Password: ada.Password}); err != nil {
+		t.Fatalf("call out: %v", err)
+	}
+	d.Ack(ctx)
+	relayPort := audioPort(string(d.InviteResponse.Body()))
+	report := []byte{0x80, 201, 0, 1, 0, 0, 0, 42} // an empty receiver report
+	read := func(c *net.UDPConn) ([]byte, *net.UDPAddr) {
+		t.Helper()
+		buf := make([]byte, 1500)
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		n, from, err := c.ReadFromUDP(buf)
+		if err != nil {
+			t.Fatalf("waiting for RTCP at %s: %v", c.LocalAddr(), err)
+		}
+		return buf[:n], from
+	}
+	phoneRTCP.WriteToUDP(report, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: relayPort + 1})
+	got, src := read(provRTCP)
+	if string(got) != string(report) || src.IP.String() != "127.0.0.1" || src.Port != audioPort(prov.offer(0))+1 {
+		t.Fatalf("provider got %x from %v, want the phone's report from the port above the relay's RTP port", got, src)
+	}
+	back := []byte{0x80, 201, 0, 1, 0, 0, 0, 43}
+	provRTCP.WriteToUDP(back, src)
+	if got, from := read(phoneRTCP); string(got) != string(back) || from.Port != relayPort+1 {
+		t.Fatalf("phone got %x from %v, want the provider's report from the relay's port %d", got, from, relayPort+1)
+	}
+	if err := d.Bye(ctx); err != nil {
+		t.Fatal(err)
+	}
 }
