@@ -50,6 +50,7 @@ type kamailio struct {
 
 // startKamailio writes the provider config with vars (@NAME@ -> value),
 // starts kamailio in the foreground and waits until its port is bound.
+// With vars["LISTEN_TCP"] (tcp:IP:PORT) it listens on TCP there too.
 func startKamailio(t *testing.T, bin string, port int, vars map[string]string) *kamailio {
 	t.Helper()
 	dir := t.TempDir()
@@ -73,7 +74,11 @@ func startKamailio(t *testing.T, bin string, port int, vars map[string]string) *
 	}
 	run := filepath.Join(dir, "run")
 	os.Mkdir(run, 0o700)
-	k.cmd = exec.Command(bin, "-DD", "-E", "-f", cfgPath, "-Y", run, "-P", filepath.Join(dir, "kamailio.pid"), "-m", "64", "-M", "8")
+	args := []string{"-DD", "-E", "-f", cfgPath, "-Y", run, "-P", filepath.Join(dir, "kamailio.pid"), "-m", "64", "-M", "8"}
+	if vars["LISTEN_TCP"] != "" {
+		args = append(args, "-A", "WITH_TCP")
+	}
+	k.cmd = exec.Command(bin, args...)
 	k.cmd.Stdout, k.cmd.Stderr = out, out
 	k.cmd.Env = cleanEnv()
 	if err := k.cmd.Start(); err != nil {
