@@ -2,17 +2,20 @@ package e2e
 
 import (
 	"context"
+	"math"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/pion/rtp"
+	"github.com/zaf/g711"
 )
 
 // The provider in trunk tests lives on 127.0.0.2 (Kamailio and the SIPp
@@ -144,11 +147,18 @@ type rtpEcho struct {
 	conn     *net.UDPConn
 	received atomic.Int64
 	events   atomic.Int64 // RFC 4733 packets (payload type 101) among them
+
+	mu           sync.Mutex
+	samples      int     // µ-law samples received (payload type 0)
+	sumOfSquares float64 // of those samples, scaled to -1..1
 }
 
-func newRTPEcho(t *testing.T) *rtpEcho {
+func newRTPEcho(t *testing.T) *rtpEcho { return newRTPEchoOn(t, providerIP) }
+
+// newRTPEchoOn is an rtpEcho on ip.
+func newRTPEchoOn(t *testing.T, ip string) *rtpEcho {
 	t.Helper()
-	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.ParseIP(providerIP)})
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.ParseIP(ip)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,8 +177,17 @@ func newRTPEcho(t *testing.T) *rtpEcho {
 				continue
 			}
 			e.received.Add(1)
-			if pkt.PayloadType == 101 {
+			switch pkt.PayloadType {
+			case 101:
 				e.events.Add(1)
+			case 0:
+				e.mu.Lock()
+				for _, b := range pkt.Payload {
+					v := float64(g711.DecodeUlawFrame(b)) / 32768
+					e.sumOfSquares += v * v
+				}
+				e.samples += len(pkt.Payload)
+				e.mu.Unlock()
 			}
 			conn.WriteToUDPAddrPort(buf[:n], from)
 		}
@@ -178,6 +197,16 @@ func newRTPEcho(t *testing.T) *rtpEcho {
 }
 
 func (e *rtpEcho) port() int { return e.conn.LocalAddr().(*net.UDPAddr).Port }
+
+// rms is the level (0..1) of the µ-law audio received so far.
+func (e *rtpEcho) rms() float64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.samples == 0 {
+		return 0
+	}
+	return math.Sqrt(e.sumOfSquares / float64(e.samples))
+}
 
 // waitUntil polls cond until it holds or timeout passes.
 func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() bool) {

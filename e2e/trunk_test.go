@@ -142,6 +142,16 @@ func TestTrunkThroughKamailioProvider(t *testing.T) {
 		}
 	})
 
+	t.Run("SIPp as the lobby phone: 183 with SDP, the message's RTP, then 403", func(t *testing.T) {
+		media := newRTPEchoOn(t, "127.0.0.1")
+		caller := startCaller(t, p, user{number: "2002", domain: "acme.example", password: "secret-2002", callee: "+15557003"},
+			"uac_auth_early_refused.xml", "-key", "rtp_ip", "127.0.0.1", "-key", "rtp_port", strconv.Itoa(media.port()))
+		caller.wait(1)
+		if n, rms := media.received.Load(), media.rms(); n < 25 || rms < 0.01 {
+			t.Fatalf("SIPp's media got %d RTP packets at RMS %.4f: want the spoken message", n, rms)
+		}
+	})
+
 	t.Run("911 from a phone nobody sits at, with its emergency caller ID", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
@@ -158,8 +168,10 @@ func TestTrunkThroughKamailioProvider(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if inv := receivedInvite(string(msgs), "+15557002"); inv != "" {
-			t.Fatalf("the refused call reached the provider:\n%s", inv)
+		for _, refused := range []string{"+15557002", "+15557003"} {
+			if inv := receivedInvite(string(msgs), refused); inv != "" {
+				t.Fatalf("a refused call reached the provider:\n%s", inv)
+			}
 		}
 		for number, cid := range map[string]string{"+15557001": "+15550199", "911": "+15550160"} {
 			inv := receivedInvite(string(msgs), number)

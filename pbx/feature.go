@@ -89,11 +89,7 @@ func (c *call) runOwnMedia(s *Server, f *FeatureRoute) {
 		return
 	}
 	defer sess.Close()
-	if f.Refuse != 0 {
-		if !c.offerEarlyMedia(s) {
-			return
-		}
-	} else if !c.answerWithOwnMedia(s) {
+	if !c.presentOwnMedia(s, f) {
 		return
 	}
 	go func() {
@@ -104,7 +100,6 @@ func (c *call) runOwnMedia(s *Server, f *FeatureRoute) {
 		}
 		cancel()
 	}()
-	c.log.Info("feature call answered", "feature", f.Name)
 	f.Run(ctx, &FeatureCall{Caller: c.caller, Identity: c.identity, Source: c.a.InviteRequest.Source(), Log: c.log, media: sess, call: c})
 	if f.Refuse != 0 {
 		c.refuseAfterEarlyMedia(f.Refuse)
@@ -160,6 +155,23 @@ func (c *call) answerWithOwnMedia(s *Server) bool {
 		c.hangup(context.Background())
 		return false
 	}
+	return true
+}
+
+// presentOwnMedia puts our media before the caller: answered (200), or
+// as early media (183) for a refusal that explains itself.
+func (c *call) presentOwnMedia(s *Server, f *FeatureRoute) bool {
+	if f.Refuse == 0 {
+		if !c.answerWithOwnMedia(s) {
+			return false
+		}
+		c.log.Info("feature call answered", "feature", f.Name)
+		return true
+	}
+	if !c.offerEarlyMedia(s) {
+		return false
+	}
+	c.log.Info("feature call in early media, then refused", "feature", f.Name, "code", f.Refuse)
 	return true
 }
 
