@@ -208,6 +208,18 @@ func (e *rtpEcho) rms() float64 {
 	return math.Sqrt(e.sumOfSquares / float64(e.samples))
 }
 
+// startOutsideCallee is the outside callee behind the provider: SIPp
+// answering calls calls on providerIP:port with its media at an rtpEcho,
+// started once the port is bound.
+func startOutsideCallee(t *testing.T, port, calls int) (*sipp, *rtpEcho) {
+	t.Helper()
+	echo := newRTPEcho(t)
+	callee := startSIPp(t, "callee", "trunk_callee.xml", port, "", calls,
+		"-i", providerIP, "-key", "rtp_ip", providerIP, "-key", "rtp_port", strconv.Itoa(echo.port()))
+	waitBound(t, providerIP, port)
+	return callee, echo
+}
+
 // waitUntil polls cond until it holds or timeout passes.
 func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()

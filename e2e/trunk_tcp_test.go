@@ -58,10 +58,7 @@ func TestTrunkOverTCPThroughKamailio(t *testing.T) {
 
 	phone := testphone.New(t, p.sipAddr, "1001", "acme.example", "secret-1001")
 	phone.Register()
-	echo := newRTPEcho(t)
-	callee := startSIPp(t, "callee", "trunk_callee.xml", calleePort, "", 1,
-		"-i", providerIP, "-key", "rtp_ip", providerIP, "-key", "rtp_port", strconv.Itoa(echo.port()))
-	waitBound(t, providerIP, calleePort)
+	callee, _ := startOutsideCallee(t, calleePort, 1)
 
 	t.Run("a call out goes over TCP", func(t *testing.T) {
 		m := testphone.NewMedia(t)

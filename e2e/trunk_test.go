@@ -99,10 +99,7 @@ func TestTrunkThroughKamailioProvider(t *testing.T) {
 	lobby.Register()
 	desk.KeyIn(t, "*072", "5551234#4826#") // Ada sits at the desk
 
-	echo := newRTPEcho(t)
-	callee := startSIPp(t, "callee", "trunk_callee.xml", calleePort, "", 2,
-		"-i", providerIP, "-key", "rtp_ip", providerIP, "-key", "rtp_port", strconv.Itoa(echo.port()))
-	waitBound(t, providerIP, calleePort)
+	callee, echo := startOutsideCallee(t, calleePort, 2)
 
 	t.Run("hot-desker calls out with her number, RTP relayed both ways", func(t *testing.T) {
 		m := testphone.NewMedia(t)
@@ -132,14 +129,7 @@ func TestTrunkThroughKamailioProvider(t *testing.T) {
 	})
 
 	t.Run("the lobby phone may not call out: told why as early media, then 403", func(t *testing.T) {
-		m := testphone.NewMedia(t)
-		got := testphone.DialEarly(t, lobby, "+15557002", m, false)
-		if got.Progress == nil || got.FinalCode != 403 {
-			t.Fatalf("183 %v, final %d (%v), want 183 with SDP then 403", got.Progress != nil, got.FinalCode, got.FinalError)
-		}
-		if rms, _ := m.AudioRMS(); got.EarlyRTP < 25 || rms < 0.01 {
-			t.Fatalf("%d packets at RMS %.4f before the 403: want the spoken message", got.EarlyRTP, rms)
-		}
+		testphone.DialRefused(t, lobby, "+15557002", 403, 25)
 	})
 
 	t.Run("SIPp as the lobby phone: 183 with SDP, the message's RTP, then 403", func(t *testing.T) {
@@ -222,15 +212,7 @@ func TestTrunkThroughKamailioProvider(t *testing.T) {
 		})
 		// The issue: "fails fast with a spoken message". The message is
 		// early media (183), and the call is never answered: 503.
-		m := testphone.NewMedia(t)
-		got := testphone.DialEarly(t, desk, "+15557001", m, false)
-		if got.Progress == nil || got.FinalCode != 503 {
-			t.Fatalf("call out with the provider down: 183 %v, final %d (%v), want 183 with SDP then 503",
-				got.Progress != nil, got.FinalCode, got.FinalError)
-		}
-		if rms, n := m.AudioRMS(); got.EarlyRTP < 25 || rms < 0.01 {
-			t.Fatalf("heard %d packets (%d before the 503) at RMS %.4f: want the spoken message", n, got.EarlyRTP, rms)
-		}
+		testphone.DialRefused(t, desk, "+15557001", 503, 25)
 	})
 }
 

@@ -75,3 +75,21 @@ func DialEarly(t testing.TB, p *Phone, number string, m *Media, cancelOnEarly bo
 	}
 	return got
 }
+
+// DialRefused has p call number expecting a refusal that explains
+// itself: a 183 with SDP, at least minRTP packets of audible audio (the
+// spoken reason) before the final status, and the final status code.
+func DialRefused(t testing.TB, p *Phone, number string, code, minRTP int) EarlyCall {
+	t.Helper()
+	m := NewMedia(t)
+	got := DialEarly(t, p, number, m, false)
+	if got.Progress == nil || got.FinalCode != code {
+		t.Fatalf("%s dials %s: 183 with SDP %v, final %d (%v); want a 183 with SDP, then %d",
+			p.User, number, got.Progress != nil, got.FinalCode, got.FinalError, code)
+	}
+	if rms, _ := m.AudioRMS(); got.EarlyRTP < minRTP || rms < 0.01 {
+		t.Fatalf("%s dials %s: %d packets at RMS %.4f before the %d; want the spoken reason",
+			p.User, number, got.EarlyRTP, rms, code)
+	}
+	return got
+}
