@@ -200,6 +200,8 @@ func (s *Server) ringFromTrunk(nc newCall, r *Ring) {
 	case b != nil:
 		s.acceptAnswer(relay, b.InviteResponse, phoneSide)
 		c.bridge(s, b)
+	case c.pickedUp():
+		c.bridgePickup(s)
 	case final != 0 && r.NoAnswer != nil && !c.over() && !s.draining.Load():
 		// Our own media answers the provider directly.
 		c.relay = nil

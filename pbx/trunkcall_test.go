@@ -99,9 +99,10 @@ func newProvider(t *testing.T) *provider {
 	return p
 }
 
-// callIn has the provider call did at deskpbx (pbx) as caller, and
-// waits for the final answer (ACKed if 2xx).
-func (p *provider) callIn(ctx context.Context, pbx, did, caller string) (*sipgo.DialogClientSession, error) {
+// callIn has the provider call did at deskpbx (pbx) as caller, offering
+// media at 127.0.0.1:rtpPort, and waits for the final answer (ACKed if
+// 2xx).
+func (p *provider) callIn(ctx context.Context, pbx, did, caller string, rtpPort int) (*sipgo.DialogClientSession, error) {
 	host, port := splitHostPort(pbx)
 	req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: did, Host: host, Port: port})
 	from := &sip.FromHeader{DisplayName: "Customer", Address: sip.Uri{Scheme: "sip", User: caller, Host: "provider.test"}, Params: sip.NewParams()}
@@ -109,7 +110,7 @@ func (p *provider) callIn(ctx context.Context, pbx, did, caller string) (*sipgo.
 	req.AppendHeader(from)
 	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: did, Host: "provider.test"}})
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	req.SetBody(testphone.SDP(7002, "sendrecv"))
+	req.SetBody(testphone.SDP(rtpPort, "sendrecv"))
 	d, err := p.dua.WriteInvite(ctx, req)
 	if err != nil {
 		return nil, err
@@ -379,7 +380,7 @@ func TestTrunkCallsAreCountedLoggedAndLampedLikeOthers(t *testing.T) {
 	lifecycle := []CallState{CallEarly, CallConfirmed, CallTerminated}
 
 	t.Run("a customer's call to Ada's number, answered", func(t *testing.T) {
-		d, err := prov.callIn(cctx, srv.SIPAddr(), "+15550101", "+15557777")
+		d, err := prov.callIn(cctx, srv.SIPAddr(), "+15550101", "+15557777", 7002)
 		if err != nil {
 			t.Fatalf("call in: %v", err)
 		}
@@ -405,7 +406,7 @@ func TestTrunkCallsAreCountedLoggedAndLampedLikeOthers(t *testing.T) {
 
 	t.Run("a customer's call Grace's busy phone refuses is her missed call", func(t *testing.T) {
 		grace.SetAnswer(486)
-		_, err := prov.callIn(cctx, srv.SIPAddr(), "+15550102", "+15557778")
+		_, err := prov.callIn(cctx, srv.SIPAddr(), "+15550102", "+15557778", 7002)
 		if testphone.StatusOf(err) != 486 {
 			t.Fatalf("call in to a busy phone: %v, want 486", err)
 		}
@@ -581,4 +582,57 @@ func TestTrunkCallRelaysRTCPBothWays(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, prov.byes, "BYE at the provider")
+}
+
+// A customer's call ringing at Ada's phone can be picked up by Grace
+// (*8 + 1001): the call stays relayed, each side's answer points at
+// deskpbx, and RTP flows between the provider and Grace both ways.
+func TestPickupOfACallFromATrunk(t *testing.T) {
+	o := newOffice(t)
+	prov := newProvider(t)
+	ctx := callCtx(t)
+	if _, err := o.db.CreateTrunk(ctx, store.NewTrunk{Domain: "acme.example", Name: "main", Host: prov.addr}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.db.CreateDID(ctx, "acme.example", "+15550101", "1001"); err != nil {
+		t.Fatal(err)
+	}
+	o.stop()
+	o.start()
+	waitTrunkState(t, o.srv, store.TrunkReachable)
+	ada, grace := o.phone("1001"), o.phone("1002")
+	ada.Register()
+	grace.Register()
+	ada.SetAnswer(testphone.RingForever)
+
+	customerM, graceM := testphone.NewMedia(t), testphone.NewMedia(t)
+	customer := make(chan *sipgo.DialogClientSession, 1)
+	go func() {
+		d, err := prov.callIn(ctx, o.srv.SIPAddr(), "+15550101", "+15557777", customerM.Port())
+		if err != nil {
+			t.Errorf("the customer's call: %v", err)
+		}
+		customer <- d
+	}()
+	ringing := waitFor(t, ada.Incoming, "the customer's call ringing at Ada's phone")
+	picked, err := grace.DialFeature(ctx, "*81001", graceM)
+	if err != nil {
+		t.Fatalf("*81001: %v, want the ringing call", err)
+	}
+	waitFor(t, ringing.Cancelled, "CANCEL at Ada's phone")
+	call := waitFor(t, customer, "the customer's call answered")
+	if call == nil || call.InviteResponse == nil {
+		t.Fatal("the customer's call was not answered by the pickup")
+	}
+	toProvider, toGrace := string(call.InviteResponse.Body()), string(picked.InviteResponse.Body())
+	if audioPort(toProvider) == graceM.Port() || audioPort(toGrace) == customerM.Port() || audioPort(toProvider) == 0 || audioPort(toGrace) == 0 {
+		t.Fatalf("the provider got\n%s\nand Grace\n%s\nwant both pointed at deskpbx's relay", toProvider, toGrace)
+	}
+	customerM.Answered(t, call.InviteResponse.Body())
+	graceM.Answered(t, picked.InviteResponse.Body())
+	talk(t, customerM, graceM)
+	if err := picked.Bye(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, prov.byes, "BYE at the provider when Grace hangs up")
 }
