@@ -29,6 +29,11 @@ type callRelay struct {
 	aSide int
 }
 
+// outside says whether p is the outside party of a trunk call (no phone
+// of ours): it may not transfer the call, or the outside world could
+// dial through the office.
+func (p *party) outside() bool { return p.phone == nil || p.phone.ID == 0 }
+
 // relaySDP rewrites an SDP body that crosses a relayed call (a re-INVITE
 // or its answer), so neither party learns the other's address; fromA
 // says which leg wrote it. Calls without a relay pass it unchanged.

@@ -636,3 +636,47 @@ func TestPickupOfACallFromATrunk(t *testing.T) {
 	}
 	waitFor(t, prov.byes, "BYE at the provider when Grace hangs up")
 }
+
+// The provider's side of a call cannot transfer it: a REFER from a
+// trunk would let the outside world dial through the office (to a
+// colleague, or out again at the office's cost). It gets 403, no phone
+// rings, and the call goes on.
+func TestProviderCannotTransferACall(t *testing.T) {
+	o := newOffice(t)
+	prov := newProvider(t)
+	ctx := callCtx(t)
+	if _, err := o.db.CreateTrunk(ctx, store.NewTrunk{Domain: "acme.example", Name: "main", Host: prov.addr}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.db.CreateDID(ctx, "acme.example", "+15550101", "1001"); err != nil {
+		t.Fatal(err)
+	}
+	o.stop()
+	o.start()
+	waitTrunkState(t, o.srv, store.TrunkReachable)
+	ada, grace := o.phone("1001"), o.phone("1002")
+	ada.Register()
+	grace.Register()
+	d, err := prov.callIn(ctx, o.srv.SIPAddr(), "+15550101", "+15557777", 7002)
+	if err != nil {
+		t.Fatalf("call in: %v", err)
+	}
+	waitFor(t, ada.Incoming, "the DID call at Ada's phone")
+	waitFor(t, ada.Acks, "ACK at Ada's phone")
+	for _, target := range []string{"<sip:1002@acme.example>", "<sip:5557001@acme.example>"} {
+		res, err := testphone.Refer(ctx, d, target)
+		if err != nil || res.StatusCode != 403 {
+			t.Fatalf("the provider transfers the call to %s: %v %v, want 403", target, res, err)
+		}
+	}
+	if grace.Calls() != 0 || prov.offer(0) != "" {
+		t.Fatal("a transfer by the provider rang a phone or went out")
+	}
+	if calls := o.srv.ActiveCalls(); len(calls) != 1 || calls[0].Answered.IsZero() {
+		t.Fatalf("calls after the refused transfer: %+v, want the customer still talking to Ada", calls)
+	}
+	if err := d.Bye(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ada.Byes, "BYE at Ada")
+}
