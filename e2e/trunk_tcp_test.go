@@ -78,17 +78,7 @@ func TestTrunkOverTCPThroughKamailio(t *testing.T) {
 	})
 
 	t.Run("a customer's call to the DID comes in over TCP", func(t *testing.T) {
-		caller := startSIPp(t, "outside-caller", "trunk_caller.xml", freePortOn(t, providerIP), providerIP+":"+strconv.Itoa(kport), 1,
-			"-i", providerIP, "-s", "+15550101", "-key", "caller", "+15557777")
-		select {
-		case in := <-phone.Incoming:
-			if got := in.Req.From().Address.User; got != "+15557777" {
-				t.Errorf("the phone shows the caller as %q, want +15557777", got)
-			}
-		case <-time.After(60 * time.Second):
-			t.Fatal("the DID call did not ring the phone")
-		}
-		caller.wait(1)
+		callDIDFromOutside(t, kport, "+15550101", phone)
 		if !strings.Contains(kamLog(), "provider: call in to the trunk at sip:acme@") || !strings.Contains(kamLog(), "transport=tcp") {
 			t.Fatalf("the call in was not sent to the trunk's TCP Contact:\n%s", tail([]byte(kamLog()), 4<<10))
 		}

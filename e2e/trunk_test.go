@@ -178,18 +178,7 @@ func TestTrunkThroughKamailioProvider(t *testing.T) {
 
 	t.Run("a call to Ada's DID rings the desk she sits at", func(t *testing.T) {
 		before := desk.Calls()
-		uacPort := freePortOn(t, providerIP)
-		caller := startSIPp(t, "outside-caller", "trunk_caller.xml", uacPort, providerIP+":"+strconv.Itoa(kport), 1,
-			"-i", providerIP, "-s", "+15550101", "-key", "caller", "+15557777")
-		select {
-		case in := <-desk.Incoming:
-			if got := in.Req.From().Address.User; got != "+15557777" {
-				t.Errorf("the desk shows the caller as %q, want +15557777", got)
-			}
-		case <-time.After(60 * time.Second):
-			t.Fatal("the DID call did not ring the desk")
-		}
-		caller.wait(1)
+		callDIDFromOutside(t, kport, "+15550101", desk)
 		if desk.Calls() != before+1 {
 			t.Fatalf("desk rang %d times, want once", desk.Calls()-before)
 		}
@@ -214,6 +203,24 @@ func TestTrunkThroughKamailioProvider(t *testing.T) {
 		// early media (183), and the call is never answered: 503.
 		testphone.DialRefused(t, desk, "+15557001", 503, 25)
 	})
+}
+
+// callDIDFromOutside has SIPp, as the outside caller +15557777, call did
+// at the provider listening on providerIP:kport, and waits until the
+// call rings phone showing that caller, and the caller has hung up.
+func callDIDFromOutside(t *testing.T, kport int, did string, phone *testphone.Phone) {
+	t.Helper()
+	caller := startSIPp(t, "outside-caller", "trunk_caller.xml", freePortOn(t, providerIP), providerIP+":"+strconv.Itoa(kport), 1,
+		"-i", providerIP, "-s", did, "-key", "caller", "+15557777")
+	select {
+	case in := <-phone.Incoming:
+		if got := in.Req.From().Address.User; got != "+15557777" {
+			t.Errorf("%s shows the caller as %q, want +15557777", phone.User, got)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatalf("the call to %s did not ring %s", did, phone.User)
+	}
+	caller.wait(1)
 }
 
 // receivedInvite is the INVITE for number in a SIPp message trace.

@@ -500,6 +500,25 @@ func TestTransferToAnOutsideNumberTheTransferorMayNotCallIsRefused(t *testing.T)
 	waitFor(t, o.grace.Byes, "BYE at Grace: the call was untouched")
 }
 
+// trunkOffice is an office with a trunk to a provider, loaded and
+// reachable, and Ada's DID +15550101.
+func trunkOffice(t *testing.T) (*office, *provider) {
+	t.Helper()
+	o := newOffice(t)
+	prov := newProvider(t)
+	ctx := context.Background()
+	if _, err := o.db.CreateTrunk(ctx, store.NewTrunk{Domain: "acme.example", Name: "main", Host: prov.addr}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.db.CreateDID(ctx, "acme.example", "+15550101", "1001"); err != nil {
+		t.Fatal(err)
+	}
+	o.stop()
+	o.start()
+	waitTrunkState(t, o.srv, store.TrunkReachable)
+	return o, prov
+}
+
 // udpPair is an RTP socket on ip and the RTCP socket on the port above.
 func udpPair(t *testing.T, ip string) (rtpConn, rtcpConn *net.UDPConn) {
 	t.Helper()
@@ -588,18 +607,8 @@ func TestTrunkCallRelaysRTCPBothWays(t *testing.T) {
 // (*8 + 1001): the call stays relayed, each side's answer points at
 // deskpbx, and RTP flows between the provider and Grace both ways.
 func TestPickupOfACallFromATrunk(t *testing.T) {
-	o := newOffice(t)
-	prov := newProvider(t)
+	o, prov := trunkOffice(t)
 	ctx := callCtx(t)
-	if _, err := o.db.CreateTrunk(ctx, store.NewTrunk{Domain: "acme.example", Name: "main", Host: prov.addr}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := o.db.CreateDID(ctx, "acme.example", "+15550101", "1001"); err != nil {
-		t.Fatal(err)
-	}
-	o.stop()
-	o.start()
-	waitTrunkState(t, o.srv, store.TrunkReachable)
 	ada, grace := o.phone("1001"), o.phone("1002")
 	ada.Register()
 	grace.Register()
@@ -642,18 +651,8 @@ func TestPickupOfACallFromATrunk(t *testing.T) {
 // colleague, or out again at the office's cost). It gets 403, no phone
 // rings, and the call goes on.
 func TestProviderCannotTransferACall(t *testing.T) {
-	o := newOffice(t)
-	prov := newProvider(t)
+	o, prov := trunkOffice(t)
 	ctx := callCtx(t)
-	if _, err := o.db.CreateTrunk(ctx, store.NewTrunk{Domain: "acme.example", Name: "main", Host: prov.addr}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := o.db.CreateDID(ctx, "acme.example", "+15550101", "1001"); err != nil {
-		t.Fatal(err)
-	}
-	o.stop()
-	o.start()
-	waitTrunkState(t, o.srv, store.TrunkReachable)
 	ada, grace := o.phone("1001"), o.phone("1002")
 	ada.Register()
 	grace.Register()
