@@ -61,7 +61,7 @@ func (p *Plan) emergencyRoute(ctx context.Context, req *pbx.CallRequest) (pbx.Ro
 	} else {
 		call.Trunk = trunk.Name
 		route.Outside = &pbx.OutsideRoute{Trunk: trunk, Number: req.Dialled, CallerID: call.CallerID, Emergency: true,
-			Unavailable: p.announce("outside-unavailable", sounds.OutsideUnavailable)}
+			Unavailable: p.refusal("outside-unavailable", sounds.OutsideUnavailable, 503)}
 	}
 	detail := fmt.Sprintf("dialled %s, caller ID %s, trunk %s", call.Number, call.CallerID, call.Trunk)
 	if err != nil {
@@ -136,7 +136,8 @@ func (p *Plan) outsideRoute(ctx context.Context, req *pbx.CallRequest, identity 
 		route.Reject = &pbx.Rejection{Code: 500, Reason: "trunk lookup", Err: err}
 		return route, true
 	case len(trunks) == 0:
-		route.Reject = &pbx.Rejection{Code: 404, Reason: "no outside line"}
+		// The office has no outside line: still 404, but said aloud.
+		route.Feature = p.refusal("outside-unavailable", sounds.OutsideUnavailable, 404)
 		return route, true
 	}
 	ext, err := p.db.ExtensionOutside(ctx, identity.ID)
@@ -145,12 +146,12 @@ func (p *Plan) outsideRoute(ctx context.Context, req *pbx.CallRequest, identity 
 		return route, true
 	}
 	if !permits(ext.Permission, international(number, settings.NationalPrefixes)) {
-		route.Feature = p.announce("outside-not-allowed", sounds.OutsideNotAllowed)
+		route.Feature = p.refusal("outside-not-allowed", sounds.OutsideNotAllowed, 403)
 		return route, true
 	}
 	route.Outside = &pbx.OutsideRoute{Trunk: trunks[0], Number: number,
 		CallerID:    firstOf(ext.OutsideCID, ext.DID, settings.MainNumber, identity.Number),
-		Unavailable: p.announce("outside-unavailable", sounds.OutsideUnavailable)}
+		Unavailable: p.refusal("outside-unavailable", sounds.OutsideUnavailable, 503)}
 	return route, true
 }
 
@@ -216,12 +217,13 @@ func (p *Plan) RouteInbound(ctx context.Context, in *pbx.InboundCall) pbx.Route 
 	return route
 }
 
-// announce is a short call that speaks one prompt and hangs up: how an
-// outside call the office refuses is explained to the caller.
-func (p *Plan) announce(name, prompt string) *pbx.FeatureRoute {
-	return &pbx.FeatureRoute{Name: name, Run: func(ctx context.Context, fc *pbx.FeatureCall) {
+// refusal is how an outside call the office refuses is explained to the
+// caller: one prompt as early media, never answered (nothing to bill,
+// and the phone shows the failure), then the final status code (403
+// for a number the caller may not dial, 503 for a line that is down).
+func (p *Plan) refusal(name, prompt string, code int) *pbx.FeatureRoute {
+	return &pbx.FeatureRoute{Name: name, Refuse: code, Run: func(ctx context.Context, fc *pbx.FeatureCall) {
 		fc.PlayNoBarge(ctx, sounds.Ulaw(prompt))
-		fc.Hangup()
 	}}
 }
 

@@ -75,6 +75,31 @@ func TestOutsideCallsGoAsTheHotDeskerWithinTheirPermission(t *testing.T) {
 	}
 }
 
+// Every refusal of an outside call is explained, as early media, and
+// ends with the status that says why: 403 for a number the person may
+// not dial, 503 for a line that is down (emergency calls too), 404 for
+// an office without an outside line.
+func TestOutsideRefusalsAreSpokenThenEndWithTheirStatus(t *testing.T) {
+	db, hd, exts := office(t)
+	withTrunk(t, db)
+	p := New(db, hd)
+	ctx := context.Background()
+	if r := p.Route(ctx, &pbx.CallRequest{Caller: exts["1003"], Dialled: "915557001"}); r.Feature == nil || r.Feature.Refuse != 403 {
+		t.Errorf("1003 (internal only) dials out: %+v, want a spoken refusal ending in 403", r)
+	}
+	r := p.Route(ctx, &pbx.CallRequest{Caller: exts["1002"], Dialled: "5557001"})
+	if r.Outside == nil || r.Outside.Unavailable == nil || r.Outside.Unavailable.Refuse != 503 {
+		t.Errorf("1002 dials out: %+v, want a spoken 503 should the line be down", r.Outside)
+	}
+	r = p.Route(ctx, &pbx.CallRequest{Caller: exts["1002"], Dialled: "911"})
+	if r.Outside == nil || r.Outside.Unavailable == nil || r.Outside.Unavailable.Refuse != 503 {
+		t.Errorf("911: %+v, want a spoken 503 should the line be down", r.Outside)
+	}
+	if r := p.Route(ctx, &pbx.CallRequest{Caller: exts["2001"], Dialled: "5557001"}); r.Feature == nil || r.Feature.Refuse != 404 || r.Outside != nil {
+		t.Errorf("2001, whose office has no trunk, dials out: %+v, want a spoken refusal ending in 404", r)
+	}
+}
+
 func TestEmergencyCallsGoFirstWithThePhonesCallerIDAndAreAudited(t *testing.T) {
 	db, hd, exts := office(t)
 	withTrunk(t, db)

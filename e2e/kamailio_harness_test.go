@@ -2,17 +2,20 @@ package e2e
 
 import (
 	"context"
+	"math"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/pion/rtp"
+	"github.com/zaf/g711"
 )
 
 // The provider in trunk tests lives on 127.0.0.2 (Kamailio and the SIPp
@@ -50,6 +53,7 @@ type kamailio struct {
 
 // startKamailio writes the provider config with vars (@NAME@ -> value),
 // starts kamailio in the foreground and waits until its port is bound.
+// With vars["LISTEN_TCP"] (tcp:IP:PORT) it listens on TCP there too.
 func startKamailio(t *testing.T, bin string, port int, vars map[string]string) *kamailio {
 	t.Helper()
 	dir := t.TempDir()
@@ -73,7 +77,11 @@ func startKamailio(t *testing.T, bin string, port int, vars map[string]string) *
 	}
 	run := filepath.Join(dir, "run")
 	os.Mkdir(run, 0o700)
-	k.cmd = exec.Command(bin, "-DD", "-E", "-f", cfgPath, "-Y", run, "-P", filepath.Join(dir, "kamailio.pid"), "-m", "64", "-M", "8")
+	args := []string{"-DD", "-E", "-f", cfgPath, "-Y", run, "-P", filepath.Join(dir, "kamailio.pid"), "-m", "64", "-M", "8"}
+	if vars["LISTEN_TCP"] != "" {
+		args = append(args, "-A", "WITH_TCP")
+	}
+	k.cmd = exec.Command(bin, args...)
 	k.cmd.Stdout, k.cmd.Stderr = out, out
 	k.cmd.Env = cleanEnv()
 	if err := k.cmd.Start(); err != nil {
@@ -139,11 +147,18 @@ type rtpEcho struct {
 	conn     *net.UDPConn
 	received atomic.Int64
 	events   atomic.Int64 // RFC 4733 packets (payload type 101) among them
+
+	mu           sync.Mutex
+	samples      int     // µ-law samples received (payload type 0)
+	sumOfSquares float64 // of those samples, scaled to -1..1
 }
 
-func newRTPEcho(t *testing.T) *rtpEcho {
+func newRTPEcho(t *testing.T) *rtpEcho { return newRTPEchoOn(t, providerIP) }
+
+// newRTPEchoOn is an rtpEcho on ip.
+func newRTPEchoOn(t *testing.T, ip string) *rtpEcho {
 	t.Helper()
-	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.ParseIP(providerIP)})
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.ParseIP(ip)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,8 +177,17 @@ func newRTPEcho(t *testing.T) *rtpEcho {
 				continue
 			}
 			e.received.Add(1)
-			if pkt.PayloadType == 101 {
+			switch pkt.PayloadType {
+			case 101:
 				e.events.Add(1)
+			case 0:
+				e.mu.Lock()
+				for _, b := range pkt.Payload {
+					v := float64(g711.DecodeUlawFrame(b)) / 32768
+					e.sumOfSquares += v * v
+				}
+				e.samples += len(pkt.Payload)
+				e.mu.Unlock()
 			}
 			conn.WriteToUDPAddrPort(buf[:n], from)
 		}
@@ -173,6 +197,28 @@ func newRTPEcho(t *testing.T) *rtpEcho {
 }
 
 func (e *rtpEcho) port() int { return e.conn.LocalAddr().(*net.UDPAddr).Port }
+
+// rms is the level (0..1) of the µ-law audio received so far.
+func (e *rtpEcho) rms() float64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.samples == 0 {
+		return 0
+	}
+	return math.Sqrt(e.sumOfSquares / float64(e.samples))
+}
+
+// startOutsideCallee is the outside callee behind the provider: SIPp
+// answering calls calls on providerIP:port with its media at an rtpEcho,
+// started once the port is bound.
+func startOutsideCallee(t *testing.T, port, calls int) (*sipp, *rtpEcho) {
+	t.Helper()
+	echo := newRTPEcho(t)
+	callee := startSIPp(t, "callee", "trunk_callee.xml", port, "", calls,
+		"-i", providerIP, "-key", "rtp_ip", providerIP, "-key", "rtp_port", strconv.Itoa(echo.port()))
+	waitBound(t, providerIP, port)
+	return callee, echo
+}
 
 // waitUntil polls cond until it holds or timeout passes.
 func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() bool) {

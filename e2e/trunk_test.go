@@ -99,10 +99,7 @@ func TestTrunkThroughKamailioProvider(t *testing.T) {
 	lobby.Register()
 	desk.KeyIn(t, "*072", "5551234#4826#") // Ada sits at the desk
 
-	echo := newRTPEcho(t)
-	callee := startSIPp(t, "callee", "trunk_callee.xml", calleePort, "", 2,
-		"-i", providerIP, "-key", "rtp_ip", providerIP, "-key", "rtp_port", strconv.Itoa(echo.port()))
-	waitBound(t, providerIP, calleePort)
+	callee, echo := startOutsideCallee(t, calleePort, 2)
 
 	t.Run("hot-desker calls out with her number, RTP relayed both ways", func(t *testing.T) {
 		m := testphone.NewMedia(t)
@@ -131,6 +128,20 @@ func TestTrunkThroughKamailioProvider(t *testing.T) {
 		}
 	})
 
+	t.Run("the lobby phone may not call out: told why as early media, then 403", func(t *testing.T) {
+		testphone.DialRefused(t, lobby, "+15557002", 403, 25)
+	})
+
+	t.Run("SIPp as the lobby phone: 183 with SDP, the message's RTP, then 403", func(t *testing.T) {
+		media := newRTPEchoOn(t, "127.0.0.1")
+		caller := startCaller(t, p, user{number: "2002", domain: "acme.example", password: "secret-2002", callee: "+15557003"},
+			"uac_auth_early_refused.xml", "-key", "rtp_ip", "127.0.0.1", "-key", "rtp_port", strconv.Itoa(media.port()))
+		caller.wait(1)
+		if n, rms := media.received.Load(), media.rms(); n < 25 || rms < 0.01 {
+			t.Fatalf("SIPp's media got %d RTP packets at RMS %.4f: want the spoken message", n, rms)
+		}
+	})
+
 	t.Run("911 from a phone nobody sits at, with its emergency caller ID", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
@@ -147,6 +158,11 @@ func TestTrunkThroughKamailioProvider(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		for _, refused := range []string{"+15557002", "+15557003"} {
+			if inv := receivedInvite(string(msgs), refused); inv != "" {
+				t.Fatalf("a refused call reached the provider:\n%s", inv)
+			}
+		}
 		for number, cid := range map[string]string{"+15557001": "+15550199", "911": "+15550160"} {
 			inv := receivedInvite(string(msgs), number)
 			if inv == "" {
@@ -162,18 +178,7 @@ func TestTrunkThroughKamailioProvider(t *testing.T) {
 
 	t.Run("a call to Ada's DID rings the desk she sits at", func(t *testing.T) {
 		before := desk.Calls()
-		uacPort := freePortOn(t, providerIP)
-		caller := startSIPp(t, "outside-caller", "trunk_caller.xml", uacPort, providerIP+":"+strconv.Itoa(kport), 1,
-			"-i", providerIP, "-s", "+15550101", "-key", "caller", "+15557777")
-		select {
-		case in := <-desk.Incoming:
-			if got := in.Req.From().Address.User; got != "+15557777" {
-				t.Errorf("the desk shows the caller as %q, want +15557777", got)
-			}
-		case <-time.After(60 * time.Second):
-			t.Fatal("the DID call did not ring the desk")
-		}
-		caller.wait(1)
+		callDIDFromOutside(t, kport, "+15550101", desk)
 		if desk.Calls() != before+1 {
 			t.Fatalf("desk rang %d times, want once", desk.Calls()-before)
 		}
@@ -194,31 +199,28 @@ func TestTrunkThroughKamailioProvider(t *testing.T) {
 		waitUntil(t, 60*time.Second, "trunk list showing failing", func() bool {
 			return strings.Contains(p.cli("trunk", "list", "-db", p.db), "failing")
 		})
-		m := testphone.NewMedia(t)
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		call, err := desk.DialFeature(ctx, "+15557001", m)
-		if err != nil {
-			t.Fatalf("call out with the provider down: %v (want the spoken message)", err)
-		}
-		m.Answered(t, call.InviteResponse.Body())
-		// Earlier calls' BYEs may still be queued: wait for this call's.
-		waitUntil(t, 40*time.Second, "deskpbx hanging up after the message", func() bool {
-			for {
-				select {
-				case bye := <-desk.Byes:
-					if bye.CallID().Value() == call.InviteRequest.CallID().Value() {
-						return true
-					}
-				default:
-					return false
-				}
-			}
-		})
-		if rms, n := m.AudioRMS(); n < 25 || rms < 0.01 {
-			t.Fatalf("heard %d packets at RMS %.4f: want the spoken message", n, rms)
-		}
+		// The issue: "fails fast with a spoken message". The message is
+		// early media (183), and the call is never answered: 503.
+		testphone.DialRefused(t, desk, "+15557001", 503, 25)
 	})
+}
+
+// callDIDFromOutside has SIPp, as the outside caller +15557777, call did
+// at the provider listening on providerIP:kport, and waits until the
+// call rings phone showing that caller, and the caller has hung up.
+func callDIDFromOutside(t *testing.T, kport int, did string, phone *testphone.Phone) {
+	t.Helper()
+	caller := startSIPp(t, "outside-caller", "trunk_caller.xml", freePortOn(t, providerIP), providerIP+":"+strconv.Itoa(kport), 1,
+		"-i", providerIP, "-s", did, "-key", "caller", "+15557777")
+	select {
+	case in := <-phone.Incoming:
+		if got := in.Req.From().Address.User; got != "+15557777" {
+			t.Errorf("%s shows the caller as %q, want +15557777", phone.User, got)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatalf("the call to %s did not ring %s", did, phone.User)
+	}
+	caller.wait(1)
 }
 
 // receivedInvite is the INVITE for number in a SIPp message trace.

@@ -1,6 +1,7 @@
 package media
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
 	"strings"
@@ -144,5 +145,117 @@ func BenchmarkRelayPacket(b *testing.B) {
 		if _, err := provider.Read(buf); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// loopbackPair is a party's RTP socket and its RTCP socket on the port
+// above, closed when tb ends.
+func loopbackPair(tb testing.TB) (rtpConn, rtcpConn *net.UDPConn) {
+	tb.Helper()
+	for range 50 {
+		c := loopbackConn(tb)
+		port := c.LocalAddr().(*net.UDPAddr).Port
+		if port%2 != 0 {
+			continue
+		}
+		r, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port + 1})
+		if err != nil {
+			continue
+		}
+		tb.Cleanup(func() { r.Close() })
+		return c, r
+	}
+	tb.Fatal("no free port pair for RTP and RTCP")
+	return nil, nil
+}
+
+// rtcpPacket is a receiver report with no report blocks from ssrc.
+func rtcpPacket(ssrc byte) []byte {
+	return []byte{0x80, 201, 0, 1, 0, 0, 0, ssrc}
+}
+
+func readFrom(t *testing.T, c *net.UDPConn) ([]byte, *net.UDPAddr) {
+	t.Helper()
+	buf := make([]byte, 1500)
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	n, from, err := c.ReadFromUDP(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf[:n], from
+}
+
+// RTCP crosses the relay on the ports above the RTP ports, both ways:
+// it reaches the provider at the port above its RTP port, from the port
+// above the relay's, and comes back to where the phone's RTCP came from
+// (latched, as the phone's NAT would need); a stranger's RTCP and RTP
+// sent to the RTCP port are dropped.
+func TestRelayPassesRTCPOnThePortAbove(t *testing.T) {
+	_, r := loopbackRelay(t, 43200)
+	defer r.Close()
+	if !r.HasRTCP(0) || !r.HasRTCP(1) {
+		t.Fatal("relay without RTCP ports")
+	}
+	phone := loopbackConn(t)
+	provRTP, provRTCP := loopbackPair(t)
+	stranger := loopbackConn(t)
+	r.SetPeer(0, netip.MustParseAddrPort("127.0.0.1:9")) // the phone's SDP: nobody there
+	r.SetPeer(1, provRTP.LocalAddr().(*net.UDPAddr).AddrPort())
+	r.Start()
+	rtcpPort := func(side int) *net.UDPAddr {
+		return &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: r.Port(side) + 1}
+	}
+	stranger.WriteToUDP(rtpPacket(1, "not rtcp"), rtcpPort(0)) // RTP on the RTCP port: dropped, and no latch
+	phone.WriteToUDP(rtcpPacket(1), rtcpPort(0))
+	got, from := readFrom(t, provRTCP)
+	if string(got) != string(rtcpPacket(1)) || from.Port != r.Port(1)+1 {
+		t.Fatalf("provider got %x from port %d, want the phone's report from %d", got, from.Port, r.Port(1)+1)
+	}
+	provRTCP.WriteToUDP(rtcpPacket(2), rtcpPort(1))
+	if got, from := readFrom(t, phone); string(got) != string(rtcpPacket(2)) || from.Port != r.Port(0)+1 {
+		t.Fatalf("phone got %x from port %d, want the provider's report from %d", got, from.Port, r.Port(0)+1)
+	}
+	stranger.WriteToUDP(rtcpPacket(3), rtcpPort(0))
+	phone.WriteToUDP(rtcpPacket(4), rtcpPort(0))
+	if got, _ := readFrom(t, provRTCP); string(got) != string(rtcpPacket(4)) {
+		t.Fatalf("provider got %x, want the stranger's report dropped", got)
+	}
+	rx, _ := r.ReceivedRTCP(0)
+	if rx != 2 {
+		t.Fatalf("phone side RTCP received %d, want 2", rx)
+	}
+	if rx, _ := r.Received(0); rx != 0 {
+		t.Fatalf("RTCP counted as RTP: %d", rx)
+	}
+}
+
+// A party that names its RTCP port (a=rtcp) gets RTCP there; one that
+// multiplexes RTCP on its RTP port (rtcp-mux) has it relayed with RTP.
+func TestRelayRTCPToTheNamedPortAndMultiplexed(t *testing.T) {
+	_, r := loopbackRelay(t, 43300)
+	defer r.Close()
+	phone, prov, provRTCP := loopbackConn(t), loopbackConn(t), loopbackConn(t)
+	provAddr := prov.LocalAddr().(*net.UDPAddr).AddrPort()
+	sdp := fmt.Sprintf("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio %d RTP/AVP 0\r\na=rtcp:%d IN IP4 127.0.0.1\r\n",
+		provAddr.Port(), provRTCP.LocalAddr().(*net.UDPAddr).Port)
+	rtcp, ok := ExplicitRTCP([]byte(sdp), provAddr)
+	if !ok || rtcp != provRTCP.LocalAddr().(*net.UDPAddr).AddrPort() {
+		t.Fatalf("ExplicitRTCP = %v %v", rtcp, ok)
+	}
+	r.SetPeer(1, provAddr)
+	r.SetRTCPPeer(1, rtcp)
+	r.Start()
+	phone.WriteToUDP(rtcpPacket(5), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: r.Port(0) + 1})
+	if got, _ := readFrom(t, provRTCP); string(got) != string(rtcpPacket(5)) {
+		t.Fatalf("provider's a=rtcp port got %x", got)
+	}
+	// rtcp-mux: the report goes to the RTP port and comes out of the
+	// other RTP port.
+	phone.WriteToUDP(rtcpPacket(6), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: r.Port(0)})
+	if got, _ := readFrom(t, prov); string(got) != string(rtcpPacket(6)) {
+		t.Fatalf("provider's RTP port got %x, want the multiplexed report", got)
+	}
+	if _, ok := ExplicitRTCP([]byte("v=0\r\nm=audio 4000 RTP/AVP 0\r\na=rtcp-mux\r\n"), provAddr); ok {
+		t.Fatal("rtcp-mux taken for an a=rtcp port")
 	}
 }

@@ -71,6 +71,8 @@ func (a *aLeg) refuse(code int, hdrs ...sip.Header) {
 
 func reasonPhrase(code int) string {
 	switch code {
+	case 403:
+		return "Forbidden"
 	case 404:
 		return "Not Found"
 	case 480:

@@ -64,6 +64,11 @@ type FeatureRoute struct {
 	// what must work when the range is nearly full (hot-desk login and
 	// logout): the dial plan decides which features have it.
 	Priority bool
+	// Refuse, if set, makes the feature a refusal that explains itself:
+	// the call is never answered; Run's media goes to the caller as early
+	// media (183 with our SDP), then the caller gets this final status
+	// (e.g. 403). A caller who hangs up during it gets 487.
+	Refuse int
 }
 
 // Rejection is the final response to a call that goes nowhere.

@@ -89,7 +89,7 @@ func (c *call) runOwnMedia(s *Server, f *FeatureRoute) {
 		return
 	}
 	defer sess.Close()
-	if !c.answerWithOwnMedia(s) {
+	if !c.presentOwnMedia(s, f) {
 		return
 	}
 	go func() {
@@ -100,9 +100,12 @@ func (c *call) runOwnMedia(s *Server, f *FeatureRoute) {
 		}
 		cancel()
 	}()
-	c.log.Info("feature call answered", "feature", f.Name)
 	f.Run(ctx, &FeatureCall{Caller: c.caller, Identity: c.identity, Source: c.a.InviteRequest.Source(), Log: c.log, media: sess, call: c})
-	c.hangup(context.Background())
+	if f.Refuse != 0 {
+		c.refuseAfterEarlyMedia(f.Refuse)
+	} else {
+		c.hangup(context.Background())
+	}
 	st := sess.Stats()
 	s.metrics.RTP(st.Sent, st.Late, 0) // media does not count losses yet
 	// Late counts prompt frames sent more than 5 ms after their slot: the
@@ -153,6 +156,47 @@ func (c *call) answerWithOwnMedia(s *Server) bool {
 		return false
 	}
 	return true
+}
+
+// presentOwnMedia puts our media before the caller: answered (200), or
+// as early media (183) for a refusal that explains itself.
+func (c *call) presentOwnMedia(s *Server, f *FeatureRoute) bool {
+	if f.Refuse == 0 {
+		if !c.answerWithOwnMedia(s) {
+			return false
+		}
+		c.log.Info("feature call answered", "feature", f.Name)
+		return true
+	}
+	if !c.offerEarlyMedia(s) {
+		return false
+	}
+	c.log.Info("feature call in early media, then refused", "feature", f.Name, "code", f.Refuse)
+	return true
+}
+
+// offerEarlyMedia sends the caller 183 Session Progress with our SDP
+// answer: the caller hears our media but the call is not answered, so
+// nothing is billed and the phone still gets a final failure status.
+func (c *call) offerEarlyMedia(s *Server) bool {
+	c.mu.Lock()
+	sdp := c.answer.Marshal(s.contactIP, c.media.Port())
+	c.mu.Unlock()
+	if err := c.a.Respond(183, "Session Progress", sdp, sip.NewHeader("Content-Type", "application/sdp")); err != nil {
+		c.log.Info("caller gone before early media", "err", err)
+		c.end()
+		return false
+	}
+	return true
+}
+
+// refuseAfterEarlyMedia ends a call that only had early media with the
+// final status code; a caller who cancelled has its 487 already.
+func (c *call) refuseAfterEarlyMedia(code int) {
+	if c.a.Context().Err() == nil {
+		c.a.refuse(code)
+	}
+	c.end()
 }
 
 // ownMedia is the call's own media session, nil on a bridged call.

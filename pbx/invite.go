@@ -52,6 +52,9 @@ type newCall struct {
 	identity *store.Extension // who the call is made as
 	started  time.Time        // when the INVITE came in
 	log      *slog.Logger
+	// direction is DirectionIn or DirectionOut for a call from or to a
+	// trunk (CallEnd.Direction).
+	direction string
 }
 
 // admitInvite refuses what no call can start from: a draining server, a

@@ -37,12 +37,17 @@ type CallObserver interface {
 func (s *Server) SetCallObserver(o CallObserver) { s.observer = o }
 
 // observeCall reports c's new state for its caller's identity and its
-// callee.
+// callee; an outside party of a trunk call (no extension of ours: ID 0)
+// has no lamp and is left out.
 func (s *Server) observeCall(c *call, state CallState) {
 	if s.observer == nil || c.callee == nil {
 		return
 	}
 	id := c.a.InviteRequest.CallID().Value()
-	s.observer.CallState(s.ctx, CallEvent{CallID: id, Identity: c.identity, Peer: c.callee, Outgoing: true, State: state})
-	s.observer.CallState(s.ctx, CallEvent{CallID: id, Identity: c.callee, Peer: c.identity, State: state})
+	if c.identity.ID != 0 {
+		s.observer.CallState(s.ctx, CallEvent{CallID: id, Identity: c.identity, Peer: c.callee, Outgoing: true, State: state})
+	}
+	if c.callee.ID != 0 {
+		s.observer.CallState(s.ctx, CallEvent{CallID: id, Identity: c.callee, Peer: c.identity, State: state})
+	}
 }

@@ -42,12 +42,25 @@ type CallEnd struct {
 	Started  time.Time // the INVITE came in
 	Answered time.Time // zero unless a phone or the PBX itself answered
 	Ended    time.Time
+	// Direction says whether the call came in from a trunk or went out
+	// through one. On a call in, Caller and Identity are the outside
+	// caller (no extension of ours: ID 0, the trunk's host as domain);
+	// on a call out, Callee is the outside number.
+	Direction string
 }
 
+// Directions of a call (CallEnd.Direction).
+const (
+	DirectionInternal = ""    // between the office's own phones
+	DirectionIn       = "in"  // from a provider to one of the office's numbers
+	DirectionOut      = "out" // from the office out through a trunk
+)
+
 // Missed says whether the callee should hear of the call: someone rang
-// and nobody took it.
+// and nobody took it. An outside number we called is nobody's to tell.
 func (e CallEnd) Missed() bool {
-	return e.Callee != nil && (e.Outcome == OutcomeNoAnswer || e.Outcome == OutcomeBusy || e.Outcome == OutcomeCancelled)
+	return e.Callee != nil && e.Direction != DirectionOut &&
+		(e.Outcome == OutcomeNoAnswer || e.Outcome == OutcomeBusy || e.Outcome == OutcomeCancelled)
 }
 
 // SetMetrics installs the counters; call it before Start.
@@ -83,7 +96,7 @@ func (s *Server) callEnded(nc newCall, c *call, callee *store.Extension, outcome
 		c.mu.Unlock()
 	}
 	e := CallEnd{CallID: nc.req.CallID().Value(), Caller: nc.caller, Identity: nc.identity,
-		Callee: callee, Outcome: outcome, Started: nc.started, Answered: answered, Ended: s.db.Now()}
+		Callee: callee, Outcome: outcome, Started: nc.started, Answered: answered, Ended: s.db.Now(), Direction: nc.direction}
 	for _, f := range s.onCallEnded {
 		f(e)
 	}

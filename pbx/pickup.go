@@ -145,6 +145,12 @@ func (c *call) bridgePickup(s *Server) {
 	picker := p.leg.(*aLeg)
 	s.calls.add(c, p)
 	ct := sip.NewHeader("Content-Type", "application/sdp")
+	// A provider's call is relayed: its offer was rewritten for the
+	// phones already; the picker's offer must be, for the provider.
+	callerAnswer := c.relaySDP(s, false, picker.InviteRequest.Body())
+	if c.relay != nil {
+		c.relay.Start()
+	}
 	var pickerErr error
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -152,7 +158,7 @@ func (c *call) bridgePickup(s *Server) {
 		defer wg.Done()
 		pickerErr = picker.answer(c.a.InviteRequest.Body(), ct)
 	}()
-	callerErr := c.a.answer(picker.InviteRequest.Body(), sip.HeaderClone(ct))
+	callerErr := c.a.answer(callerAnswer, sip.HeaderClone(ct))
 	wg.Wait()
 	if callerErr != nil || pickerErr != nil {
 		c.log.Info("pickup not confirmed", "caller_err", callerErr, "picker_err", pickerErr)

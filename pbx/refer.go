@@ -52,6 +52,11 @@ func (s *Server) onRefer(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(tx, req, 403, "No Call To Transfer")
 		return
 	}
+	if from.outside() {
+		c.log.Warn("transfer refused: asked by the outside party of a trunk call", "refer_to", rt.Address.String())
+		s.respond(tx, req, 403, "Forbidden")
+		return
+	}
 	if replaces, ok := replacesOf(rt.Address); ok {
 		s.attendedTransfer(c, from, replaces, req, tx)
 		return

@@ -29,6 +29,11 @@ type callRelay struct {
 	aSide int
 }
 
+// outside says whether p is the outside party of a trunk call (no phone
+// of ours): it may not transfer the call, or the outside world could
+// dial through the office.
+func (p *party) outside() bool { return p.phone == nil || p.phone.ID == 0 }
+
 // relaySDP rewrites an SDP body that crosses a relayed call (a re-INVITE
 // or its answer), so neither party learns the other's address; fromA
 // says which leg wrote it. Calls without a relay pass it unchanged.
@@ -45,9 +50,18 @@ func (c *call) relaySDP(s *Server, fromA bool, body []byte) []byte {
 		return body
 	}
 	if !remote.Addr().IsUnspecified() {
-		c.relay.SetPeer(side, remote)
+		pointRelay(c.relay.Relay, side, body, remote)
 	}
 	return out
+}
+
+// pointRelay tells the relay where the party on side receives RTP (and
+// RTCP), from the SDP body it wrote.
+func pointRelay(r *media.Relay, side int, body []byte, remote netip.AddrPort) {
+	r.SetPeer(side, remote)
+	if rtcp, ok := media.ExplicitRTCP(body, remote); ok {
+		r.SetRTCPPeer(side, rtcp)
+	}
 }
 
 func (s *Server) contactNetIP() netip.Addr {
@@ -71,7 +85,7 @@ func (s *Server) newRelay(offer []byte, offerSide int) (*media.Relay, []byte, bo
 		r.Close()
 		return nil, nil, false
 	}
-	r.SetPeer(offerSide, remote)
+	pointRelay(r, offerSide, offer, remote)
 	return r, out, true
 }
 
@@ -80,7 +94,7 @@ func (s *Server) newRelay(offer []byte, offerSide int) (*media.Relay, []byte, bo
 func (s *Server) acceptAnswer(r *media.Relay, res *sip.Response, answerSide int) {
 	out, remote, err := media.RewriteSDP(res.Body(), s.contactNetIP(), r.Port(1-answerSide))
 	if err == nil {
-		r.SetPeer(answerSide, remote)
+		pointRelay(r, answerSide, res.Body(), remote)
 		res.SetBody(out)
 	}
 	r.Start()
@@ -116,7 +130,7 @@ func (s *Server) fromTrunk(req *sip.Request, tx sip.ServerTransaction) bool {
 		return true
 	}
 	route := plan.RouteInbound(s.ctx, in)
-	nc := newCall{req: req, tx: tx, caller: route.Identity, identity: route.Identity, log: log}
+	nc := newCall{req: req, tx: tx, caller: route.Identity, identity: route.Identity, started: s.db.Now(), log: log, direction: DirectionIn}
 	switch {
 	case route.Reject != nil:
 		s.reject(nc, route.Reject)
@@ -143,8 +157,12 @@ func (s *Server) claimsToBeProvider(req *sip.Request) bool {
 	return store.ErrorCode(err) == store.ENOTFOUND
 }
 
-// ringFromTrunk rings a person for a provider's call, with media relayed.
+// ringFromTrunk rings a person for a provider's call, with media relayed;
+// it is counted, logged and shown on lamps as a call to that person is.
 func (s *Server) ringFromTrunk(nc newCall, r *Ring) {
+	outcome := OutcomeFailed
+	var c *call
+	defer func() { s.callEnded(nc, c, r.Callee, outcome) }()
 	providerOffer := nc.req.Body()
 	if len(providerOffer) == 0 {
 		s.respond(nc.tx, nc.req, 488, "Not Acceptable Here")
@@ -154,6 +172,7 @@ func (s *Server) ringFromTrunk(nc newCall, r *Ring) {
 	if len(bindings) == 0 && r.NoAnswer == nil {
 		nc.log.Info("callee not registered")
 		s.respond(nc.tx, nc.req, 480, "Temporarily Unavailable")
+		outcome = OutcomeNoAnswer
 		return
 	}
 	relay, offer, ok := s.newRelay(providerOffer, providerSide)
@@ -162,11 +181,15 @@ func (s *Server) ringFromTrunk(nc newCall, r *Ring) {
 		return
 	}
 	defer relay.Close()
-	c, ok := s.openCall(nc, r.Callee)
+	c, ok = s.openCall(nc, r.Callee)
 	if !ok {
+		c = nil
 		return
 	}
 	defer c.close(s)
+	s.observeCall(c, CallEarly)
+	defer s.observeCall(c, CallTerminated)
+	c.seat = r.Target
 	c.relay = &callRelay{Relay: relay, aSide: providerSide}
 	// The phones are offered the relay, not the provider, and a phone's
 	// early media goes through it too.
@@ -177,10 +200,13 @@ func (s *Server) ringFromTrunk(nc newCall, r *Ring) {
 		return out
 	}
 	b, final := c.ring(s, bindings, r.Timeout)
+	outcome = ringOutcome(b != nil, final)
 	switch {
 	case b != nil:
 		s.acceptAnswer(relay, b.InviteResponse, phoneSide)
 		c.bridge(s, b)
+	case c.pickedUp():
+		c.bridgePickup(s)
 	case final != 0 && r.NoAnswer != nil && !c.over() && !s.draining.Load():
 		// Our own media answers the provider directly.
 		c.relay = nil
@@ -192,15 +218,20 @@ func (s *Server) ringFromTrunk(nc newCall, r *Ring) {
 	}
 }
 
-// callOutside sends a call out through a trunk, with media relayed.
+// callOutside sends a call out through a trunk, with media relayed; it
+// is counted and logged as a call to the outside number.
 func (s *Server) callOutside(nc newCall, o *OutsideRoute) {
 	nc.log = nc.log.With("trunk", o.Trunk.Name, "outside", o.Number, "emergency", o.Emergency)
+	nc.direction = DirectionOut
+	callee := &store.Extension{TenantID: o.Trunk.TenantID, Number: o.Number, Domain: trunkDomain(o.Trunk)}
+	outcome := OutcomeFailed
+	var c *call
+	defer func() { s.callEnded(nc, c, callee, outcome) }()
 	l := s.trunks.get(o.Trunk.ID)
 	if len(nc.req.Body()) == 0 {
 		s.respond(nc.tx, nc.req, 488, "Not Acceptable Here", sip.NewHeader("Warning", `399 deskpbx "SDP offer required in INVITE"`))
 		return
 	}
-	callee := &store.Extension{TenantID: o.Trunk.TenantID, Number: o.Number, Domain: trunkDomain(o.Trunk)}
 	if l == nil || (l.failing() && !o.Emergency) {
 		reason := "trunk not loaded yet"
 		if l != nil {
@@ -216,14 +247,20 @@ func (s *Server) callOutside(nc newCall, o *OutsideRoute) {
 		return
 	}
 	defer relay.Close()
-	c, ok := s.openCall(nc, callee)
+	c, ok = s.openCall(nc, callee)
 	if !ok {
+		c = nil
 		return
 	}
 	defer c.close(s)
+	s.observeCall(c, CallEarly)
+	defer s.observeCall(c, CallTerminated)
 	c.relay = &callRelay{Relay: relay, aSide: phoneSide}
 
 	b, final, noAnswer := c.dialTrunk(s, l, o, offer)
+	if !noAnswer {
+		outcome = ringOutcome(b != nil, final)
+	}
 	switch {
 	case b != nil:
 		s.acceptAnswer(relay, b.InviteResponse, providerSide)

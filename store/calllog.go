@@ -18,11 +18,13 @@ type CallRecord struct {
 	Answered       time.Time // zero if nobody answered
 	Ended          time.Time
 	Outcome        string // pbx's Outcome constants
+	Direction      string // pbx's Direction constants: "", "in" (from a trunk) or "out" (to one)
 }
 
-// Outcomes counted as missed: someone rang and nobody took the call. They
-// are pbx's outcome names (store cannot import pbx, which imports it).
-const missedSQL = `callee <> '' AND outcome IN ('busy', 'no_answer', 'cancelled')`
+// Outcomes counted as missed: someone rang and nobody took the call (an
+// outside number we called is nobody's to miss). They are pbx's outcome
+// and direction names (store cannot import pbx, which imports it).
+const missedSQL = `callee <> '' AND direction <> 'out' AND outcome IN ('busy', 'no_answer', 'cancelled')`
 
 // RecordCall appends one ended call to the call log.
 func (db *DB) RecordCall(ctx context.Context, c CallRecord) error {
@@ -34,10 +36,10 @@ func (db *DB) RecordCall(ctx context.Context, c CallRecord) error {
 		answered = sql.NullInt64{Int64: c.Answered.UnixMilli(), Valid: true}
 	}
 	_, err := db.sql.ExecContext(ctx, `INSERT INTO call_log
-		(tenant_id, caller_tenant_id, call_id, caller, callee, started_at, answered_at, ended_at, outcome)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		(tenant_id, caller_tenant_id, call_id, caller, callee, started_at, answered_at, ended_at, outcome, direction)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.TenantID, c.CallerTenantID, c.CallID, c.Caller, c.Callee, c.Started.UnixMilli(), answered,
-		c.Ended.UnixMilli(), c.Outcome)
+		c.Ended.UnixMilli(), c.Outcome, c.Direction)
 	return err
 }
 
@@ -51,13 +53,13 @@ func (db *DB) CallLog(ctx context.Context, tenantID int64, limit int) ([]CallRec
 		var c CallRecord
 		var started, ended int64
 		var answered sql.NullInt64
-		err := r.Scan(&c.ID, &c.TenantID, &c.CallerTenantID, &c.CallID, &c.Caller, &c.Callee, &started, &answered, &ended, &c.Outcome)
+		err := r.Scan(&c.ID, &c.TenantID, &c.CallerTenantID, &c.CallID, &c.Caller, &c.Callee, &started, &answered, &ended, &c.Outcome, &c.Direction)
 		c.Started, c.Ended = time.UnixMilli(started), time.UnixMilli(ended)
 		if answered.Valid {
 			c.Answered = time.UnixMilli(answered.Int64)
 		}
 		return c, err
-	}, `SELECT id, tenant_id, caller_tenant_id, call_id, caller, callee, started_at, answered_at, ended_at, outcome
+	}, `SELECT id, tenant_id, caller_tenant_id, call_id, caller, callee, started_at, answered_at, ended_at, outcome, direction
 		FROM call_log WHERE ? = 0 OR tenant_id = ? OR caller_tenant_id = ?
 		ORDER BY started_at DESC, id DESC LIMIT ?`, tenantID, tenantID, tenantID, limit)
 }

@@ -82,6 +82,39 @@ func TestCallsPerHourAcrossMidnightAndTenants(t *testing.T) {
 	}
 }
 
+// Calls through trunks are on the chart: a customer nobody answered is a
+// missed call, an outside number that was busy when we called is not;
+// the log keeps which way each went.
+func TestTrunkCallsOnTheChartByDirection(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	acme, _ := db.CreateTenant(ctx, "acme.example", "", false)
+	from := time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)
+	for i, c := range []struct{ caller, callee, outcome, direction string }{
+		{"+15557777@provider.test", "1001@acme.example", "no_answer", "in"},
+		{"1001@acme.example", "+15557001@provider.test", "busy", "out"},
+		{"1001@acme.example", "+15557002@provider.test", "answered", "out"},
+	} {
+		start := from.Add(time.Duration(i) * time.Minute)
+		r := CallRecord{TenantID: acme.ID, CallID: c.callee, Caller: c.caller, Callee: c.callee, Started: start,
+			Ended: start.Add(time.Second), Outcome: c.outcome, Direction: c.direction}
+		if c.outcome == "answered" {
+			r.Answered = start
+		}
+		if err := db.RecordCall(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hours, err := db.CallsPerHour(ctx, acme.ID, from, 1)
+	if err != nil || len(hours) != 1 || hours[0].Answered != 1 || hours[0].Missed != 1 {
+		t.Fatalf("hour with a missed call in, a busy call out and an answered call out: %+v, %v; want 1 answered, 1 missed", hours, err)
+	}
+	rows, err := db.CallLog(ctx, acme.ID, 10)
+	if err != nil || len(rows) != 3 || rows[0].Direction != "out" || rows[2].Direction != "in" {
+		t.Fatalf("call log = %+v, %v; want the directions kept", rows, err)
+	}
+}
+
 // Hot-desk logins per hour come from the audit log: logins and moves that
 // succeeded, by the person's or the phone's tenant; failures and logouts
 // are not logins.

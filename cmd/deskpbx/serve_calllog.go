@@ -69,7 +69,7 @@ func callRecord(e pbx.CallEnd) store.CallRecord {
 	if as == nil {
 		as = e.Caller
 	}
-	r := store.CallRecord{CallID: e.CallID, Started: e.Started, Answered: e.Answered, Ended: e.Ended, Outcome: e.Outcome}
+	r := store.CallRecord{CallID: e.CallID, Started: e.Started, Answered: e.Answered, Ended: e.Ended, Outcome: e.Outcome, Direction: e.Direction}
 	if as != nil {
 		r.Caller, r.CallerTenantID, r.TenantID = as.AOR(), as.TenantID, as.TenantID
 	}

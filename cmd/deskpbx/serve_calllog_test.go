@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"deskpbx/internal/testphone"
+	"deskpbx/pbx"
 	"deskpbx/store"
 )
 
@@ -81,5 +82,22 @@ func TestEndedCallsAreInTheCallLog(t *testing.T) {
 	}
 	if answered != 1 || missed != 1 {
 		t.Errorf("the last day counts %d answered, %d missed; want 1 and 1", answered, missed)
+	}
+}
+
+// A call through a trunk keeps its direction in the call log, filed
+// under the office's tenant whichever way it went.
+func TestTrunkCallRecordsKeepTheirDirection(t *testing.T) {
+	out := callRecord(pbx.CallEnd{CallID: "c1", Identity: &store.Extension{TenantID: 7, Number: "1001", Domain: "acme.example"},
+		Callee: &store.Extension{TenantID: 7, Number: "+15557001", Domain: "provider.test"}, Outcome: pbx.OutcomeBusy,
+		Ended: time.Now(), Direction: pbx.DirectionOut})
+	if out.Direction != "out" || out.TenantID != 7 || out.Callee != "+15557001@provider.test" {
+		t.Errorf("call out recorded as %+v", out)
+	}
+	in := callRecord(pbx.CallEnd{CallID: "c2", Identity: &store.Extension{TenantID: 7, Number: "+15557777", Domain: "provider.test"},
+		Callee: &store.Extension{TenantID: 7, Number: "1001", Domain: "acme.example"}, Outcome: pbx.OutcomeNoAnswer,
+		Ended: time.Now(), Direction: pbx.DirectionIn})
+	if in.Direction != "in" || in.TenantID != 7 || in.Caller != "+15557777@provider.test" {
+		t.Errorf("call in recorded as %+v", in)
 	}
 }
