@@ -171,14 +171,15 @@ func (l *rxLoop) run() {
 	events := make([]unix.EpollEvent, 256)
 	ready := make([]rxTarget, 0, len(events))
 	buf := make([]byte, 2048)
+	// Made once: a closure made per wait would be an allocation per wait.
+	var n int
+	poll := func(fd uintptr) bool {
+		r, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, fd, uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
+		n = int(r)
+		return errno == 0 && n > 0
+	}
 	for {
-		var n int
-		err := l.poll.Read(func(fd uintptr) bool {
-			r, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, fd, uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
-			n = int(r)
-			return errno == 0 && n > 0
-		})
-		if err != nil {
+		if err := l.poll.Read(poll); err != nil {
 			// Only a closed epoll fd fails here, which cannot happen;
 			// pausing keeps it from spinning a core if it ever does.
 			time.Sleep(time.Millisecond)
