@@ -215,6 +215,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.startRegisterWorkers()
 	s.startTrunks()
 	s.routes()
+	s.sip.OnStatelessRequest(s.challengeStateless)
 
 	saved, err := s.db.LoadBindings(ctx)
 	if err != nil {

@@ -401,15 +401,48 @@ num() { [[ $1 =~ ^[0-9]+$ ]] && echo "$1" || echo 0; }
 REG_ROWS=()
 CALL_ROWS=()
 NOTES=()
-REG_FMT='%-18s %9s %9s %7s %8s %8s %8s %11s %9s\n'
+REG_FMT='%-18s %9s %9s %7s %8s %8s %8s %11s %9s %11s %9s\n'
 CALL_FMT='%-18s %9s %9s %7s %8s %8s %8s %12s %9s\n'
 
+# heap_live ADDR: deskpbx's live heap in bytes after a forced GC, from its
+# pprof listener's /debug/heap-live ("" when it has none: an older binary).
+heap_live() {
+	local v
+	v=$(curl -fsS --max-time 60 "http://$1/debug/heap-live" 2>/dev/null || true)
+	[[ $v =~ ^[0-9]+$ ]] && echo "$v" || echo ""
+}
+cur_rss_mb() {
+	awk '/^VmRSS:/ { printf "%.0f MB", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo "?"
+}
+# pprof_addr VAR: VAR gets DESKPBX_PPROF_ADDR, or a free loopback address
+# to pass as it (deskpbx then serves /debug/heap-live there).
+pprof_addr() {
+	local pprof_port # not p: free_port has a local of that name
+	if [ -n "${DESKPBX_PPROF_ADDR:-}" ]; then
+		printf -v "$1" '%s' "$DESKPBX_PPROF_ADDR"
+	else
+		free_port pprof_port
+		printf -v "$1" '%s' "127.0.0.1:$pprof_port"
+	fi
+}
+# heap_per HEAP0 HEAP1 N: KB of live heap per each of N things held.
+heap_per() {
+	if [ -n "$1" ] && [ -n "$2" ] && [ "$3" -gt 0 ]; then
+		awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { printf "%.1f", (b - a) / n / 1024 }'
+	else
+		echo -
+	fi
+}
+
 # reg_load LABEL ADDR RSS_PID PID...: the registration load against ADDR;
-# CPU counted over the PIDs given, peak RSS of RSS_PID ("" for none).
+# CPU counted over the PIDs given, peak RSS of RSS_PID ("" for none). With
+# REG_PPROF (deskpbx's pprof address), also the live heap per registration
+# held (BENCH_USERS of them) and the RSS then.
 reg_load() {
-	local label=$1 addr=$2 rsspid=$3 name t0 t1 ok bad retr el rss=-
+	local label=$1 addr=$2 rsspid=$3 name t0 t1 ok bad retr el rss=- h0= h1= heap=- hrss=-
 	shift 3
 	name=reg-${label%% *}
+	[ -n "${REG_PPROF:-}" ] && h0=$(heap_live "$REG_PPROF")
 	note_load "$label"
 	log "$label: $BENCH_N REGISTERs, $BENCH_USERS users in order, $BENCH_INFLIGHT in flight"
 	t0=$(cpu_ticks "$@")
@@ -417,6 +450,14 @@ reg_load() {
 		-r 100000 -rp 1000 -l "$BENCH_INFLIGHT" -m "$BENCH_N"
 	t1=$(cpu_ticks "$@")
 	[ -n "$rsspid" ] && rss=$(peak_rss_mb "$rsspid")
+	if [ -n "${REG_PPROF:-}" ]; then
+		# Finished REGISTER transactions stay for sipgo's Timer J (5 s,
+		# pbx.TuneSIPStack): what is left after it is the bindings' cost.
+		sleep 6
+		h1=$(heap_live "$REG_PPROF")
+		heap=$(heap_per "$h0" "$h1" "$BENCH_USERS")
+		hrss=$(cur_rss_mb "$rsspid")
+	fi
 	ok=$(num "$(sipp_stat "$WORK/$name.stat" 'SuccessfulCall(C)')")
 	bad=$(num "$(sipp_stat "$WORK/$name.stat" 'FailedCall(C)')")
 	retr=$(num "$(sipp_stat "$WORK/$name.stat" 'Retransmissions(C)')")
@@ -424,14 +465,16 @@ reg_load() {
 	if [ "$SIPP_RC" != 0 ]; then
 		NOTES+=("$label: SIPp exit status $SIPP_RC ($( [ "$SIPP_RC" = 1 ] && echo 'some registrations failed' || echo 'see the SIPp output'))")
 	fi
-	REG_ROWS+=("$(awk -v l="$label" -v ok="$ok" -v bad="$bad" -v r="$retr" -v el="$el" -v t="$((t1 - t0))" -v hz="$CLK_TCK" -v rss="$rss" -v fmt="$REG_FMT" \
-		'BEGIN { cpu = t / hz; printf fmt, l, (el > 0 ? sprintf("%.0f", ok / el) : "-"), ok, bad, r, sprintf("%.2fs", el), sprintf("%.2fs", cpu), (ok > 0 ? sprintf("%.1f", cpu * 1e6 / ok) : "-"), rss }')")
+	REG_ROWS+=("$(awk -v l="$label" -v ok="$ok" -v bad="$bad" -v r="$retr" -v el="$el" -v t="$((t1 - t0))" -v hz="$CLK_TCK" -v rss="$rss" -v heap="$heap" -v hrss="$hrss" -v fmt="$REG_FMT" \
+		'BEGIN { cpu = t / hz; printf fmt, l, (el > 0 ? sprintf("%.0f", ok / el) : "-"), ok, bad, r, sprintf("%.2fs", el), sprintf("%.2fs", cpu), (ok > 0 ? sprintf("%.1f", cpu * 1e6 / ok) : "-"), rss, heap, hrss }')")
 }
 
 bench_reg() {
 	need_sipp
-	start_deskpbx reg
-	reg_load "deskpbx" "$PBX_ADDR" "$PBX_PID" "$PBX_PID"
+	local pp
+	pprof_addr pp
+	DESKPBX_PPROF_ADDR=$pp start_deskpbx reg
+	REG_PPROF=$pp reg_load "deskpbx" "$PBX_ADDR" "$PBX_PID" "$PBX_PID"
 	stop_pid "$PBX_PID" deskpbx
 }
 
@@ -462,7 +505,7 @@ bench_kamailio() {
 	need_sipp
 	if ! ensure_kamailio; then
 		NOTES+=("kamailio: could not be installed (apt-get install kamailio kamailio-sqlite-modules sqlite3): skipped")
-		REG_ROWS+=("$(printf "$REG_FMT" kamailio - - - - - - - "skipped")")
+		REG_ROWS+=("$(printf "$REG_FMT" kamailio - - - - - - - "skipped" - -)")
 		return 0
 	fi
 	build_deskpbx # its healthcheck is our SIP OPTIONS probe
@@ -485,7 +528,7 @@ bench_kamailio() {
 	if ! kamailio -c -f "$cfg" >"$WORK/kamailio-check.log" 2>&1; then
 		NOTES+=("kamailio: config check failed, skipped (errors above)")
 		tail -n 20 "$WORK/kamailio-check.log" >&2
-		REG_ROWS+=("$(printf "$REG_FMT" kamailio - - - - - - - "failed")")
+		REG_ROWS+=("$(printf "$REG_FMT" kamailio - - - - - - - "failed" - -)")
 		return 0
 	fi
 	kamailio -DD -E -f "$cfg" -Y "$WORK/kamailio-run" -P "$WORK/kamailio.pid" -m 256 -M 16 >"$WORK/kamailio.log" 2>&1 &
@@ -493,7 +536,7 @@ bench_kamailio() {
 	STARTED+=("$kpid")
 	if ! wait_ready "127.0.0.1:$kport" "$kpid" kamailio "$WORK/kamailio.log"; then
 		NOTES+=("kamailio: did not start, skipped")
-		REG_ROWS+=("$(printf "$REG_FMT" kamailio - - - - - - - "failed")")
+		REG_ROWS+=("$(printf "$REG_FMT" kamailio - - - - - - - "failed" - -)")
 		stop_pid "$kpid" kamailio
 		return 0
 	fi
@@ -856,7 +899,9 @@ done
 echo
 if [ ${#REG_ROWS[@]} -gt 0 ]; then
 	echo "Registrations: REGISTER with digest (401, then 200), $BENCH_N in all, $BENCH_USERS users in order, $BENCH_INFLIGHT in flight, SIPp $(sipp -v 2>/dev/null | awk '/SIPp v/ { sub(/\.$/, "", $2); print $2; exit }')"
-	printf "$REG_FMT" server "reg/s" ok failed retrans elapsed CPU "CPU µs/reg" "peak RSS"
+	echo "heap KB/reg: deskpbx's live heap after a forced GC (runtime/metrics) with the $BENCH_USERS registrations held, less before the load,"
+	echo "per registration; RSS: its resident memory then, with the shipped GOGC and memory limit."
+	printf "$REG_FMT" server "reg/s" ok failed retrans elapsed CPU "CPU µs/reg" "peak RSS" "heap KB/reg" RSS
 	printf '%s\n' "${REG_ROWS[@]}"
 	echo
 fi

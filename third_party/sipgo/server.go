@@ -256,6 +256,13 @@ func (srv *Server) handleRequest(req *sip.Request, tx *sip.ServerTx) {
 	}
 }
 
+// OnStatelessRequest sets a handler that sees every request matching no
+// server transaction before one is made; returning true means it answered
+// the request without one (deskpbx patch). Set it before serving.
+func (srv *Server) OnStatelessRequest(h func(req *sip.Request) bool) {
+	srv.tx.OnStatelessRequest(h)
+}
+
 // WriteResponse will proxy message to transport layer. Use it in stateless mode
 func (srv *Server) WriteResponse(r *sip.Response) error {
 	return srv.tp.WriteMsg(r)

@@ -29,6 +29,12 @@ type TransactionLayer struct {
 
 	terminateOnConnClose bool
 
+	// deskpbx patch: statelessHandler, when set, sees each request that
+	// matches no server transaction before one is created; when it
+	// returns true it has answered the request itself (RFC 3261 §8.2.7,
+	// stateless UAS) and no transaction is kept.
+	statelessHandler func(req *Request) bool
+
 	log *slog.Logger
 }
 
@@ -96,6 +102,13 @@ func NewTransactionLayer(tpl *TransportLayer, options ...TransactionLayerOption)
 
 func (txl *TransactionLayer) OnRequest(h TransactionRequestHandler) {
 	txl.reqHandler = h
+}
+
+// OnStatelessRequest sets the handler that may answer a request
+// statelessly before a server transaction is made for it (deskpbx patch).
+// Set it before serving.
+func (txl *TransactionLayer) OnStatelessRequest(h func(req *Request) bool) {
+	txl.statelessHandler = h
 }
 
 // OnConnectionClose is called when a reliable transport connection (TCP, TLS,
@@ -236,6 +249,11 @@ func (txl *TransactionLayer) serverTxRequest(req *Request, key string) error {
 		return nil
 	}
 	txl.serverTransactions.unlock()
+
+	// deskpbx patch: a request answered statelessly keeps no state.
+	if txl.statelessHandler != nil && txl.statelessHandler(req) {
+		return nil
+	}
 
 	// Connections are singleflight operations
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

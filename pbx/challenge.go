@@ -1,0 +1,137 @@
+package pbx
+
+import (
+	"bytes"
+	"encoding/hex"
+	"hash/maphash"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// challengeStateless answers, before sipgo makes a server transaction
+// for it, a REGISTER over UDP that brings no credentials (every phone's
+// first REGISTER, and every unauthenticated flood). The 401 is written straight to the
+// socket and nothing is kept, so a flood of unauthenticated REGISTERs
+// costs no memory, and half of a registration's messages skip the
+// transaction layer. RFC 3261 §8.2.7 names issuing challenges as what a
+// stateless UAS is for: it never retransmits, and a retransmitted
+// REGISTER simply earns another 401 (with the same To tag, derived from
+// the request; its fresh nonce is as good as the first one's).
+//
+// It returns false, leaving the request to the transaction layer and
+// authenticate, for anything else: other methods, TCP, malformed
+// requests, a blocked source, credentials to check (authenticate answers
+// those, its challenges written outside the transaction too).
+func (s *Server) challengeStateless(req *sip.Request) bool {
+	if req.Method != sip.REGISTER || req.Transport() != "UDP" {
+		return false
+	}
+	udp, ok := s.udp.(*net.UDPConn)
+	to, from, callID, cseq, via := req.To(), req.From(), req.CallID(), req.CSeq(), req.Via()
+	if !ok || to == nil || from == nil || callID == nil || cseq == nil || via == nil {
+		return false
+	}
+	if digestCredentials(req, "Authorization") != nil {
+		// Checked once, by authenticate, where bad nonces earn a
+		// challenge too: checking them here as well cost more than the
+		// transaction they would save.
+		return false
+	}
+	if code, _, _ := refusal(req); code != 0 {
+		return false
+	}
+	src := req.Source()
+	dst, err := netip.ParseAddrPort(src)
+	if err != nil || s.guard.blocked(src) {
+		return false
+	}
+	realm := s.realmOf(s.ctx, to.Address.Host)
+	s.metrics.SIPRequest(string(req.Method))
+
+	buf := challengeBufs.Get().(*bytes.Buffer)
+	defer challengeBufs.Put(buf)
+	buf.Reset()
+	buf.WriteString("SIP/2.0 401 Unauthorized\r\n")
+	for i, h := range req.GetHeaders("Via") {
+		v, ok := h.(*sip.ViaHeader)
+		if i == 0 && ok {
+			// RFC 3581 §4: fill in rport (and received) when asked.
+			if p, has := v.Params.Get("rport"); has && p == "" {
+				v = v.Clone()
+				v.Params.Add("rport", src[strings.LastIndexByte(src, ':')+1:])
+				v.Params.Add("received", dst.Addr().String())
+			}
+			h = v
+		}
+		h.StringWrite(buf)
+		buf.WriteString("\r\n")
+	}
+	from.StringWrite(buf)
+	buf.WriteString("\r\n")
+	to.StringWrite(buf)
+	if !to.Params.Has("tag") {
+		buf.WriteString(";tag=")
+		writeStatelessTag(buf, req, via)
+	}
+	buf.WriteString("\r\n")
+	callID.StringWrite(buf)
+	buf.WriteString("\r\n")
+	cseq.StringWrite(buf)
+	buf.WriteString("\r\n")
+	for _, v := range challenge(realm, s.nonces.issue(src), false, s.cfg.OfferSHA256) {
+		buf.WriteString("WWW-Authenticate: ")
+		buf.WriteString(v)
+		buf.WriteString("\r\n")
+	}
+	buf.WriteString("Server: deskpbx\r\nContent-Length: 0\r\n\r\n")
+	if _, err := udp.WriteToUDPAddrPort(buf.Bytes(), dst); err != nil {
+		s.log.Debug("stateless 401 failed", "err", err)
+		return true // as a lost datagram: the phone retransmits
+	}
+	s.metrics.SIPResponse(string(req.Method), 401)
+	return true
+}
+
+var challengeBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// tagSeed keys the stateless To tags: the same request (a retransmission)
+// gets the same tag, as RFC 3261 §8.2.7 asks of a stateless UAS, and
+// nobody can choose a request whose tag collides with another's.
+var tagSeed = maphash.MakeSeed()
+
+func writeStatelessTag(buf *bytes.Buffer, req *sip.Request, via *sip.ViaHeader) {
+	var h maphash.Hash
+	h.SetSeed(tagSeed)
+	branch, _ := via.Params.Get("branch")
+	h.WriteString(branch)
+	h.WriteByte(0)
+	h.WriteString(req.CallID().Value())
+	h.WriteByte(0)
+	if tag, ok := req.From().Params.Get("tag"); ok {
+		h.WriteString(tag)
+	}
+	var sum [8]byte
+	var hexed [16]byte
+	v := h.Sum64()
+	for i := range sum {
+		sum[i] = byte(v >> (8 * i))
+	}
+	hex.Encode(hexed[:], sum[:])
+	buf.Write(hexed[:])
+}
+
+// digestCredentials is the request's first credentials header named name of
+// the Digest scheme, or nil. Credentials of another scheme (Basic, say)
+// are not ours to check: as if absent, they earn a challenge.
+func digestCredentials(req *sip.Request, name string) sip.Header {
+	for _, h := range req.GetHeaders(name) {
+		if v := strings.TrimSpace(h.Value()); len(v) >= 6 && strings.EqualFold(v[:6], "digest") {
+			return h
+		}
+	}
+	return nil
+}
