@@ -235,3 +235,55 @@ func TestPasswordGuessingBlocksTheSourceAddress(t *testing.T) {
 		t.Fatalf("%d bindings after guessing", n)
 	}
 }
+
+// A phone's first REGISTER is challenged statelessly (RFC 3261 §8.2.7):
+// its retransmission is not absorbed by a transaction but earns a second
+// 401, with a fresh nonce and the same To tag, and either nonce registers.
+func TestRetransmittedUnauthenticatedRegisterGetsAnotherChallenge(t *testing.T) {
+	o := newOffice(t)
+	phone := newRawUA(t, "127.0.0.5", o.srv.SIPAddr())
+	first := phone.request("REGISTER", "1001", "acme.example", "")
+	a, b := phone.exchange(first), phone.exchange(first)
+	if a.StatusCode != 401 || b.StatusCode != 401 {
+		t.Fatalf("answers: %d, %d; want 401 twice", a.StatusCode, b.StatusCode)
+	}
+	tagA, _ := a.To().Params.Get("tag")
+	tagB, _ := b.To().Params.Get("tag")
+	if tagA == "" || tagA != tagB {
+		t.Fatalf("To tags %q and %q: a stateless UAS gives the same request the same tag", tagA, tagB)
+	}
+	_, nonceA := challengeOf(t, a)
+	realm, nonceB := challengeOf(t, b)
+	if nonceA == nonceB {
+		t.Fatal("the retransmission got the first answer again: a transaction kept it")
+	}
+	if via := a.Via(); via.Params.GetOr("branch", "") == "" || a.CallID().Value() == "" || a.CSeq().SeqNo == 0 {
+		t.Fatalf("401 lost the request's Via, Call-ID or CSeq:\n%s", a)
+	}
+	for _, nonce := range []string{nonceA, nonceB} {
+		auth := digestHeader("Authorization", "1001", realm, "pw-1001-x", nonce, "REGISTER", "sip:acme.example")
+		if res := phone.exchange(phone.request("REGISTER", "1001", "acme.example", auth)); res.StatusCode != 200 {
+			t.Fatalf("REGISTER with nonce %s: %d, want 200", nonce, res.StatusCode)
+		}
+	}
+}
+
+// An authenticated REGISTER is answered in a transaction: when its 200 is
+// lost, the retransmission (same nonce, same nc) gets that 200 again, not
+// a replay refusal.
+func TestRetransmittedAuthenticatedRegisterGetsTheSame200(t *testing.T) {
+	o := newOffice(t)
+	phone := newRawUA(t, "127.0.0.6", o.srv.SIPAddr())
+	realm, nonce := challengeOf(t, phone.exchange(phone.request("REGISTER", "1001", "acme.example", "")))
+	signed := phone.request("REGISTER", "1001", "acme.example",
+		digestHeader("Authorization", "1001", realm, "pw-1001-x", nonce, "REGISTER", "sip:acme.example"))
+	a, b := phone.exchange(signed), phone.exchange(signed)
+	if a.StatusCode != 200 || b.StatusCode != 200 {
+		t.Fatalf("answers: %d, %d; want 200 twice", a.StatusCode, b.StatusCode)
+	}
+	tagA, _ := a.To().Params.Get("tag")
+	tagB, _ := b.To().Params.Get("tag")
+	if tagA != tagB {
+		t.Fatalf("To tags %q and %q: the retransmission was handled anew", tagA, tagB)
+	}
+}
