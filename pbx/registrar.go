@@ -264,7 +264,11 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) (*sip.Re
 		current = s.location.Lookup(ext.ID)
 	}
 
-	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+	if req.Via() == nil || req.From() == nil {
+		s.respond(tx, req, 400, "Missing Via or From")
+		return nil, nil
+	}
+	res := registerOK(req)
 	for _, b := range current {
 		var u sip.Uri
 		if err := sip.ParseUri(b.Contact, &u); err != nil {

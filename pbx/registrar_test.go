@@ -287,3 +287,30 @@ func TestRetransmittedAuthenticatedRegisterGetsTheSame200(t *testing.T) {
 		t.Fatalf("To tags %q and %q: the retransmission was handled anew", tagA, tagB)
 	}
 }
+
+// registerOK builds what sip.NewResponseFromRequest would, To tag aside.
+func TestRegisterOKMatchesSipgosResponse(t *testing.T) {
+	raw := "REGISTER sip:acme.example SIP/2.0\r\n" +
+		"Via: SIP/2.0/UDP 10.0.0.7:5062;branch=z9hG4bK-1;rport\r\n" +
+		"Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK-0\r\n" +
+		"From: \"Ada\" <sip:1001@acme.example>;tag=f1\r\nTo: <sip:1001@acme.example>\r\n" +
+		"Call-ID: c1@10.0.0.7\r\nCSeq: 7 REGISTER\r\nContent-Length: 0\r\n\r\n"
+	m, err := sip.ParseMessage([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := m.(*sip.Request)
+	req.SetSource("192.0.2.9:40000")
+	got, want := registerOK(req), sip.NewResponseFromRequest(req, 200, "OK", nil)
+	tag, _ := got.To().Params.Get("tag")
+	want.To().Params.Add("tag", tag)
+	if got.String() != want.String() || got.Destination() != want.Destination() || got.Transport() != want.Transport() {
+		t.Fatalf("registerOK:\n%s\nsipgo:\n%s", got, want)
+	}
+	if again, _ := registerOK(req).To().Params.Get("tag"); len(tag) != 16 || again != tag {
+		t.Fatalf("To tags %q, %q: want the same 16 hex digits for the same request", tag, again)
+	}
+	if req.To().Params.Has("tag") || strings.Contains(req.Via().String(), "received") {
+		t.Fatal("registerOK changed the request")
+	}
+}

@@ -19,6 +19,8 @@
 #   BENCH_INFLIGHT=200    REGISTERs in flight (SIPp -l)
 #   BENCH_CALLS=N/20      calls in the calls run (default 5000)
 #   BENCH_CALL_INFLIGHT=100  calls in flight
+#   BENCH_CALL_HOLD=500   calls held up at once (10 s each) before the calls run,
+#                         for deskpbx's live heap per call
 #   BENCH_TIMEOUT=300     seconds each SIPp run may take at most
 #   BENCH_GOTIME=200ms    -benchtime for the Go benchmarks
 #   BENCH_MEDIA_N="100 500 1000"  concurrent *44 calls, one media run per size
@@ -47,6 +49,7 @@ BENCH_USERS=${BENCH_USERS:-1000}
 BENCH_INFLIGHT=${BENCH_INFLIGHT:-200}
 BENCH_CALLS=${BENCH_CALLS:-$((BENCH_N / 20))}
 BENCH_CALL_INFLIGHT=${BENCH_CALL_INFLIGHT:-100}
+BENCH_CALL_HOLD=${BENCH_CALL_HOLD:-500}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-300}
 BENCH_GOTIME=${BENCH_GOTIME:-200ms}
 BENCH_MEDIA_N=${BENCH_MEDIA_N:-100 500 1000}
@@ -58,7 +61,7 @@ DOMAIN=bench.example
 FIRST_EXT=10000
 KAM_CHILDREN=4
 
-for v in BENCH_N BENCH_USERS BENCH_INFLIGHT BENCH_CALLS BENCH_CALL_INFLIGHT BENCH_TIMEOUT BENCH_MEDIA_RATE BENCH_LOGINS; do
+for v in BENCH_N BENCH_USERS BENCH_INFLIGHT BENCH_CALLS BENCH_CALL_INFLIGHT BENCH_CALL_HOLD BENCH_TIMEOUT BENCH_MEDIA_RATE BENCH_LOGINS; do
 	if ! [[ ${!v} =~ ^[1-9][0-9]*$ ]]; then
 		echo "bench: $v must be a positive integer, got '${!v}'" >&2
 		exit 2
@@ -402,7 +405,7 @@ REG_ROWS=()
 CALL_ROWS=()
 NOTES=()
 REG_FMT='%-18s %9s %9s %7s %8s %8s %8s %11s %9s %11s %9s\n'
-CALL_FMT='%-18s %9s %9s %7s %8s %8s %8s %12s %9s\n'
+CALL_FMT='%-18s %9s %9s %7s %8s %8s %8s %12s %9s %7s %12s %9s\n'
 
 # heap_live ADDR: deskpbx's live heap in bytes after a forced GC, from its
 # pprof listener's /debug/heap-live ("" when it has none: an older binary).
@@ -548,9 +551,42 @@ bench_kamailio() {
 
 # ---- calls --------------------------------------------------------------------
 
+# call_hold PPROF: BENCH_CALL_HOLD calls from the callers, each held up
+# 10 s by SIPp's pause; with all of them up, deskpbx's live heap less the
+# one before. Sets HOLD_UP (calls up then), HOLD_HEAP (KB per call) and
+# HOLD_RSS.
+HOLD_UP=- HOLD_HEAP=- HOLD_RSS=-
+call_hold() {
+	local pp=$1 h0 h1 hpid lport mport ramp
+	h0=$(heap_live "$pp")
+	[ -n "$h0" ] || return 0 # no /debug/heap-live: an older binary
+	free_port lport
+	free_port mport
+	log "calls: $BENCH_CALL_HOLD calls held up at once for deskpbx's live heap per call"
+	(SIPP_LPORT=$lport SIPP_MPORT=$mport sipp_run calls-hold uac_auth.xml "$PBX_ADDR" -inf "$WORK/callers.inf" \
+		-r 200 -rp 1000 -l "$BENCH_CALL_HOLD" -m "$BENCH_CALL_HOLD" -d 10000 -fd 1) &
+	hpid=$!
+	# All are set up after BENCH_CALL_HOLD/200 s; then 2 s to settle, still
+	# well inside the 10 s each call is held.
+	ramp=$(((BENCH_CALL_HOLD + 199) / 200 + 2))
+	sleep "$ramp"
+	h1=$(heap_live "$pp")
+	HOLD_UP=$(num "$(sipp_stat "$WORK/calls-hold.stat" 'CurrentCall')")
+	HOLD_RSS=$(cur_rss_mb "$PBX_PID")
+	HOLD_HEAP=$(heap_per "$h0" "$h1" "$HOLD_UP")
+	wait "$hpid" || true
+	local failed
+	failed=$(num "$(sipp_stat "$WORK/calls-hold.stat" 'FailedCall(C)')")
+	[ "$failed" != 0 ] && NOTES+=("calls: $failed of the $BENCH_CALL_HOLD held calls failed ($WORK/calls-hold.out)")
+	[ "$ramp" -ge 10 ] && NOTES+=("calls: BENCH_CALL_HOLD=$BENCH_CALL_HOLD takes ${ramp}s to set up, longer than calls are held: the heap figure counts fewer calls")
+	return 0
+}
+
 bench_calls() {
 	need_sipp
-	start_deskpbx calls
+	local pp
+	pprof_addr pp
+	DESKPBX_PPROF_ADDR=$pp start_deskpbx calls
 	local cport mport upid t0 t1 ok bad retr el uok rss
 	# The callee: SIPp registers it, then a SIPp UAS on the same port
 	# answers every call (180, 200, waits for the BYE).
@@ -567,7 +603,7 @@ bench_calls() {
 	fi
 	free_port mport
 	sipp -nostdin -sf "$ROOT/test/sipp/uas.xml" -i 127.0.0.1 -p "$cport" -mp "$mport" -t u1 \
-		-m "$BENCH_CALLS" -timeout "${BENCH_TIMEOUT}s" -buff_size 1048576 \
+		-m $((BENCH_CALLS + BENCH_CALL_HOLD)) -timeout "${BENCH_TIMEOUT}s" -buff_size 1048576 \
 		-trace_stat -stf "$WORK/callee.stat" -fd 5 >"$WORK/callee.out" 2>&1 &
 	upid=$!
 	STARTED+=("$upid")
@@ -576,6 +612,7 @@ bench_calls() {
 		stop_pid "$PBX_PID" deskpbx
 		return 0
 	fi
+	call_hold "$pp"
 	note_load calls
 	log "calls: $BENCH_CALLS calls from $((BENCH_USERS - 1)) callers (407 auth) to $FIRST_EXT, $BENCH_CALL_INFLIGHT in flight, no talk time"
 	t0=$(cpu_ticks "$PBX_PID")
@@ -603,8 +640,8 @@ bench_calls() {
 	stop_pid "$upid" "SIPp callee" 2>/dev/null
 	uok=$(num "$(sipp_stat "$WORK/callee.stat" 'SuccessfulCall(C)')")
 	NOTES+=("calls: the callee SIPp completed $uok calls")
-	CALL_ROWS+=("$(awk -v ok="$ok" -v bad="$bad" -v r="$retr" -v el="$el" -v t="$((t1 - t0))" -v hz="$CLK_TCK" -v rss="$rss" -v fmt="$CALL_FMT" \
-		'BEGIN { cpu = t / hz; printf fmt, "deskpbx", (el > 0 ? sprintf("%.0f", ok / el) : "-"), ok, bad, r, sprintf("%.2fs", el), sprintf("%.2fs", cpu), (ok > 0 ? sprintf("%.1f", cpu * 1e6 / ok) : "-"), rss }')")
+	CALL_ROWS+=("$(awk -v ok="$ok" -v bad="$bad" -v r="$retr" -v el="$el" -v t="$((t1 - t0))" -v hz="$CLK_TCK" -v rss="$rss" -v up="$HOLD_UP" -v heap="$HOLD_HEAP" -v hrss="$HOLD_RSS" -v fmt="$CALL_FMT" \
+		'BEGIN { cpu = t / hz; printf fmt, "deskpbx", (el > 0 ? sprintf("%.0f", ok / el) : "-"), ok, bad, r, sprintf("%.2fs", el), sprintf("%.2fs", cpu), (ok > 0 ? sprintf("%.1f", cpu * 1e6 / ok) : "-"), rss, up, heap, hrss }')")
 	stop_pid "$PBX_PID" deskpbx
 }
 
@@ -907,7 +944,9 @@ if [ ${#REG_ROWS[@]} -gt 0 ]; then
 fi
 if [ ${#CALL_ROWS[@]} -gt 0 ]; then
 	echo "Call setups: INVITE, 407, INVITE with credentials, B2BUA to a SIPp UAS, 200, ACK, BYE; $BENCH_CALLS calls, $BENCH_CALL_INFLIGHT in flight"
-	printf "$CALL_FMT" server "calls/s" ok failed retrans elapsed CPU "CPU µs/call" "peak RSS"
+	echo "held: calls up at once (of BENCH_CALL_HOLD=$BENCH_CALL_HOLD, before the timed run); heap KB/call: deskpbx's live heap after a forced GC"
+	echo "(runtime/metrics) with them up, less before, per call; RSS: its resident memory then, shipped GOGC and memory limit."
+	printf "$CALL_FMT" server "calls/s" ok failed retrans elapsed CPU "CPU µs/call" "peak RSS" held "heap KB/call" RSS
 	printf '%s\n' "${CALL_ROWS[@]}"
 	echo
 fi
