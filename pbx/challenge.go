@@ -10,10 +10,12 @@ import (
 	"sync"
 
 	"github.com/emiago/sipgo/sip"
+
+	"deskpbx/store"
 )
 
-// challengeStateless answers, before sipgo makes a server transaction
-// for it, a REGISTER over UDP that brings no credentials (every phone's
+// challengeStateless answers, before sipgo's transaction layer sees it
+// (on the socket's reading goroutine), a REGISTER over UDP that brings no credentials (every phone's
 // first REGISTER, and every unauthenticated flood). The 401 is written straight to the
 // socket and nothing is kept, so a flood of unauthenticated REGISTERs
 // costs no memory, and half of a registration's messages skip the
@@ -49,7 +51,16 @@ func (s *Server) challengeStateless(req *sip.Request) bool {
 	if err != nil || s.guard.blocked(src) {
 		return false
 	}
-	realm := s.realmOf(s.ctx, to.Address.Host)
+	// This runs on the socket's reading goroutine: nothing here may wait
+	// on the database.
+	realm := strings.ToLower(to.Address.Host)
+	if store.IsIPHost(realm) {
+		t := s.dir.cachedDefaultTenant()
+		if t == nil {
+			return false
+		}
+		realm = t.Domain
+	}
 	s.metrics.SIPRequest(string(req.Method))
 
 	buf := challengeBufs.Get().(*bytes.Buffer)

@@ -256,9 +256,10 @@ func (srv *Server) handleRequest(req *sip.Request, tx *sip.ServerTx) {
 	}
 }
 
-// OnStatelessRequest sets a handler that sees every request matching no
-// server transaction before one is made; returning true means it answered
-// the request without one (deskpbx patch). Set it before serving.
+// OnStatelessRequest sets a handler that sees every request but ACK and
+// CANCEL before the transaction layer; returning true means it answered
+// the request without a transaction (deskpbx patch). It runs on the
+// transport's reading goroutine and must not block. Set it before serving.
 func (srv *Server) OnStatelessRequest(h func(req *sip.Request) bool) {
 	srv.tx.OnStatelessRequest(h)
 }

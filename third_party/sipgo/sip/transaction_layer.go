@@ -29,10 +29,11 @@ type TransactionLayer struct {
 
 	terminateOnConnClose bool
 
-	// deskpbx patch: statelessHandler, when set, sees each request that
-	// matches no server transaction before one is created; when it
-	// returns true it has answered the request itself (RFC 3261 §8.2.7,
-	// stateless UAS) and no transaction is kept.
+	// deskpbx patch: statelessHandler, when set, sees each request other
+	// than ACK and CANCEL on the transport's reading goroutine, before
+	// the transaction layer; when it returns true it has answered the
+	// request itself (RFC 3261 §8.2.7, stateless UAS) and no transaction
+	// is looked up or made. It must not block.
 	statelessHandler func(req *Request) bool
 
 	log *slog.Logger
@@ -105,8 +106,9 @@ func (txl *TransactionLayer) OnRequest(h TransactionRequestHandler) {
 }
 
 // OnStatelessRequest sets the handler that may answer a request
-// statelessly before a server transaction is made for it (deskpbx patch).
-// Set it before serving.
+// statelessly before the transaction layer sees it (deskpbx patch). It
+// runs on the transport's reading goroutine and must not block. Set it
+// before serving.
 func (txl *TransactionLayer) OnStatelessRequest(h func(req *Request) bool) {
 	txl.statelessHandler = h
 }
@@ -150,6 +152,11 @@ func (txl *TransactionLayer) handleMessage(msg Message) {
 
 	switch msg := msg.(type) {
 	case *Request:
+		// deskpbx patch: a request answered statelessly keeps no state,
+		// not even a goroutine (whose stack grew for each one).
+		if txl.statelessHandler != nil && !msg.IsAck() && !msg.IsCancel() && txl.statelessHandler(msg) {
+			return
+		}
 		go txl.handleRequestBackground(msg)
 	case *Response:
 		go txl.handleResponseBackground(msg)
@@ -249,11 +256,6 @@ func (txl *TransactionLayer) serverTxRequest(req *Request, key string) error {
 		return nil
 	}
 	txl.serverTransactions.unlock()
-
-	// deskpbx patch: a request answered statelessly keeps no state.
-	if txl.statelessHandler != nil && txl.statelessHandler(req) {
-		return nil
-	}
 
 	// Connections are singleflight operations
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
