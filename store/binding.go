@@ -138,41 +138,39 @@ func (w *BindingWriter) run() {
 	for c := range w.commits {
 		batch = append(batch[:0], c)
 		rows := len(c.changes)
-		// Everything already waiting joins this commit.
+		// Everything already waiting joins this commit. Under load (the
+		// last commit just ended), a small batch also waits up to
+		// bindingLinger for company: measured under a registration
+		// storm, batches were a few rows and BEGIN and COMMIT cost more
+		// than the rows. Idle, a change still commits at once.
+		lingering := false
 	more:
 		for rows < bindingBatchMax {
+			var c bindingCommit
+			var ok bool
 			select {
-			case c, ok := <-w.commits:
-				if !ok {
+			case c, ok = <-w.commits:
+			default:
+				if rows >= bindingBatchFull || !lingering && time.Since(lastCommit) >= bindingBusy {
 					break more
 				}
-				batch = append(batch, c)
-				rows += len(c.changes)
-			default:
-				break more
-			}
-		}
-		// Under load (the last commit just ended), a small batch waits
-		// briefly for company: measured under a registration storm,
-		// batches were a few rows and BEGIN and COMMIT cost more than
-		// the rows. Idle, a change still commits at once.
-		if rows < bindingBatchFull && time.Since(lastCommit) < bindingBusy {
-			linger.Reset(bindingLinger)
-		wait:
-			for rows < bindingBatchFull {
+				if !lingering {
+					lingering = true
+					linger.Reset(bindingLinger)
+				}
 				select {
-				case c, ok := <-w.commits:
-					if !ok {
-						break wait
-					}
-					batch = append(batch, c)
-					rows += len(c.changes)
+				case c, ok = <-w.commits:
 				case <-linger.C:
-					break wait
+					break more
 				}
 			}
-			linger.Stop()
+			if !ok {
+				break more
+			}
+			batch = append(batch, c)
+			rows += len(c.changes)
 		}
+		linger.Stop()
 		var err error
 		if rows > 0 {
 			ctx := context.Background()
