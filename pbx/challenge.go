@@ -24,10 +24,9 @@ import (
 // REGISTER simply earns another 401 (with the same To tag, derived from
 // the request; its fresh nonce is as good as the first one's).
 //
-// It returns false, leaving the request to the transaction layer and
-// authenticate, for anything else: other methods, TCP, malformed
-// requests, a blocked source, credentials to check (authenticate answers
-// those, its challenges written outside the transaction too).
+// A REGISTER with credentials goes to registerUDP. It returns false,
+// leaving the request to the transaction layer, for anything else: other
+// methods, TCP, malformed requests, a blocked source.
 func (s *Server) challengeStateless(req *sip.Request) bool {
 	if req.Method != sip.REGISTER || req.Transport() != "UDP" {
 		return false
@@ -38,10 +37,9 @@ func (s *Server) challengeStateless(req *sip.Request) bool {
 		return false
 	}
 	if digestCredentials(req, "Authorization") != nil {
-		// Checked once, by authenticate, where bad nonces earn a
-		// challenge too: checking them here as well cost more than the
-		// transaction they would save.
-		return false
+		// Checked once, by authenticate on a register worker (where bad
+		// nonces earn a challenge too), without a transaction.
+		return s.registerUDP(req, udp)
 	}
 	if code, _, _ := refusal(req); code != 0 {
 		return false

@@ -314,3 +314,27 @@ func TestRegisterOKMatchesSipgosResponse(t *testing.T) {
 		t.Fatal("registerOK changed the request")
 	}
 }
+
+// The answers kept for retransmitted REGISTERs are forgotten within twice
+// their keep, REGISTERs arriving or not, and a REGISTER being worked on
+// is known as such (its retransmissions are dropped).
+func TestRegisterRepliesAreKeptThenForgotten(t *testing.T) {
+	c := newReplyCache(time.Millisecond)
+	if _, seen := c.begin("a"); seen {
+		t.Fatal("a new key was seen")
+	}
+	if answer, seen := c.begin("a"); !seen || answer != nil {
+		t.Fatalf("while worked on: %q %v, want seen without an answer", answer, seen)
+	}
+	c.finish("a", []byte("SIP/2.0 200 OK"))
+	if answer, seen := c.begin("a"); !seen || string(answer) != "SIP/2.0 200 OK" {
+		t.Fatalf("after the answer: %q %v", answer, seen)
+	}
+	for i := 0; i < 2; i++ {
+		time.Sleep(2 * time.Millisecond) // at least keep: each rotate swaps
+		c.rotate()
+	}
+	if _, seen := c.begin("a"); seen {
+		t.Fatal("the answer outlived twice its keep")
+	}
+}

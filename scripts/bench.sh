@@ -454,9 +454,10 @@ reg_load() {
 	t1=$(cpu_ticks "$@")
 	[ -n "$rsspid" ] && rss=$(peak_rss_mb "$rsspid")
 	if [ -n "${REG_PPROF:-}" ]; then
-		# Finished REGISTER transactions stay for sipgo's Timer J (5 s,
-		# pbx.TuneSIPStack): what is left after it is the bindings' cost.
-		sleep 6
+		# Answers to REGISTERs are kept for retransmissions for up to
+		# twice sipgo's Timer J (5 s, pbx.TuneSIPStack; see pbx's
+		# replyCache): what is left after that is the bindings' cost.
+		sleep 11
 		h1=$(heap_live "$REG_PPROF")
 		heap=$(heap_per "$h0" "$h1" "$BENCH_USERS")
 		hrss=$(cur_rss_mb "$rsspid")
