@@ -9,6 +9,8 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
+	"hash"
+	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -102,6 +104,7 @@ type nonceStore struct {
 	serial atomic.Uint64
 	slots  []nonceSlot
 	locks  [64]sync.Mutex
+	macs   sync.Pool // of hash.Hash, HMAC-SHA256 keyed with key
 }
 
 type nonceSlot struct {
@@ -125,10 +128,19 @@ func newNonceStore(ttl time.Duration, now func() time.Time) *nonceStore {
 }
 
 func (s *nonceStore) mac(raw *[nonceRawLen]byte, source string) []byte {
-	m := hmac.New(sha256.New, s.key[:])
+	// A keyed HMAC is reused (Reset keeps the key): making one per nonce
+	// was most of a challenge's cost.
+	m, _ := s.macs.Get().(hash.Hash)
+	if m == nil {
+		m = hmac.New(sha256.New, s.key[:])
+	}
+	m.Reset()
 	m.Write(raw[:16])
-	m.Write([]byte(hostOf(source)))
-	return m.Sum(nil)[:12]
+	io.WriteString(m, hostOf(source))
+	var sum [sha256.Size]byte
+	out := m.Sum(sum[:0])[:12]
+	s.macs.Put(m)
+	return out
 }
 
 // issue returns a fresh nonce for a request from source (host:port).

@@ -85,6 +85,14 @@ func (d *directory) defaultTenant(ctx context.Context) (*store.Tenant, error) {
 	return t, nil
 }
 
+// cachedDefaultTenant is the default tenant if the cache holds it, else
+// nil, for callers that must not wait on the database.
+func (d *directory) cachedDefaultTenant() *store.Tenant {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.defaultTen
+}
+
 // refresh drops the cache if the directory changed since it was filled.
 func (d *directory) refresh(ctx context.Context) error {
 	gen, err := d.db.DirectoryGeneration(ctx)

@@ -38,15 +38,7 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.Serv
 		refuse()
 		return nil
 	}
-	// Credentials of another scheme (Basic, say) are not ours to check:
-	// as if absent, they earn a challenge.
-	var hdr sip.Header
-	for _, h := range req.GetHeaders(hdrName) {
-		if v := strings.TrimSpace(h.Value()); len(v) >= 6 && strings.EqualFold(v[:6], "digest") {
-			hdr = h
-			break
-		}
-	}
+	hdr := digestCredentials(req, hdrName)
 	if hdr == nil {
 		sendChallenge(false)
 		return nil
@@ -272,7 +264,11 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) (*sip.Re
 		current = s.location.Lookup(ext.ID)
 	}
 
-	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+	if req.Via() == nil || req.From() == nil {
+		s.respond(tx, req, 400, "Missing Via or From")
+		return nil, nil
+	}
+	res := registerOK(req)
 	for _, b := range current {
 		var u sip.Uri
 		if err := sip.ParseUri(b.Contact, &u); err != nil {

@@ -235,3 +235,106 @@ func TestPasswordGuessingBlocksTheSourceAddress(t *testing.T) {
 		t.Fatalf("%d bindings after guessing", n)
 	}
 }
+
+// A phone's first REGISTER is challenged statelessly (RFC 3261 §8.2.7):
+// its retransmission is not absorbed by a transaction but earns a second
+// 401, with a fresh nonce and the same To tag, and either nonce registers.
+func TestRetransmittedUnauthenticatedRegisterGetsAnotherChallenge(t *testing.T) {
+	o := newOffice(t)
+	phone := newRawUA(t, "127.0.0.5", o.srv.SIPAddr())
+	first := phone.request("REGISTER", "1001", "acme.example", "")
+	a, b := phone.exchange(first), phone.exchange(first)
+	if a.StatusCode != 401 || b.StatusCode != 401 {
+		t.Fatalf("answers: %d, %d; want 401 twice", a.StatusCode, b.StatusCode)
+	}
+	tagA, _ := a.To().Params.Get("tag")
+	tagB, _ := b.To().Params.Get("tag")
+	if tagA == "" || tagA != tagB {
+		t.Fatalf("To tags %q and %q: a stateless UAS gives the same request the same tag", tagA, tagB)
+	}
+	_, nonceA := challengeOf(t, a)
+	realm, nonceB := challengeOf(t, b)
+	if nonceA == nonceB {
+		t.Fatal("the retransmission got the first answer again: a transaction kept it")
+	}
+	if via := a.Via(); via.Params.GetOr("branch", "") == "" || a.CallID().Value() == "" || a.CSeq().SeqNo == 0 {
+		t.Fatalf("401 lost the request's Via, Call-ID or CSeq:\n%s", a)
+	}
+	for _, nonce := range []string{nonceA, nonceB} {
+		auth := digestHeader("Authorization", "1001", realm, "pw-1001-x", nonce, "REGISTER", "sip:acme.example")
+		if res := phone.exchange(phone.request("REGISTER", "1001", "acme.example", auth)); res.StatusCode != 200 {
+			t.Fatalf("REGISTER with nonce %s: %d, want 200", nonce, res.StatusCode)
+		}
+	}
+}
+
+// An authenticated REGISTER is answered in a transaction: when its 200 is
+// lost, the retransmission (same nonce, same nc) gets that 200 again, not
+// a replay refusal.
+func TestRetransmittedAuthenticatedRegisterGetsTheSame200(t *testing.T) {
+	o := newOffice(t)
+	phone := newRawUA(t, "127.0.0.6", o.srv.SIPAddr())
+	realm, nonce := challengeOf(t, phone.exchange(phone.request("REGISTER", "1001", "acme.example", "")))
+	signed := phone.request("REGISTER", "1001", "acme.example",
+		digestHeader("Authorization", "1001", realm, "pw-1001-x", nonce, "REGISTER", "sip:acme.example"))
+	a, b := phone.exchange(signed), phone.exchange(signed)
+	if a.StatusCode != 200 || b.StatusCode != 200 {
+		t.Fatalf("answers: %d, %d; want 200 twice", a.StatusCode, b.StatusCode)
+	}
+	tagA, _ := a.To().Params.Get("tag")
+	tagB, _ := b.To().Params.Get("tag")
+	if tagA != tagB {
+		t.Fatalf("To tags %q and %q: the retransmission was handled anew", tagA, tagB)
+	}
+}
+
+// registerOK builds what sip.NewResponseFromRequest would, To tag aside.
+func TestRegisterOKMatchesSipgosResponse(t *testing.T) {
+	raw := "REGISTER sip:acme.example SIP/2.0\r\n" +
+		"Via: SIP/2.0/UDP 10.0.0.7:5062;branch=z9hG4bK-1;rport\r\n" +
+		"Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK-0\r\n" +
+		"From: \"Ada\" <sip:1001@acme.example>;tag=f1\r\nTo: <sip:1001@acme.example>\r\n" +
+		"Call-ID: c1@10.0.0.7\r\nCSeq: 7 REGISTER\r\nContent-Length: 0\r\n\r\n"
+	m, err := sip.ParseMessage([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := m.(*sip.Request)
+	req.SetSource("192.0.2.9:40000")
+	got, want := registerOK(req), sip.NewResponseFromRequest(req, 200, "OK", nil)
+	tag, _ := got.To().Params.Get("tag")
+	want.To().Params.Add("tag", tag)
+	if got.String() != want.String() || got.Destination() != want.Destination() || got.Transport() != want.Transport() {
+		t.Fatalf("registerOK:\n%s\nsipgo:\n%s", got, want)
+	}
+	if again, _ := registerOK(req).To().Params.Get("tag"); len(tag) != 16 || again != tag {
+		t.Fatalf("To tags %q, %q: want the same 16 hex digits for the same request", tag, again)
+	}
+	if req.To().Params.Has("tag") || strings.Contains(req.Via().String(), "received") {
+		t.Fatal("registerOK changed the request")
+	}
+}
+
+// The answers kept for retransmitted REGISTERs are forgotten within twice
+// their keep, REGISTERs arriving or not, and a REGISTER being worked on
+// is known as such (its retransmissions are dropped).
+func TestRegisterRepliesAreKeptThenForgotten(t *testing.T) {
+	c := newReplyCache(time.Millisecond)
+	if _, seen := c.begin("a"); seen {
+		t.Fatal("a new key was seen")
+	}
+	if answer, seen := c.begin("a"); !seen || answer != nil {
+		t.Fatalf("while worked on: %q %v, want seen without an answer", answer, seen)
+	}
+	c.finish("a", []byte("SIP/2.0 200 OK"))
+	if answer, seen := c.begin("a"); !seen || string(answer) != "SIP/2.0 200 OK" {
+		t.Fatalf("after the answer: %q %v", answer, seen)
+	}
+	for i := 0; i < 2; i++ {
+		time.Sleep(2 * time.Millisecond) // at least keep: each rotate swaps
+		c.rotate()
+	}
+	if _, seen := c.begin("a"); seen {
+		t.Fatal("the answer outlived twice its keep")
+	}
+}

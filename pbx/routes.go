@@ -72,46 +72,56 @@ func duplicateSingleHeader(req *sip.Request) string {
 }
 
 // vet answers what sipgo parsed but RFC 3261 §8.2 says a UAS must refuse
-// before looking further: a SIP version we do not speak, duplicated
-// single headers, a CSeq for another method, a Request-URI scheme we
-// cannot route, and extensions we do not support.
+// before looking further (see refusal).
 func (s *Server) vet(h func(*sip.Request, sip.ServerTransaction)) func(*sip.Request, sip.ServerTransaction) {
 	return func(req *sip.Request, tx sip.ServerTransaction) {
 		tx = s.observed(req, tx)
-		if req.SipVersion != "SIP/2.0" {
-			res := sip.NewResponseFromRequest(req, 505, "Version Not Supported", nil)
+		code, reason, extra := refusal(req)
+		switch {
+		case code == 505:
+			res := sip.NewResponseFromRequest(req, 505, reason, nil)
 			res.SipVersion = "SIP/2.0"
 			tx.Respond(res)
-			return
-		}
-		if name := duplicateSingleHeader(req); name != "" {
-			s.respond(tx, req, 400, "Duplicate "+name)
-			return
-		}
-		if cseq := req.CSeq(); cseq != nil && !strings.EqualFold(string(cseq.MethodName), string(req.Method)) {
-			s.respond(tx, req, 400, "CSeq Method Mismatch")
-			return
-		}
-		if hasControl(req.Recipient.String()) {
-			// A raw NUL or other control byte is no URI (RFC 3261 §25.1:
-			// they must be %-escaped); a C peer downstream would read a
-			// different address than the one we checked.
-			s.respond(tx, req, 400, "Bad Request-URI")
-			return
-		}
-		switch strings.ToLower(req.Recipient.Scheme) {
-		case "sip", "sips", "tel":
+		case code != 0 && extra != nil:
+			s.respond(tx, req, code, reason, extra)
+		case code != 0:
+			s.respond(tx, req, code, reason)
 		default:
-			s.respond(tx, req, 416, "Unsupported URI Scheme")
-			return
+			h(req, tx)
 		}
-		if h := req.GetHeader("Require"); h != nil && req.Method != sip.CANCEL {
-			// We support no extensions (no 100rel: sipgo has no PRACK).
-			s.respond(tx, req, 420, "Bad Extension", sip.NewHeader("Unsupported", h.Value()))
-			return
-		}
-		h(req, tx)
 	}
+}
+
+// refusal is the answer a request gets before anything else looks at it,
+// or 0: a SIP version we do not speak, duplicated single headers, a CSeq
+// for another method, a Request-URI scheme we cannot route, and
+// extensions we do not support.
+func refusal(req *sip.Request) (code int, reason string, extra sip.Header) {
+	if req.SipVersion != "SIP/2.0" {
+		return 505, "Version Not Supported", nil
+	}
+	if name := duplicateSingleHeader(req); name != "" {
+		return 400, "Duplicate " + name, nil
+	}
+	if cseq := req.CSeq(); cseq != nil && !strings.EqualFold(string(cseq.MethodName), string(req.Method)) {
+		return 400, "CSeq Method Mismatch", nil
+	}
+	if hasControl(req.Recipient.String()) {
+		// A raw NUL or other control byte is no URI (RFC 3261 §25.1:
+		// they must be %-escaped); a C peer downstream would read a
+		// different address than the one we checked.
+		return 400, "Bad Request-URI", nil
+	}
+	switch strings.ToLower(req.Recipient.Scheme) {
+	case "sip", "sips", "tel":
+	default:
+		return 416, "Unsupported URI Scheme", nil
+	}
+	if h := req.GetHeader("Require"); h != nil && req.Method != sip.CANCEL {
+		// We support no extensions (no 100rel: sipgo has no PRACK).
+		return 420, "Bad Extension", sip.NewHeader("Unsupported", h.Value())
+	}
+	return 0, "", nil
 }
 
 // onOptions answers keep-alives and capability queries (and healthcheck).

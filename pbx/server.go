@@ -112,12 +112,15 @@ type Server struct {
 	calls        *callTable
 	ringing      *ringingCalls
 	registerJobs registerQueue
-	dialPlan     DialPlan
-	subs         *subscriptions
-	observer     CallObserver
-	metrics      Metrics
-	onCallEnded  []func(CallEnd)
-	trunks       *trunkTable
+	// registerReplies absorbs retransmitted REGISTERs that registerUDP
+	// took without a transaction.
+	registerReplies *replyCache
+	dialPlan        DialPlan
+	subs            *subscriptions
+	observer        CallObserver
+	metrics         Metrics
+	onCallEnded     []func(CallEnd)
+	trunks          *trunkTable
 
 	ports        *media.PortAllocator
 	featureCalls perPhone
@@ -151,6 +154,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.metrics = noMetrics{}
 	s.ringing = newRingingCalls()
+	// Kept as long as sipgo keeps a finished transaction (Timer J, which
+	// TuneSIPStack sets before New).
+	s.registerReplies = newReplyCache(sip.Timer_J)
 	s.location = newLocation(cfg.DB.Now)
 	s.dir = newDirectory(cfg.DB)
 	s.guard = newAuthGuard(cfg.DB.Now)
@@ -215,6 +221,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.startRegisterWorkers()
 	s.startTrunks()
 	s.routes()
+	s.sip.OnStatelessRequest(s.challengeStateless)
 
 	saved, err := s.db.LoadBindings(ctx)
 	if err != nil {
@@ -367,6 +374,7 @@ func (s *Server) sweep() {
 			continue
 		}
 		s.location.sweep()
+		s.registerReplies.rotate()
 		if i%120 == 0 {
 			s.guard.sweep()
 			if _, err := s.db.DeleteExpiredBindings(s.ctx); err != nil && s.ctx.Err() == nil {

@@ -24,6 +24,8 @@
 #   BENCH_INFLIGHT=200    REGISTERs in flight (SIPp -l)
 #   BENCH_CALLS=N/20      calls in the calls run (default 5000)
 #   BENCH_CALL_INFLIGHT=100  calls in flight
+#   BENCH_CALL_HOLD=500   calls held up at once (10 s each) before the calls run,
+#                         for deskpbx's live heap per call
 #   BENCH_TIMEOUT=300     seconds each SIPp run may take at most
 #   BENCH_GOTIME=200ms    -benchtime for the Go benchmarks
 #   BENCH_MEDIA_N="100 500 1000"  concurrent *44 calls, one media run per size
@@ -62,6 +64,7 @@ BENCH_USERS=${BENCH_USERS:-1000}
 BENCH_INFLIGHT=${BENCH_INFLIGHT:-200}
 BENCH_CALLS=${BENCH_CALLS:-$((BENCH_N / 20))}
 BENCH_CALL_INFLIGHT=${BENCH_CALL_INFLIGHT:-100}
+BENCH_CALL_HOLD=${BENCH_CALL_HOLD:-500}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-300}
 BENCH_GOTIME=${BENCH_GOTIME:-200ms}
 BENCH_MEDIA_N=${BENCH_MEDIA_N:-100 500 1000}
@@ -73,7 +76,7 @@ DOMAIN=bench.example
 FIRST_EXT=10000
 KAM_CHILDREN=4
 
-for v in BENCH_N BENCH_USERS BENCH_INFLIGHT BENCH_CALLS BENCH_CALL_INFLIGHT BENCH_TIMEOUT BENCH_MEDIA_RATE BENCH_LOGINS; do
+for v in BENCH_N BENCH_USERS BENCH_INFLIGHT BENCH_CALLS BENCH_CALL_INFLIGHT BENCH_CALL_HOLD BENCH_TIMEOUT BENCH_MEDIA_RATE BENCH_LOGINS; do
 	if ! [[ ${!v} =~ ^[1-9][0-9]*$ ]]; then
 		echo "bench: $v must be a positive integer, got '${!v}'" >&2
 		exit 2
@@ -420,15 +423,48 @@ num() { [[ $1 =~ ^[0-9]+$ ]] && echo "$1" || echo 0; }
 REG_ROWS=()
 CALL_ROWS=()
 NOTES=()
-REG_FMT='%-18s %9s %9s %7s %8s %8s %8s %11s %9s\n'
-CALL_FMT='%-18s %9s %9s %7s %8s %8s %8s %12s %9s\n'
+REG_FMT='%-18s %9s %9s %7s %8s %8s %8s %11s %9s %11s %9s\n'
+CALL_FMT='%-18s %9s %9s %7s %8s %8s %8s %12s %9s %7s %12s %9s\n'
+
+# heap_live ADDR: deskpbx's live heap in bytes after a forced GC, from its
+# pprof listener's /debug/heap-live ("" when it has none: an older binary).
+heap_live() {
+	local v
+	v=$(curl -fsS --max-time 60 "http://$1/debug/heap-live" 2>/dev/null || true)
+	[[ $v =~ ^[0-9]+$ ]] && echo "$v" || echo ""
+}
+cur_rss_mb() {
+	awk '/^VmRSS:/ { printf "%.0f MB", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo "?"
+}
+# pprof_addr VAR: VAR gets DESKPBX_PPROF_ADDR, or a free loopback address
+# to pass as it (deskpbx then serves /debug/heap-live there).
+pprof_addr() {
+	local pprof_port # not p: free_port has a local of that name
+	if [ -n "${DESKPBX_PPROF_ADDR:-}" ]; then
+		printf -v "$1" '%s' "$DESKPBX_PPROF_ADDR"
+	else
+		free_port pprof_port
+		printf -v "$1" '%s' "127.0.0.1:$pprof_port"
+	fi
+}
+# heap_per HEAP0 HEAP1 N: KB of live heap per each of N things held.
+heap_per() {
+	if [ -n "$1" ] && [ -n "$2" ] && [ "$3" -gt 0 ]; then
+		awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { printf "%.1f", (b - a) / n / 1024 }'
+	else
+		echo -
+	fi
+}
 
 # reg_load LABEL ADDR RSS_PID PID...: the registration load against ADDR;
-# CPU counted over the PIDs given, peak RSS of RSS_PID ("" for none).
+# CPU counted over the PIDs given, peak RSS of RSS_PID ("" for none). With
+# REG_PPROF (deskpbx's pprof address), also the live heap per registration
+# held (BENCH_USERS of them) and the RSS then.
 reg_load() {
-	local label=$1 addr=$2 rsspid=$3 name t0 t1 ok bad retr el rss=-
+	local label=$1 addr=$2 rsspid=$3 name t0 t1 ok bad retr el rss=- h0= h1= heap=- hrss=-
 	shift 3
 	name=reg-${label%% *}
+	[ -n "${REG_PPROF:-}" ] && h0=$(heap_live "$REG_PPROF")
 	note_load "$label"
 	log "$label: $BENCH_N REGISTERs, $BENCH_USERS users in order, $BENCH_INFLIGHT in flight"
 	t0=$(cpu_ticks "$@")
@@ -436,6 +472,15 @@ reg_load() {
 		-r 100000 -rp 1000 -l "$BENCH_INFLIGHT" -m "$BENCH_N"
 	t1=$(cpu_ticks "$@")
 	[ -n "$rsspid" ] && rss=$(peak_rss_mb "$rsspid")
+	if [ -n "${REG_PPROF:-}" ]; then
+		# Answers to REGISTERs are kept for retransmissions for up to
+		# twice sipgo's Timer J (5 s, pbx.TuneSIPStack; see pbx's
+		# replyCache): what is left after that is the bindings' cost.
+		sleep 11
+		h1=$(heap_live "$REG_PPROF")
+		heap=$(heap_per "$h0" "$h1" "$BENCH_USERS")
+		hrss=$(cur_rss_mb "$rsspid")
+	fi
 	ok=$(num "$(sipp_stat "$WORK/$name.stat" 'SuccessfulCall(C)')")
 	bad=$(num "$(sipp_stat "$WORK/$name.stat" 'FailedCall(C)')")
 	retr=$(num "$(sipp_stat "$WORK/$name.stat" 'Retransmissions(C)')")
@@ -443,14 +488,16 @@ reg_load() {
 	if [ "$SIPP_RC" != 0 ]; then
 		NOTES+=("$label: SIPp exit status $SIPP_RC ($( [ "$SIPP_RC" = 1 ] && echo 'some registrations failed' || echo 'see the SIPp output'))")
 	fi
-	REG_ROWS+=("$(awk -v l="$label" -v ok="$ok" -v bad="$bad" -v r="$retr" -v el="$el" -v t="$((t1 - t0))" -v hz="$CLK_TCK" -v rss="$rss" -v fmt="$REG_FMT" \
-		'BEGIN { cpu = t / hz; printf fmt, l, (el > 0 ? sprintf("%.0f", ok / el) : "-"), ok, bad, r, sprintf("%.2fs", el), sprintf("%.2fs", cpu), (ok > 0 ? sprintf("%.1f", cpu * 1e6 / ok) : "-"), rss }')")
+	REG_ROWS+=("$(awk -v l="$label" -v ok="$ok" -v bad="$bad" -v r="$retr" -v el="$el" -v t="$((t1 - t0))" -v hz="$CLK_TCK" -v rss="$rss" -v heap="$heap" -v hrss="$hrss" -v fmt="$REG_FMT" \
+		'BEGIN { cpu = t / hz; printf fmt, l, (el > 0 ? sprintf("%.0f", ok / el) : "-"), ok, bad, r, sprintf("%.2fs", el), sprintf("%.2fs", cpu), (ok > 0 ? sprintf("%.1f", cpu * 1e6 / ok) : "-"), rss, heap, hrss }')")
 }
 
 bench_reg() {
 	need_sipp
-	start_deskpbx reg
-	reg_load "deskpbx" "$PBX_ADDR" "$PBX_PID" "$PBX_PID"
+	local pp
+	pprof_addr pp
+	DESKPBX_PPROF_ADDR=$pp start_deskpbx reg
+	REG_PPROF=$pp reg_load "deskpbx" "$PBX_ADDR" "$PBX_PID" "$PBX_PID"
 	stop_pid "$PBX_PID" deskpbx
 }
 
@@ -481,7 +528,7 @@ bench_kamailio() {
 	need_sipp
 	if ! ensure_kamailio; then
 		NOTES+=("kamailio: could not be installed (apt-get install kamailio kamailio-sqlite-modules sqlite3): skipped")
-		REG_ROWS+=("$(printf "$REG_FMT" kamailio - - - - - - - "skipped")")
+		REG_ROWS+=("$(printf "$REG_FMT" kamailio - - - - - - - "skipped" - -)")
 		return 0
 	fi
 	build_deskpbx # its healthcheck is our SIP OPTIONS probe
@@ -504,7 +551,7 @@ bench_kamailio() {
 	if ! kamailio -c -f "$cfg" >"$WORK/kamailio-check.log" 2>&1; then
 		NOTES+=("kamailio: config check failed, skipped (errors above)")
 		tail -n 20 "$WORK/kamailio-check.log" >&2
-		REG_ROWS+=("$(printf "$REG_FMT" kamailio - - - - - - - "failed")")
+		REG_ROWS+=("$(printf "$REG_FMT" kamailio - - - - - - - "failed" - -)")
 		return 0
 	fi
 	kamailio -DD -E -f "$cfg" -Y "$WORK/kamailio-run" -P "$WORK/kamailio.pid" -m 256 -M 16 >"$WORK/kamailio.log" 2>&1 &
@@ -512,7 +559,7 @@ bench_kamailio() {
 	STARTED+=("$kpid")
 	if ! wait_ready "127.0.0.1:$kport" "$kpid" kamailio "$WORK/kamailio.log"; then
 		NOTES+=("kamailio: did not start, skipped")
-		REG_ROWS+=("$(printf "$REG_FMT" kamailio - - - - - - - "failed")")
+		REG_ROWS+=("$(printf "$REG_FMT" kamailio - - - - - - - "failed" - -)")
 		stop_pid "$kpid" kamailio
 		return 0
 	fi
@@ -524,9 +571,42 @@ bench_kamailio() {
 
 # ---- calls --------------------------------------------------------------------
 
+# call_hold PPROF: BENCH_CALL_HOLD calls from the callers, each held up
+# 10 s by SIPp's pause; with all of them up, deskpbx's live heap less the
+# one before. Sets HOLD_UP (calls up then), HOLD_HEAP (KB per call) and
+# HOLD_RSS.
+HOLD_UP=- HOLD_HEAP=- HOLD_RSS=-
+call_hold() {
+	local pp=$1 h0 h1 hpid lport mport ramp
+	h0=$(heap_live "$pp")
+	[ -n "$h0" ] || return 0 # no /debug/heap-live: an older binary
+	free_port lport
+	free_port mport
+	log "calls: $BENCH_CALL_HOLD calls held up at once for deskpbx's live heap per call"
+	(SIPP_LPORT=$lport SIPP_MPORT=$mport sipp_run calls-hold uac_auth.xml "$PBX_ADDR" -inf "$WORK/callers.inf" \
+		-r 200 -rp 1000 -l "$BENCH_CALL_HOLD" -m "$BENCH_CALL_HOLD" -d 10000 -fd 1) &
+	hpid=$!
+	# All are set up after BENCH_CALL_HOLD/200 s; then 2 s to settle, still
+	# well inside the 10 s each call is held.
+	ramp=$(((BENCH_CALL_HOLD + 199) / 200 + 2))
+	sleep "$ramp"
+	h1=$(heap_live "$pp")
+	HOLD_UP=$(num "$(sipp_stat "$WORK/calls-hold.stat" 'CurrentCall')")
+	HOLD_RSS=$(cur_rss_mb "$PBX_PID")
+	HOLD_HEAP=$(heap_per "$h0" "$h1" "$HOLD_UP")
+	wait "$hpid" || true
+	local failed
+	failed=$(num "$(sipp_stat "$WORK/calls-hold.stat" 'FailedCall(C)')")
+	[ "$failed" != 0 ] && NOTES+=("calls: $failed of the $BENCH_CALL_HOLD held calls failed ($WORK/calls-hold.out)")
+	[ "$ramp" -ge 10 ] && NOTES+=("calls: BENCH_CALL_HOLD=$BENCH_CALL_HOLD takes ${ramp}s to set up, longer than calls are held: the heap figure counts fewer calls")
+	return 0
+}
+
 bench_calls() {
 	need_sipp
-	start_deskpbx calls
+	local pp
+	pprof_addr pp
+	DESKPBX_PPROF_ADDR=$pp start_deskpbx calls
 	local cport mport upid t0 t1 ok bad retr el uok rss
 	# The callee: SIPp registers it, then a SIPp UAS on the same port
 	# answers every call (180, 200, waits for the BYE).
@@ -543,7 +623,7 @@ bench_calls() {
 	fi
 	free_port mport
 	sipp -nostdin -sf "$ROOT/test/sipp/uas.xml" -i 127.0.0.1 -p "$cport" -mp "$mport" -t u1 \
-		-m "$BENCH_CALLS" -timeout "${BENCH_TIMEOUT}s" -buff_size 1048576 \
+		-m $((BENCH_CALLS + BENCH_CALL_HOLD)) -timeout "${BENCH_TIMEOUT}s" -buff_size 1048576 \
 		-trace_stat -stf "$WORK/callee.stat" -fd 5 >"$WORK/callee.out" 2>&1 &
 	upid=$!
 	STARTED+=("$upid")
@@ -552,6 +632,7 @@ bench_calls() {
 		stop_pid "$PBX_PID" deskpbx
 		return 0
 	fi
+	call_hold "$pp"
 	note_load calls
 	log "calls: $BENCH_CALLS calls from $((BENCH_USERS - 1)) callers (407 auth) to $FIRST_EXT, $BENCH_CALL_INFLIGHT in flight, no talk time"
 	t0=$(cpu_ticks "$PBX_PID")
@@ -579,8 +660,8 @@ bench_calls() {
 	stop_pid "$upid" "SIPp callee" 2>/dev/null
 	uok=$(num "$(sipp_stat "$WORK/callee.stat" 'SuccessfulCall(C)')")
 	NOTES+=("calls: the callee SIPp completed $uok calls")
-	CALL_ROWS+=("$(awk -v ok="$ok" -v bad="$bad" -v r="$retr" -v el="$el" -v t="$((t1 - t0))" -v hz="$CLK_TCK" -v rss="$rss" -v fmt="$CALL_FMT" \
-		'BEGIN { cpu = t / hz; printf fmt, "deskpbx", (el > 0 ? sprintf("%.0f", ok / el) : "-"), ok, bad, r, sprintf("%.2fs", el), sprintf("%.2fs", cpu), (ok > 0 ? sprintf("%.1f", cpu * 1e6 / ok) : "-"), rss }')")
+	CALL_ROWS+=("$(awk -v ok="$ok" -v bad="$bad" -v r="$retr" -v el="$el" -v t="$((t1 - t0))" -v hz="$CLK_TCK" -v rss="$rss" -v up="$HOLD_UP" -v heap="$HOLD_HEAP" -v hrss="$HOLD_RSS" -v fmt="$CALL_FMT" \
+		'BEGIN { cpu = t / hz; printf fmt, "deskpbx", (el > 0 ? sprintf("%.0f", ok / el) : "-"), ok, bad, r, sprintf("%.2fs", el), sprintf("%.2fs", cpu), (ok > 0 ? sprintf("%.1f", cpu * 1e6 / ok) : "-"), rss, up, heap, hrss }')")
 	stop_pid "$PBX_PID" deskpbx
 }
 
@@ -884,13 +965,17 @@ done
 echo
 if [ ${#REG_ROWS[@]} -gt 0 ]; then
 	echo "Registrations: REGISTER with digest (401, then 200), $BENCH_N in all, $BENCH_USERS users in order, $BENCH_INFLIGHT in flight, SIPp $(sipp -v 2>/dev/null | awk '/SIPp v/ { sub(/\.$/, "", $2); print $2; exit }')"
-	printf "$REG_FMT" server "reg/s" ok failed retrans elapsed CPU "CPU µs/reg" "peak RSS"
+	echo "heap KB/reg: deskpbx's live heap after a forced GC (runtime/metrics) with the $BENCH_USERS registrations held, less before the load,"
+	echo "per registration; RSS: its resident memory then, with the shipped GOGC and memory limit."
+	printf "$REG_FMT" server "reg/s" ok failed retrans elapsed CPU "CPU µs/reg" "peak RSS" "heap KB/reg" RSS
 	printf '%s\n' "${REG_ROWS[@]}"
 	echo
 fi
 if [ ${#CALL_ROWS[@]} -gt 0 ]; then
 	echo "Call setups: INVITE, 407, INVITE with credentials, B2BUA to a SIPp UAS, 200, ACK, BYE; $BENCH_CALLS calls, $BENCH_CALL_INFLIGHT in flight"
-	printf "$CALL_FMT" server "calls/s" ok failed retrans elapsed CPU "CPU µs/call" "peak RSS"
+	echo "held: calls up at once (of BENCH_CALL_HOLD=$BENCH_CALL_HOLD, before the timed run); heap KB/call: deskpbx's live heap after a forced GC"
+	echo "(runtime/metrics) with them up, less before, per call; RSS: its resident memory then, shipped GOGC and memory limit."
+	printf "$CALL_FMT" server "calls/s" ok failed retrans elapsed CPU "CPU µs/call" "peak RSS" held "heap KB/call" RSS
 	printf '%s\n' "${CALL_ROWS[@]}"
 	echo
 fi

@@ -7,9 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
-	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -66,7 +63,7 @@ func parseServeFlags(args []string) (*serveConfig, error) {
 	fs.DurationVar(&c.ringTimeout, "ring-timeout", ring, "unanswered calls end with 480 after this (DESKPBX_RING_TIMEOUT)")
 	fs.StringVar(&c.tlsCert, "tls-cert", envOr("DESKPBX_TLS_CERT", ""), "certificate file for the admin page; with -tls-key serves HTTPS (DESKPBX_TLS_CERT)")
 	fs.StringVar(&c.tlsKey, "tls-key", envOr("DESKPBX_TLS_KEY", ""), "private key file for -tls-cert (DESKPBX_TLS_KEY)")
-	fs.StringVar(&c.pprofAddr, "pprof-addr", envOr("DESKPBX_PPROF_ADDR", ""), "serve Go's pprof profiles on this address, for profiling; off when empty (DESKPBX_PPROF_ADDR)")
+	fs.StringVar(&c.pprofAddr, "pprof-addr", envOr("DESKPBX_PPROF_ADDR", ""), "serve Go's pprof profiles and the live heap (/debug/heap-live) on this loopback address, for profiling; off when empty (DESKPBX_PPROF_ADDR)")
 	fs.StringVar(&c.trustedProxies, "trusted-proxies", envOr("DESKPBX_TRUSTED_PROXIES", ""), "reverse proxies in front of the admin page (addresses or prefixes, comma-separated) whose X-Forwarded-For and X-Forwarded-Proto are believed (DESKPBX_TRUSTED_PROXIES)")
 	c.metrics.add(fs)
 	c.mail.add(fs)
@@ -137,17 +134,11 @@ func runServe(args []string) error {
 	}
 
 	if cfg.pprofAddr != "" {
-		// Its own listener and mux: profiles never share the admin page.
-		mux := http.NewServeMux()
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-		ln, err := net.Listen("tcp", cfg.pprofAddr)
+		ln, err := servePprof(cfg.pprofAddr)
 		if err != nil {
-			return fmt.Errorf("pprof-addr: %w", err)
+			return err
 		}
 		defer ln.Close()
-		go http.Serve(ln, mux)
 		log.Info("pprof listening", "addr", ln.Addr().String())
 	}
 

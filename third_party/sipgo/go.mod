@@ -1,8 +1,6 @@
 module github.com/emiago/sipgo
 
-go 1.23.0
-
-toolchain go1.24.2
+go 1.26.0
 
 require (
 	github.com/gobwas/ws v1.3.2
@@ -20,7 +18,8 @@ require (
 	github.com/kr/pretty v0.3.1 // indirect
 	github.com/pmezard/go-difflib v1.0.0 // indirect
 	github.com/rogpeppe/go-internal v1.12.0 // indirect
-	golang.org/x/sys v0.24.0 // indirect
+	golang.org/x/net v0.60.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
 	gopkg.in/check.v1 v1.0.0-20201130134442-10cb98267c6c // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 )

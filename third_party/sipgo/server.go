@@ -256,6 +256,14 @@ func (srv *Server) handleRequest(req *sip.Request, tx *sip.ServerTx) {
 	}
 }
 
+// OnStatelessRequest sets a handler that sees every request but ACK and
+// CANCEL before the transaction layer; returning true means it answered
+// the request without a transaction (deskpbx patch). It runs on the
+// transport's reading goroutine and must not block. Set it before serving.
+func (srv *Server) OnStatelessRequest(h func(req *sip.Request) bool) {
+	srv.tx.OnStatelessRequest(h)
+}
+
 // WriteResponse will proxy message to transport layer. Use it in stateless mode
 func (srv *Server) WriteResponse(r *sip.Response) error {
 	return srv.tp.WriteMsg(r)

@@ -29,6 +29,13 @@ type TransactionLayer struct {
 
 	terminateOnConnClose bool
 
+	// deskpbx patch: statelessHandler, when set, sees each request other
+	// than ACK and CANCEL on the transport's reading goroutine, before
+	// the transaction layer; when it returns true it has answered the
+	// request itself (RFC 3261 §8.2.7, stateless UAS) and no transaction
+	// is looked up or made. It must not block.
+	statelessHandler func(req *Request) bool
+
 	log *slog.Logger
 }
 
@@ -98,6 +105,14 @@ func (txl *TransactionLayer) OnRequest(h TransactionRequestHandler) {
 	txl.reqHandler = h
 }
 
+// OnStatelessRequest sets the handler that may answer a request
+// statelessly before the transaction layer sees it (deskpbx patch). It
+// runs on the transport's reading goroutine and must not block. Set it
+// before serving.
+func (txl *TransactionLayer) OnStatelessRequest(h func(req *Request) bool) {
+	txl.statelessHandler = h
+}
+
 // OnConnectionClose is called when a reliable transport connection (TCP, TLS,
 // WS, WSS) is closed by the remote side or due to a read error.
 func (txl *TransactionLayer) OnConnectionClose(conn Connection) {
@@ -137,6 +152,11 @@ func (txl *TransactionLayer) handleMessage(msg Message) {
 
 	switch msg := msg.(type) {
 	case *Request:
+		// deskpbx patch: a request answered statelessly keeps no state,
+		// not even a goroutine (whose stack grew for each one).
+		if txl.statelessHandler != nil && !msg.IsAck() && !msg.IsCancel() && txl.statelessHandler(msg) {
+			return
+		}
 		go txl.handleRequestBackground(msg)
 	case *Response:
 		go txl.handleResponseBackground(msg)

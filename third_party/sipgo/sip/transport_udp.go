@@ -122,7 +122,12 @@ func (t *TransportUDP) readUDPConnection(conn *UDPConnection, raddr string, ladd
 }
 
 func (t *TransportUDP) readListenerConnection(conn *UDPConnection, laddr string, handler MessageHandler) {
-	buf := make([]byte, TransportBufferReadSize)
+	// deskpbx patch: a UDP socket is read in batches (udpBatchReader).
+	batch := newUDPBatchReader(conn.PacketConn)
+	var buf []byte
+	if batch == nil {
+		buf = make([]byte, TransportBufferReadSize)
+	}
 	defer func() {
 		if err := t.pool.CloseAndDelete(conn, laddr); err != nil {
 			t.log.Warn("connection pool not clean cleanup", "error", err)
@@ -143,7 +148,12 @@ func (t *TransportUDP) readListenerConnection(conn *UDPConnection, laddr string,
 	}()
 
 	for {
-		num, raddr, err := conn.ReadFrom(buf)
+		num, raddr, err := 0, net.Addr(nil), error(nil)
+		if batch != nil {
+			buf, num, raddr, err = batch.next()
+		} else {
+			num, raddr, err = conn.ReadFrom(buf)
+		}
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				t.log.Debug("Read connection closed", "laddr", laddr, "error", err)
@@ -155,6 +165,9 @@ func (t *TransportUDP) readListenerConnection(conn *UDPConnection, laddr string,
 			}
 			t.log.Error("Read connection error", "laddr", laddr, "error", err)
 			return
+		}
+		if SIPDebug && batch != nil {
+			logSIPRead("UDP", conn.PacketConn.LocalAddr().String(), raddr.String(), buf[:num])
 		}
 
 		data := buf[:num]

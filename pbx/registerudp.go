@@ -1,0 +1,145 @@
+package pbx
+
+import (
+	"bytes"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// registerUDP takes a REGISTER over UDP with credentials from the
+// socket's reading goroutine to the register workers without a sipgo
+// transaction. What a transaction gave, absorbing retransmissions, a
+// replyCache gives for far less: the bytes of the answer, not the parsed
+// request, response, FSM, timers and goroutine, for Timer J. Under a
+// registration storm those transactions were most of the live heap and
+// a sixth of the CPU. The 200 is still sent only once the binding is
+// committed (answerRegister, after the binding writer's callback).
+func (s *Server) registerUDP(req *sip.Request, udp *net.UDPConn) bool {
+	via := req.Via()
+	branch, _ := via.Params.Get("branch")
+	dst, err := netip.ParseAddrPort(req.Source())
+	if err != nil || !strings.HasPrefix(branch, sip.RFC3261BranchMagicCookie) {
+		return false // RFC 2543 matching is sipgo's to do
+	}
+	// RFC 3261 §17.2.3: branch and sent-by (and the method: REGISTER
+	// alone comes here); the source too, so nobody else's copy matches.
+	key := branch + "\x00" + via.Host + ":" + itoa(via.Port) + "\x00" + req.Source()
+	switch answer, seen := s.registerReplies.begin(key); {
+	case seen && answer != nil:
+		udp.WriteToUDPAddrPort(answer, dst)
+		return true
+	case seen:
+		return true // still being worked on: its answer will come
+	}
+	tx := &udpTx{s: s, udp: udp, dst: dst, key: key}
+	job := &registerJob{done: make(chan struct{}, 1)}
+	s.vet(func(req *sip.Request, tx sip.ServerTransaction) {
+		job.req, job.tx = req, tx
+		select {
+		case s.registerJobs.jobs <- job:
+		default:
+			// Every worker busy: queue it without holding up the socket.
+			go func() {
+				select {
+				case s.registerJobs.jobs <- job:
+				case <-s.ctx.Done():
+				}
+			}()
+		}
+	})(req, tx)
+	return true
+}
+
+func itoa(n int) string {
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + n%10)
+		if n /= 10; n == 0 {
+			break
+		}
+	}
+	return string(b[i:])
+}
+
+// udpTx stands in for a server transaction for registerUDP: Respond
+// writes the answer to the phone and keeps it for retransmissions. Only
+// Respond is used on the registrar's path; the embedded interface is nil.
+type udpTx struct {
+	sip.ServerTransaction
+	s   *Server
+	udp *net.UDPConn
+	dst netip.AddrPort
+	key string
+}
+
+func (t *udpTx) Respond(res *sip.Response) error {
+	buf := challengeBufs.Get().(*bytes.Buffer)
+	defer challengeBufs.Put(buf)
+	buf.Reset()
+	res.StringWrite(buf)
+	answer := bytes.Clone(buf.Bytes())
+	t.s.registerReplies.finish(t.key, answer)
+	_, err := t.udp.WriteToUDPAddrPort(answer, t.dst)
+	return err
+}
+
+// replyCache remembers answers for between keep and twice keep, in two
+// generations swapped every keep: no timer or sweep per entry.
+type replyCache struct {
+	mu        sync.Mutex
+	keep      time.Duration
+	cur, prev map[string][]byte // nil value: being worked on
+	swapped   time.Time
+}
+
+func newReplyCache(keep time.Duration) *replyCache {
+	return &replyCache{keep: keep, cur: map[string][]byte{}, prev: map[string][]byte{}, swapped: time.Now()}
+}
+
+// begin returns the answer kept for key, and whether key was seen; an
+// unseen key is recorded as being worked on.
+func (c *replyCache) begin(key string) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.rotateLocked()
+	if a, ok := c.cur[key]; ok {
+		return a, true
+	}
+	if a, ok := c.prev[key]; ok {
+		return a, true
+	}
+	c.cur[key] = nil
+	return nil, false
+}
+
+// rotate forgets what is older than twice keep; begin does it too, and
+// the sweep when no REGISTER comes.
+func (c *replyCache) rotate() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.rotateLocked()
+}
+
+func (c *replyCache) rotateLocked() {
+	if now := time.Now(); now.Sub(c.swapped) >= c.keep {
+		c.prev, c.cur, c.swapped = c.cur, make(map[string][]byte, len(c.cur)), now
+	}
+}
+
+// finish keeps answer for key's retransmissions.
+func (c *replyCache) finish(key string, answer []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.prev[key]; ok {
+		c.prev[key] = answer
+		return
+	}
+	c.cur[key] = answer
+}
