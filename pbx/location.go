@@ -83,6 +83,7 @@ const maxContactsPerAOR = 10
 type contactUpdate struct {
 	binding store.Binding
 	remove  bool
+	added   bool // set by apply: a contact the AOR did not have (not a refresh)
 }
 
 // apply carries out one REGISTER's changes atomically (RFC 3261 §10.3
@@ -139,6 +140,7 @@ func (l *Location) apply(extensionID int64, updates []contactUpdate, removeAll b
 					return nil, nil, errTooManyContacts
 				}
 				live = append(live, u.binding)
+				u.added = true
 				changed = append(changed, u)
 			}
 		}

@@ -1,6 +1,7 @@
 package pbx
 
 import (
+	"context"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -74,6 +75,21 @@ func (s *Server) SetMetrics(m Metrics) {
 // goroutine, as each call ends; call it before Start. f should return
 // quickly.
 func (s *Server) OnCallEnded(f func(CallEnd)) { s.onCallEnded = append(s.onCallEnded, f) }
+
+// OnContactAdded adds f to the observers called, on a goroutine of their
+// own, after a REGISTER that added a contact to ext (a phone that booted,
+// moved or registered for the first time; not a refresh) is answered;
+// call it before Start. A phone that does not subscribe to its message
+// light learns it this way after a power cut.
+func (s *Server) OnContactAdded(f func(ctx context.Context, ext *store.Extension)) {
+	s.onContactAdded = append(s.onContactAdded, f)
+}
+
+func (s *Server) contactAdded(ext *store.Extension) {
+	for _, f := range s.onContactAdded {
+		f(s.ctx, ext)
+	}
+}
 
 type noMetrics struct{}
 

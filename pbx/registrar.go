@@ -157,22 +157,24 @@ func (s *Server) respond(tx sip.ServerTransaction, req *sip.Request, code int, r
 
 // onRegister is the registrar (RFC 3261 §10.3). It answers what fails
 // itself; otherwise it returns the 200 OK to send once changes, the
-// bindings to write, are committed.
-func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) (*sip.Response, []store.BindingChange) {
+// bindings to write, are committed, and the extension when the REGISTER
+// added a contact it did not have (a phone that started or moved, not a
+// refresh), whose observers hear of it once it is answered.
+func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) (res *sip.Response, changes []store.BindingChange, added *store.Extension) {
 	ctx := s.ctx
 	to, cseq, callID := req.To(), req.CSeq(), req.CallID()
 	if to == nil || cseq == nil || callID == nil {
 		s.respond(tx, req, 400, "Missing To, CSeq or Call-ID")
-		return nil, nil
+		return nil, nil, nil
 	}
 	ext := s.authenticate(ctx, req, tx, to.Address.Host)
 	if ext == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if to.Address.User != ext.Number {
 		// A phone may only register its own address of record.
 		s.respond(tx, req, 403, "Forbidden")
-		return nil, nil
+		return nil, nil, nil
 	}
 
 	headerExpires := -1
@@ -180,7 +182,7 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) (*sip.Re
 		v, err := strconv.ParseUint(strings.TrimSpace(h.Value()), 10, 32)
 		if err != nil {
 			s.respond(tx, req, 400, "Bad Expires")
-			return nil, nil
+			return nil, nil, nil
 		}
 		headerExpires = int(min(v, 1<<31-1))
 	}
@@ -192,12 +194,12 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) (*sip.Re
 		c, ok := h.(*sip.ContactHeader)
 		if !ok {
 			s.respond(tx, req, 400, "Bad Contact")
-			return nil, nil
+			return nil, nil, nil
 		}
 		if c.Address.Wildcard {
 			if len(contacts) != 1 || headerExpires != 0 {
 				s.respond(tx, req, 400, "Contact * needs Expires: 0 and no other Contact")
-				return nil, nil
+				return nil, nil, nil
 			}
 			removeAll = true
 			break
@@ -207,7 +209,7 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) (*sip.Re
 			n, err := strconv.ParseUint(v, 10, 32)
 			if err != nil {
 				s.respond(tx, req, 400, "Bad Contact expires")
-				return nil, nil
+				return nil, nil, nil
 			}
 			expires = int(min(n, 1<<31-1))
 		}
@@ -217,7 +219,7 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) (*sip.Re
 		if expires > 0 && time.Duration(expires)*time.Second < s.cfg.MinExpires {
 			s.respond(tx, req, 423, "Interval Too Brief",
 				sip.NewHeader("Min-Expires", strconv.Itoa(int(s.cfg.MinExpires/time.Second))))
-			return nil, nil
+			return nil, nil, nil
 		}
 		d := min(time.Duration(expires)*time.Second, s.cfg.MaxExpires)
 		ua := ""
@@ -241,20 +243,22 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) (*sip.Re
 	}
 
 	var current []store.Binding
-	var changes []store.BindingChange
 	if len(updates) > 0 || removeAll {
 		changed, cur, err := s.location.apply(ext.ID, updates, removeAll, callID.Value(), cseq.SeqNo)
 		switch err {
 		case nil:
 		case errOutOfOrder:
 			s.respond(tx, req, 500, "Out of Order REGISTER")
-			return nil, nil
+			return nil, nil, nil
 		case errTooManyContacts:
 			s.respond(tx, req, 403, "Too Many Contacts")
-			return nil, nil
+			return nil, nil, nil
 		}
 		for _, c := range changed {
 			changes = append(changes, store.BindingChange{Binding: c.binding, Delete: c.remove})
+			if c.added {
+				added = ext
+			}
 		}
 		current = cur
 		if s.log.Enabled(ctx, slog.LevelDebug) {
@@ -266,9 +270,9 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) (*sip.Re
 
 	if req.Via() == nil || req.From() == nil {
 		s.respond(tx, req, 400, "Missing Via or From")
-		return nil, nil
+		return nil, nil, nil
 	}
-	res := registerOK(req)
+	res = registerOK(req)
 	for _, b := range current {
 		var u sip.Uri
 		if err := sip.ParseUri(b.Contact, &u); err != nil {
@@ -280,5 +284,5 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) (*sip.Re
 		res.AppendHeader(&sip.ContactHeader{Address: u, Params: params})
 	}
 	res.AppendHeader(sip.NewHeader("Date", now.UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT")))
-	return res, changes
+	return res, changes, added
 }

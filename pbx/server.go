@@ -120,6 +120,7 @@ type Server struct {
 	observer        CallObserver
 	metrics         Metrics
 	onCallEnded     []func(CallEnd)
+	onContactAdded  []func(context.Context, *store.Extension)
 	trunks          *trunkTable
 
 	ports        *media.PortAllocator

@@ -5,6 +5,8 @@ import (
 	"sync"
 
 	"github.com/emiago/sipgo/sip"
+
+	"deskpbx/store"
 )
 
 // registerJob is one REGISTER handed from sipgo's per-request goroutine
@@ -14,6 +16,7 @@ type registerJob struct {
 	req    *sip.Request
 	tx     sip.ServerTransaction
 	res    *sip.Response // the answer waiting for the commit
+	added  *store.Extension
 	commit error
 	done   chan struct{} // answered (or given up on)
 }
@@ -60,12 +63,12 @@ func (s *Server) startRegisterWorkers() {
 }
 
 func (s *Server) handleRegister(j *registerJob) {
-	res, changes := s.onRegister(j.req, j.tx)
+	res, changes, added := s.onRegister(j.req, j.tx)
 	if res == nil {
 		j.done <- struct{}{}
 		return
 	}
-	j.res = res
+	j.res, j.added = res, added
 	if len(changes) == 0 {
 		s.answerRegister(j)
 		return
@@ -92,6 +95,16 @@ func (s *Server) answerRegister(j *registerJob) {
 	}
 	if err := j.tx.Respond(res); err != nil {
 		s.log.Debug("respond to REGISTER", "err", err)
+	}
+	if j.added != nil && j.commit == nil && len(s.onContactAdded) > 0 && s.ctx.Err() == nil {
+		// After the 200: the phone is ready for what the observers send
+		// it, and a slow one does not hold up the registrar.
+		// In s.wg, so that shutdown waits for it.
+		s.wg.Add(1)
+		go func(ext *store.Extension) {
+			defer s.wg.Done()
+			s.contactAdded(ext)
+		}(j.added)
 	}
 	j.done <- struct{}{}
 }

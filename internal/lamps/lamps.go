@@ -26,6 +26,10 @@ func Wire(srv *pbx.Server, t *presence.Tracker, l *mwi.Lights) {
 		l.Notify = srv.Notify
 		l.Unsolicited = srv.NotifyUnsolicited
 		srv.HandleEvent(mwi.Event, l)
+		// A phone that does not subscribe learns its light when it
+		// boots, not only at its mailbox's next change: after a power
+		// cut, every such light would stay dark until then.
+		srv.OnContactAdded(l.SeatChanged)
 	}
 }
 

@@ -88,6 +88,9 @@ func graceAndASubscribedDesk(t *testing.T) (o *office, grace, desk *testphone.Ph
 	grace, desk = o.phone("1002"), o.phone("1003")
 	grace.Register()
 	desk.Register()
+	// Each phone is told its light when it registers (not subscribed yet).
+	testphone.Await(t, grace.Unsolicited(), "1002's light at registration")
+	testphone.Await(t, desk.Unsolicited(), "1003's light at registration")
 	light, _ = desk.Subscribe("1003", "message-summary", 600)
 	light.Next()
 	return o, grace, desk, light
@@ -163,5 +166,31 @@ func TestUnsolicitedLightsAreOnForANewTenant(t *testing.T) {
 		if err != nil || !tn.MWIUnsolicited {
 			t.Errorf("%s: unsolicited MWI %v (%v), want on", d, tn != nil && tn.MWIUnsolicited, err)
 		}
+	}
+}
+
+// A phone that does not subscribe (no mwi module, a basic desk phone)
+// learns its light when it registers after a power cut, not only at the
+// mailbox's next change; a refresh of the same contact sends nothing.
+func TestAPhoneThatRegistersGetsItsLightAtOnce(t *testing.T) {
+	o := newOffice(t)
+	o.boxes.set("1002@acme.example", 3, 1)
+	grace := o.phone("1002")
+	grace.Register()
+	n := testphone.Await(t, grace.Unsolicited(), "unsolicited message-summary after REGISTER")
+	want := "Messages-Waiting: yes\r\nMessage-Account: sip:1002@acme.example\r\nVoice-Message: 3/1 (0/0)\r\n"
+	if got := summary(t, n); got != want {
+		t.Fatalf("after registering, the phone got\n%q\nwant\n%q", got, want)
+	}
+
+	// A refresh (the same contact again) is no boot: the next NOTIFY the
+	// phone gets must be the one of the mailbox's next change.
+	grace.Register()
+	o.boxes.set("1002@acme.example", 4, 1)
+	o.lights.MailboxChanged(context.Background(), o.ext("1002"))
+	n = testphone.Await(t, grace.Unsolicited(), "unsolicited message-summary after the mailbox changed")
+	want = "Messages-Waiting: yes\r\nMessage-Account: sip:1002@acme.example\r\nVoice-Message: 4/1 (0/0)\r\n"
+	if got := summary(t, n); got != want {
+		t.Fatalf("after a refresh and a new message, the phone got\n%q\nwant the new message's\n%q", got, want)
 	}
 }
