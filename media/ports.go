@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/netip"
 	"sync"
 	"syscall"
@@ -72,12 +73,16 @@ func (a *PortAllocator) SetReserve(n int) {
 // Listen binds a UDP socket on ip at a free even port, leaving the
 // reserve (SetReserve) alone. The lease owns the socket; closing it
 // returns the port.
-func (a *PortAllocator) Listen(ip netip.Addr) (*PortLease, error) { return a.listen(ip, false) }
+func (a *PortAllocator) Listen(ip netip.Addr) (*PortLease, error) { return a.listen(ip, false, false) }
 
 // ListenPriority is Listen that may also take a port of the reserve.
-func (a *PortAllocator) ListenPriority(ip netip.Addr) (*PortLease, error) { return a.listen(ip, true) }
+func (a *PortAllocator) ListenPriority(ip netip.Addr) (*PortLease, error) {
+	return a.listen(ip, true, false)
+}
 
-func (a *PortAllocator) listen(ip netip.Addr, priority bool) (*PortLease, error) {
+// listen binds a port; raw gives the lease a socket for an rxLoop
+// (PortLease.sock) rather than a net.UDPConn.
+func (a *PortAllocator) listen(ip netip.Addr, priority, raw bool) (*PortLease, error) {
 	var lastErr error
 	for range a.pairs {
 		slot, ok := a.take(priority)
@@ -85,7 +90,13 @@ func (a *PortAllocator) listen(ip netip.Addr, priority bool) (*PortLease, error)
 			break
 		}
 		port := a.lo + 2*slot
-		sock, err := bindUDP(netip.AddrPortFrom(ip, uint16(port)))
+		l := &PortLease{port: port, slot: slot, alloc: a}
+		var err error
+		if raw {
+			l.sock, err = bindUDP(netip.AddrPortFrom(ip, uint16(port)))
+		} else {
+			l.conn, err = net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(port))))
+		}
 		if err != nil {
 			a.release(slot)
 			if !errors.Is(err, syscall.EADDRINUSE) && !errors.Is(err, syscall.EACCES) {
@@ -96,7 +107,7 @@ func (a *PortAllocator) listen(ip netip.Addr, priority bool) (*PortLease, error)
 			lastErr = err
 			continue
 		}
-		return &PortLease{sock: sock, port: port, slot: slot, alloc: a}, nil
+		return l, nil
 	}
 	if lastErr != nil {
 		return nil, fmt.Errorf("%w: last error: %v", ErrNoPorts, lastErr)
@@ -154,7 +165,8 @@ func (a *PortAllocator) release(slot int) {
 
 // PortLease is one bound RTP port.
 type PortLease struct {
-	sock  *udpSocket // read by an rxLoop, see udpSocket
+	conn  *net.UDPConn // nil for a session's lease, which has sock
+	sock  *udpSocket
 	port  int
 	slot  int
 	alloc *PortAllocator
@@ -162,13 +174,20 @@ type PortLease struct {
 	err   error
 }
 
+// Conn is the bound RTP socket.
+func (l *PortLease) Conn() *net.UDPConn { return l.conn }
+
 // Port is the RTP port to put in SDP.
 func (l *PortLease) Port() int { return l.port }
 
 // Close closes the socket and returns the port; it is idempotent.
 func (l *PortLease) Close() error {
 	l.once.Do(func() {
-		l.err = l.sock.close()
+		if l.sock != nil {
+			l.err = l.sock.close()
+		} else {
+			l.err = l.conn.Close()
+		}
 		l.alloc.release(l.slot)
 	})
 	return l.err

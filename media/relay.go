@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -29,14 +30,9 @@ import (
 // through in the SDP) has it relayed with its RTP.
 type Relay struct {
 	sides [2]*relaySide
+	wg    sync.WaitGroup
 	start sync.Once
 	once  sync.Once
-
-	// The rxLoops forward; rxMu is held while they do, and Close sets
-	// closed under it before closing the sockets (see rxTarget).
-	rxMu    sync.Mutex
-	closed  bool
-	watches []rxWatch
 }
 
 type relaySide struct {
@@ -54,7 +50,7 @@ type relaySide struct {
 
 // relayRTCP is a side's RTCP socket and the party's RTCP address.
 type relayRTCP struct {
-	sock *udpSocket
+	conn *net.UDPConn
 
 	mu       sync.Mutex
 	peer     netip.AddrPort
@@ -91,9 +87,9 @@ func newRelaySide(ports *PortAllocator, ip netip.Addr) (*relaySide, error) {
 		if err != nil {
 			return nil, err
 		}
-		sock, err := bindUDP(netip.AddrPortFrom(ip, uint16(l.Port()+1)))
+		conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(l.Port()+1))))
 		if err == nil {
-			return &relaySide{lease: l, rtcp: &relayRTCP{sock: sock}}, nil
+			return &relaySide{lease: l, rtcp: &relayRTCP{conn: conn}}, nil
 		}
 		if try == rtcpTries {
 			return &relaySide{lease: l}, nil
@@ -144,44 +140,22 @@ func (r *Relay) HasRTCP(side int) bool { return r.sides[side].rtcp != nil }
 // media, then the answer) changes nothing.
 func (r *Relay) Start() {
 	r.start.Do(func() {
-		a, b := r.sides[0], r.sides[1]
-		r.watch(a.lease.sock, &relayRTP{r: r, src: a, dst: b})
-		r.watch(b.lease.sock, &relayRTP{r: r, src: b, dst: a})
-		if a.rtcp != nil && b.rtcp != nil {
-			r.watch(a.rtcp.sock, &relayRTCPIn{r: r, src: a.rtcp, dst: b.rtcp})
-			r.watch(b.rtcp.sock, &relayRTCPIn{r: r, src: b.rtcp, dst: a.rtcp})
+		r.wg.Add(2)
+		go r.forward(0, 1)
+		go r.forward(1, 0)
+		if r.sides[0].rtcp != nil && r.sides[1].rtcp != nil {
+			r.wg.Add(2)
+			go r.forwardRTCP(r.sides[0].rtcp, r.sides[1].rtcp)
+			go r.forwardRTCP(r.sides[1].rtcp, r.sides[0].rtcp)
 		}
 	})
-}
-
-// watch has an rxLoop forward what sock receives. Adding a descriptor to
-// an epoll set fails only when the kernel is out of memory; that
-// direction then stays silent, as a lost stream would.
-func (r *Relay) watch(sock *udpSocket, t rxTarget) {
-	r.rxMu.Lock()
-	defer r.rxMu.Unlock()
-	if r.closed {
-		return
-	}
-	if w, err := watch(sock.fd, t); err == nil {
-		r.watches = append(r.watches, w)
-	}
 }
 
 // Close stops forwarding and returns the ports.
 func (r *Relay) Close() {
 	r.once.Do(func() {
-		r.rxMu.Lock()
-		r.closed = true
-		watches := r.watches
-		r.rxMu.Unlock()
-		for _, w := range watches {
-			w.unwatch()
-		}
-		// A drain already looked up waits for rxMu and then sees closed.
-		r.rxMu.Lock()
 		r.closeLeases()
-		r.rxMu.Unlock()
+		r.wg.Wait()
 	})
 }
 
@@ -190,7 +164,7 @@ func (r *Relay) closeLeases() {
 		if s != nil {
 			s.lease.Close()
 			if s.rtcp != nil {
-				s.rtcp.sock.close()
+				s.rtcp.conn.Close()
 			}
 		}
 	}
@@ -213,58 +187,18 @@ func (r *Relay) ReceivedRTCP(side int) (received, forwarded uint64) {
 	return q.received.Load(), q.forwarded.Load()
 }
 
-// relayRTP forwards what src's party sends to dst's party.
-type relayRTP struct {
-	r        *Relay
-	src, dst *relaySide
-	to       rawDest
-}
-
-func (f *relayRTP) drain(buf []byte) {
-	f.r.rxMu.Lock()
-	defer f.r.rxMu.Unlock()
-	if f.r.closed {
-		return
-	}
-	src, dst := f.src, f.dst
-	for range rxBurst {
-		n, addr, err := src.lease.sock.recv(buf)
-		if err != nil {
-			return
-		}
-		if !rtpOrRTCP(buf[:n]) || !src.accept(addr) {
-			continue // not RTP (or RTCP multiplexed with it), or not from the party this side latched on
-		}
-		src.received.Add(1)
-		peer, ok := dst.destination()
-		if !ok || !f.to.set(peer, dst.lease.sock.v6) {
-			continue
-		}
-		if dst.lease.sock.sendTo(buf[:n], &f.to) == nil {
-			src.forwarded.Add(1)
-		}
-	}
-}
-
-// relayRTCPIn is relayRTP for the RTCP ports: only RTCP packets (RFC 5761
+// forwardRTCP is forward for the RTCP ports: only RTCP packets (RFC 5761
 // section 4: packet types 192-223) pass, latched like RTP.
-type relayRTCPIn struct {
-	r        *Relay
-	src, dst *relayRTCP
-	to       rawDest
-}
-
-func (f *relayRTCPIn) drain(buf []byte) {
-	f.r.rxMu.Lock()
-	defer f.r.rxMu.Unlock()
-	if f.r.closed {
-		return
-	}
-	src, dst := f.src, f.dst
-	for range rxBurst {
-		n, addr, err := src.sock.recv(buf)
+func (r *Relay) forwardRTCP(src, dst *relayRTCP) {
+	defer r.wg.Done()
+	buf := make([]byte, 1500)
+	for {
+		n, addr, err := src.conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
-			return
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
 		}
 		if !isRTCP(buf[:n]) || !latch(&src.mu, &src.peer, &src.latched, addr) {
 			continue
@@ -273,10 +207,36 @@ func (f *relayRTCPIn) drain(buf []byte) {
 		dst.mu.Lock()
 		peer := dst.peer
 		dst.mu.Unlock()
-		if !peer.IsValid() || peer.Port() == 0 || !f.to.set(peer, dst.sock.v6) {
+		if !peer.IsValid() || peer.Port() == 0 {
 			continue
 		}
-		if dst.sock.sendTo(buf[:n], &f.to) == nil {
+		if _, err := dst.conn.WriteToUDPAddrPort(buf[:n], peer); err == nil {
+			src.forwarded.Add(1)
+		}
+	}
+}
+
+func (r *Relay) forward(from, to int) {
+	defer r.wg.Done()
+	src, dst := r.sides[from], r.sides[to]
+	buf := make([]byte, 1500)
+	for {
+		n, addr, err := src.lease.Conn().ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		if !rtpOrRTCP(buf[:n]) || !src.accept(addr) {
+			continue // not RTP (or RTCP multiplexed with it), or not from the party this side latched on
+		}
+		src.received.Add(1)
+		peer, ok := dst.destination()
+		if !ok {
+			continue
+		}
+		if _, err := dst.lease.Conn().WriteToUDPAddrPort(buf[:n], peer); err == nil {
 			src.forwarded.Add(1)
 		}
 	}

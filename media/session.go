@@ -139,7 +139,7 @@ type sender struct {
 // NewSession binds an RTP port from ports on ip and starts receiving. The
 // session ends when ctx is done or Close is called.
 func NewSession(ctx context.Context, ports *PortAllocator, ip netip.Addr, cfg Config) (*Session, error) {
-	lease, err := ports.listen(ip, cfg.Priority)
+	lease, err := ports.listen(ip, cfg.Priority, true)
 	if err != nil {
 		return nil, err
 	}
