@@ -73,16 +73,12 @@ func (a *PortAllocator) SetReserve(n int) {
 // Listen binds a UDP socket on ip at a free even port, leaving the
 // reserve (SetReserve) alone. The lease owns the socket; closing it
 // returns the port.
-func (a *PortAllocator) Listen(ip netip.Addr) (*PortLease, error) { return a.listen(ip, false, false) }
+func (a *PortAllocator) Listen(ip netip.Addr) (*PortLease, error) { return a.listen(ip, false) }
 
 // ListenPriority is Listen that may also take a port of the reserve.
-func (a *PortAllocator) ListenPriority(ip netip.Addr) (*PortLease, error) {
-	return a.listen(ip, true, false)
-}
+func (a *PortAllocator) ListenPriority(ip netip.Addr) (*PortLease, error) { return a.listen(ip, true) }
 
-// listen binds a port; raw gives the lease a socket for an rxLoop
-// (PortLease.sock) rather than a net.UDPConn.
-func (a *PortAllocator) listen(ip netip.Addr, priority, raw bool) (*PortLease, error) {
+func (a *PortAllocator) listen(ip netip.Addr, priority bool) (*PortLease, error) {
 	var lastErr error
 	for range a.pairs {
 		slot, ok := a.take(priority)
@@ -90,13 +86,7 @@ func (a *PortAllocator) listen(ip netip.Addr, priority, raw bool) (*PortLease, e
 			break
 		}
 		port := a.lo + 2*slot
-		l := &PortLease{port: port, slot: slot, alloc: a}
-		var err error
-		if raw {
-			l.sock, err = bindUDP(netip.AddrPortFrom(ip, uint16(port)))
-		} else {
-			l.conn, err = net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(port))))
-		}
+		conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(port))))
 		if err != nil {
 			a.release(slot)
 			if !errors.Is(err, syscall.EADDRINUSE) && !errors.Is(err, syscall.EACCES) {
@@ -107,7 +97,7 @@ func (a *PortAllocator) listen(ip netip.Addr, priority, raw bool) (*PortLease, e
 			lastErr = err
 			continue
 		}
-		return l, nil
+		return &PortLease{conn: conn, port: port, slot: slot, alloc: a}, nil
 	}
 	if lastErr != nil {
 		return nil, fmt.Errorf("%w: last error: %v", ErrNoPorts, lastErr)
@@ -165,8 +155,7 @@ func (a *PortAllocator) release(slot int) {
 
 // PortLease is one bound RTP port.
 type PortLease struct {
-	conn  *net.UDPConn // nil for a session's lease, which has sock
-	sock  *udpSocket
+	conn  *net.UDPConn
 	port  int
 	slot  int
 	alloc *PortAllocator
@@ -183,11 +172,7 @@ func (l *PortLease) Port() int { return l.port }
 // Close closes the socket and returns the port; it is idempotent.
 func (l *PortLease) Close() error {
 	l.once.Do(func() {
-		if l.sock != nil {
-			l.err = l.sock.close()
-		} else {
-			l.err = l.conn.Close()
-		}
+		l.err = l.conn.Close()
 		l.alloc.release(l.slot)
 	})
 	return l.err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -51,11 +52,10 @@ type Stats struct {
 	Latched  netip.AddrPort
 }
 
-// Session is the PBX's end of one call's RTP stream: a bound UDP port,
-// read by an rxLoop shared with other calls, which detects DTMF and can
-// echo, and a sender used by the player, whose frames a pacer shared with
-// other calls sends. Everything of it ends on Close or when the context
-// given to NewSession is done.
+// Session is the PBX's end of one call's RTP stream: a bound UDP port, a
+// receive goroutine that detects DTMF and can echo, and a sender used by the
+// player, whose frames a pacer shared with other calls sends. Everything it
+// starts ends on Close or when the context given to NewSession is done.
 //
 // Symmetric RTP: we latch to the source of the first valid RTP packet
 // (version 2, a payload type we negotiated) that comes from the SDP's IP
@@ -72,15 +72,8 @@ type Stats struct {
 type Session struct {
 	log   *slog.Logger
 	lease *PortLease
-	sock  *udpSocket
+	conn  *net.UDPConn
 	local netip.AddrPort
-
-	// The rxLoop reading sock. rxMu is held while it reads and handles a
-	// datagram; Close sets rxClosed under it before closing the socket,
-	// so the loop never reads a descriptor that was closed and reused.
-	rx       rxWatch
-	rxMu     sync.Mutex
-	rxClosed bool
 
 	mu      sync.Mutex // guards the fields below up to tx
 	neg     Negotiated
@@ -95,7 +88,7 @@ type Session struct {
 	playing chan struct{} // holds a token while a Play runs
 	out     playout
 
-	// Used by the rxLoop only, with rxMu held.
+	// Receive goroutine only.
 	pkt        rtp.Packet
 	events     eventDetector
 	tones      toneDetector
@@ -113,6 +106,7 @@ type Session struct {
 	done      chan struct{}
 	closeOnce sync.Once
 	closeErr  error
+	wg        sync.WaitGroup
 	stopCtx   func() bool
 }
 
@@ -123,23 +117,25 @@ type candidate struct {
 	n    int
 }
 
-// sender holds our outgoing stream state. A pacer sends prompts and the
-// rxLoop echoes, so it has its own lock.
+// sender holds our outgoing stream state. Play runs on the call's goroutine
+// and Echo on the receive goroutine, so it has its own lock.
 type sender struct {
 	mu      sync.Mutex
 	hdr     rtp.Header
 	buf     [12 + 2048]byte
-	dst     rawDest
 	lastAt  time.Time
 	started bool
 	gap     bool // a frame was due but had nowhere to go
-	closed  bool // the socket is closed (or about to be): send nothing
 }
 
 // NewSession binds an RTP port from ports on ip and starts receiving. The
 // session ends when ctx is done or Close is called.
 func NewSession(ctx context.Context, ports *PortAllocator, ip netip.Addr, cfg Config) (*Session, error) {
-	lease, err := ports.listen(ip, cfg.Priority, true)
+	listen := ports.Listen
+	if cfg.Priority {
+		listen = ports.ListenPriority
+	}
+	lease, err := listen(ip)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +146,7 @@ func NewSession(ctx context.Context, ports *PortAllocator, ip netip.Addr, cfg Co
 	s := &Session{
 		log:    log,
 		lease:  lease,
-		sock:   lease.sock,
+		conn:   lease.Conn(),
 		local:  netip.AddrPortFrom(ip, uint16(lease.Port())),
 		digits: newDigitStream(),
 		pcm:    make([]int16, 0, 2048),
@@ -178,11 +174,9 @@ func NewSession(ctx context.Context, ports *PortAllocator, ip netip.Addr, cfg Co
 			s.log.Debug("dtmf", "digit", string(key), "method", Inband.String())
 		}
 	}
-	if s.rx, err = watch(s.sock.fd, s); err != nil {
-		lease.Close()
-		return nil, err
-	}
 	s.stopCtx = context.AfterFunc(ctx, func() { s.Close() })
+	s.wg.Add(1)
+	go s.readLoop()
 	return s, nil
 }
 
@@ -229,22 +223,39 @@ func (s *Session) Stats() Stats {
 	}
 }
 
-// Close stops receiving and sending and releases the port; once it
-// returns, nothing of the session runs, so nothing outlives the call.
+// Close stops the receive goroutine and releases the port; it waits for
+// the goroutine, so nothing of the session outlives the call.
 func (s *Session) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.done)
 		s.stopCtx()
-		s.rx.unwatch()
-		s.rxMu.Lock()
-		s.rxClosed = true
-		s.rxMu.Unlock()
-		s.tx.mu.Lock()
-		s.tx.closed = true
-		s.tx.mu.Unlock()
 		s.closeErr = s.lease.Close()
+		s.wg.Wait()
 	})
 	return s.closeErr
+}
+
+func (s *Session) readLoop() {
+	defer s.wg.Done()
+	buf := make([]byte, 2048)
+	for {
+		n, src, err := s.conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			select {
+			case <-s.done:
+				return
+			case <-time.After(time.Millisecond):
+				// A read error on an unconnected UDP socket is transient
+				// (an ICMP report); pausing keeps a repeating one from
+				// spinning a core.
+			}
+			continue
+		}
+		s.receive(buf[:n], netip.AddrPortFrom(src.Addr().Unmap(), src.Port()), time.Now())
+	}
 }
 
 // receive handles one datagram. It is the per-packet path: no allocation.
@@ -394,10 +405,7 @@ func (s *Session) send(pt uint8, payload []byte, advance uint32, newSpurt bool) 
 	t := &s.tx
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.closed {
-		return
-	}
-	if !ok || !t.dst.set(dst, s.sock.v6) {
+	if !ok {
 		t.gap = true
 		return
 	}
@@ -422,7 +430,7 @@ func (s *Session) send(pt uint8, payload []byte, advance uint32, newSpurt bool) 
 	}
 	n += copy(t.buf[n:], payload)
 	t.lastAt = now
-	if err := s.sock.sendTo(t.buf[:n], &t.dst); err != nil {
+	if _, err := s.conn.WriteToUDPAddrPort(t.buf[:n], dst); err != nil {
 		return // the peer's problem (ICMP, no route): RTP is best effort
 	}
 	s.sent.Add(1)
