@@ -38,6 +38,7 @@ type serveConfig struct {
 	trustedProxies string
 	metrics        metricsFlags
 	mail           mailFlags
+	mailboxes      mailboxFlags
 }
 
 func envOr(name, def string) string {
@@ -67,6 +68,9 @@ func parseServeFlags(args []string) (*serveConfig, error) {
 	fs.StringVar(&c.trustedProxies, "trusted-proxies", envOr("DESKPBX_TRUSTED_PROXIES", ""), "reverse proxies in front of the admin page (addresses or prefixes, comma-separated) whose X-Forwarded-For and X-Forwarded-Proto are believed (DESKPBX_TRUSTED_PROXIES)")
 	c.metrics.add(fs)
 	c.mail.add(fs)
+	if err := c.mailboxes.add(fs); err != nil {
+		return nil, err
+	}
 	fs.StringVar(&c.logLevel, "log-level", envOr("DESKPBX_LOG_LEVEL", "info"), "debug, info, warn or error (DESKPBX_LOG_LEVEL)")
 	// Errors come back as one line from main; -h prints the flags.
 	fs.SetOutput(io.Discard)
@@ -84,6 +88,9 @@ func parseServeFlags(args []string) (*serveConfig, error) {
 	}
 	if c.dataDir == "" {
 		c.dataDir = dataDirFor(c.db)
+	}
+	if err := c.mailboxes.check(); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
@@ -170,6 +177,7 @@ func runServe(args []string) error {
 	if err != nil {
 		return err
 	}
+	vm.Limit, vm.MaxLen = cfg.mailboxes.limit, cfg.mailboxes.maxLen
 	notice := &emergencyNotice{log: log, db: db, mail: cfg.mail}
 	hd := wireDialPlan(db, srv, vm, log, notice.call)
 	lights := wireLamps(ctx, db, srv, hd, vm, log)

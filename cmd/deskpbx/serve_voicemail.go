@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"flag"
 	"log/slog"
+	"os"
+	"strconv"
+	"time"
 
 	"deskpbx/store"
 	"deskpbx/voicemail"
@@ -38,4 +42,43 @@ func voicemailEvents(ctx context.Context, wh *webhook.Service, log *slog.Logger)
 			Duration: m.Duration.Seconds(),
 		}, log)
 	}
+}
+
+// mailboxFlags are the office-wide mailbox sizes, for offices whose
+// people keep more messages, or whose storage is small.
+type mailboxFlags struct {
+	limit  int
+	maxLen time.Duration
+}
+
+func (m *mailboxFlags) add(fs *flag.FlagSet) error {
+	limit, err := strconv.Atoi(envOr("DESKPBX_VOICEMAIL_LIMIT", strconv.Itoa(voicemail.DefaultLimit)))
+	if err != nil {
+		return usagef("DESKPBX_VOICEMAIL_LIMIT: want a number of messages, got %q", os.Getenv("DESKPBX_VOICEMAIL_LIMIT"))
+	}
+	maxLen, err := time.ParseDuration(envOr("DESKPBX_VOICEMAIL_MAX_LENGTH", voicemail.DefaultMaxLen.String()))
+	if err != nil {
+		return usagef("DESKPBX_VOICEMAIL_MAX_LENGTH: want a duration such as 3m, got %q", os.Getenv("DESKPBX_VOICEMAIL_MAX_LENGTH"))
+	}
+	fs.IntVar(&m.limit, "voicemail-limit", limit, "messages a mailbox holds; a full one tells callers so (DESKPBX_VOICEMAIL_LIMIT)")
+	fs.DurationVar(&m.maxLen, "voicemail-max-length", maxLen, "longest message a caller may leave (DESKPBX_VOICEMAIL_MAX_LENGTH)")
+	return nil
+}
+
+// Bounds a mistyped value cannot get past: a mailbox that takes nothing,
+// or a recording held in memory for hours.
+const (
+	maxMailboxLimit = 10000
+	minMessageLen   = 10 * time.Second
+	maxMessageLen   = time.Hour
+)
+
+func (m *mailboxFlags) check() error {
+	if m.limit < 1 || m.limit > maxMailboxLimit {
+		return usagef("voicemail-limit %d: want 1 to %d messages", m.limit, maxMailboxLimit)
+	}
+	if m.maxLen < minMessageLen || m.maxLen > maxMessageLen {
+		return usagef("voicemail-max-length %v: want %v to %v", m.maxLen, minMessageLen, maxMessageLen)
+	}
+	return nil
 }

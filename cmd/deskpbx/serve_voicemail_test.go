@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,5 +124,40 @@ func mailboxOff(t *testing.T, dbPath, number string) {
 	off := false
 	if err := db.SetMailbox(ctx, e.ID, store.MailboxChange{Enabled: &off}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestMailboxSizesComeFromFlagsAndEnvironmentWithinBounds(t *testing.T) {
+	cfg, err := parseServeFlags(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.mailboxes.limit != voicemail.DefaultLimit || cfg.mailboxes.maxLen != voicemail.DefaultMaxLen {
+		t.Errorf("defaults: %d messages of %v, want %d of %v", cfg.mailboxes.limit, cfg.mailboxes.maxLen, voicemail.DefaultLimit, voicemail.DefaultMaxLen)
+	}
+	cfg, err = parseServeFlags([]string{"-voicemail-limit", "250", "-voicemail-max-length", "5m"})
+	if err != nil || cfg.mailboxes.limit != 250 || cfg.mailboxes.maxLen != 5*time.Minute {
+		t.Errorf("flags: %+v, %v; want 250 messages of 5m", cfg, err)
+	}
+	t.Setenv("DESKPBX_VOICEMAIL_LIMIT", "40")
+	t.Setenv("DESKPBX_VOICEMAIL_MAX_LENGTH", "90s")
+	cfg, err = parseServeFlags(nil)
+	if err != nil || cfg.mailboxes.limit != 40 || cfg.mailboxes.maxLen != 90*time.Second {
+		t.Errorf("environment: %+v, %v; want 40 messages of 1m30s", cfg, err)
+	}
+	for _, args := range [][]string{
+		{"-voicemail-limit", "0"},
+		{"-voicemail-limit", "100000"},
+		{"-voicemail-max-length", "2s"},
+		{"-voicemail-max-length", "3h"},
+		{"-voicemail-max-length", "forever"},
+	} {
+		if _, err := parseServeFlags(args); err == nil || !strings.Contains(err.Error(), "voicemail-") {
+			t.Errorf("%v: err %v, want a usage error naming the flag", args, err)
+		}
+	}
+	t.Setenv("DESKPBX_VOICEMAIL_LIMIT", "lots")
+	if _, err := parseServeFlags(nil); err == nil || !strings.Contains(err.Error(), "DESKPBX_VOICEMAIL_LIMIT") {
+		t.Errorf("a bad DESKPBX_VOICEMAIL_LIMIT: err %v, want one naming it", err)
 	}
 }
