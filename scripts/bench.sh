@@ -328,6 +328,12 @@ start_deskpbx() {
 	build_deskpbx
 	make_users
 	"$DESKPBX" tenant add -db "$db" "$DOMAIN" >/dev/null
+	# No unsolicited message-summary NOTIFYs: deskpbx sends one to each
+	# phone as it registers, and SIPp's scenarios take an out-of-dialog
+	# NOTIFY for a call they did not expect (the callee then counts one
+	# call short and a call of the run hangs for 30 s). Binaries from
+	# before the switch have no such flag, and send none.
+	"$DESKPBX" tenant set -db "$db" -mwi-unsolicited off "$DOMAIN" >/dev/null 2>&1 || true
 	"$DESKPBX" ext import -db "$db" "$WORK/users.csv" >/dev/null
 	PBX_DB=$db
 	if [ -n "$setup" ]; then
