@@ -64,6 +64,20 @@ func (s *Server) openCall(nc newCall, callee *store.Extension) (*call, bool) {
 	return c, true
 }
 
+// openRingingCall is openCall for a call that rings someone: its busy
+// lamps go early now, and end, the call closed, is deferred by the
+// caller (lamps terminated, then close).
+func (s *Server) openRingingCall(nc newCall, callee *store.Extension) (c *call, end func(), ok bool) {
+	if c, ok = s.openCall(nc, callee); !ok {
+		return nil, nil, false
+	}
+	s.observeCall(c, CallEarly)
+	return c, func() {
+		s.observeCall(c, CallTerminated)
+		c.close(s)
+	}, true
+}
+
 // close unlists the call and releases its dialogs.
 func (c *call) close(s *Server) {
 	s.calls.remove(c)

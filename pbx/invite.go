@@ -107,14 +107,11 @@ func (s *Server) ringCallee(nc newCall, r *Ring) {
 		return
 	}
 	nc.log = nc.log.With("callee", r.Callee.AOR())
-	c, ok := s.openCall(nc, r.Callee)
+	c, end, ok := s.openRingingCall(nc, r.Callee)
 	if !ok {
-		c = nil
 		return
 	}
-	defer c.close(s)
-	s.observeCall(c, CallEarly)
-	defer s.observeCall(c, CallTerminated)
+	defer end()
 	c.seat = r.Target
 
 	b, final := c.ring(s, bindings, r.Timeout)

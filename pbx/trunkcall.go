@@ -181,14 +181,11 @@ func (s *Server) ringFromTrunk(nc newCall, r *Ring) {
 		return
 	}
 	defer relay.Close()
-	c, ok = s.openCall(nc, r.Callee)
-	if !ok {
-		c = nil
+	var end func()
+	if c, end, ok = s.openRingingCall(nc, r.Callee); !ok {
 		return
 	}
-	defer c.close(s)
-	s.observeCall(c, CallEarly)
-	defer s.observeCall(c, CallTerminated)
+	defer end()
 	c.seat = r.Target
 	c.relay = &callRelay{Relay: relay, aSide: providerSide}
 	// The phones are offered the relay, not the provider, and a phone's
@@ -247,14 +244,11 @@ func (s *Server) callOutside(nc newCall, o *OutsideRoute) {
 		return
 	}
 	defer relay.Close()
-	c, ok = s.openCall(nc, callee)
-	if !ok {
-		c = nil
+	var end func()
+	if c, end, ok = s.openRingingCall(nc, callee); !ok {
 		return
 	}
-	defer c.close(s)
-	s.observeCall(c, CallEarly)
-	defer s.observeCall(c, CallTerminated)
+	defer end()
 	c.relay = &callRelay{Relay: relay, aSide: phoneSide}
 
 	b, final, noAnswer := c.dialTrunk(s, l, o, offer)
