@@ -108,7 +108,7 @@ func (s *Session) NextDigit(ctx context.Context) (Digit, error) {
 // press seen in RTP. It reports whether the digit was new.
 func (s *Session) FeedDigit(key rune, m Method) bool {
 	now := time.Now()
-	return s.digits.report(key, m, now, now)
+	return s.pressed(key, m, now, now)
 }
 
 // MethodsSeen is every method that carried a key press so far in this

@@ -13,7 +13,7 @@ import (
 )
 
 // TestMain fails the run if any goroutine a test started outlives it:
-// every session must end its receive goroutine on Close or cancel.
+// every session must leave its poller on Close or cancel.
 func TestMain(m *testing.M) {
 	if os.Getenv(phoneLoadEnv) != "" {
 		phoneLoadMain()

@@ -79,14 +79,29 @@ func (a *PortAllocator) Listen(ip netip.Addr) (*PortLease, error) { return a.lis
 func (a *PortAllocator) ListenPriority(ip netip.Addr) (*PortLease, error) { return a.listen(ip, true) }
 
 func (a *PortAllocator) listen(ip netip.Addr, priority bool) (*PortLease, error) {
+	return a.lease(ip, priority, func(port int) (*PortLease, error) {
+		conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(port))))
+		if err != nil {
+			return nil, err
+		}
+		return &PortLease{conn: conn, fd: -1, port: port}, nil
+	})
+}
+
+// listenSession is listen for a Session, whose socket is read and
+// written with raw system calls (bindRTP, rawsock_linux.go).
+func (a *PortAllocator) listenSession(ip netip.Addr, priority bool) (*PortLease, error) {
+	return a.lease(ip, priority, func(port int) (*PortLease, error) { return bindRTP(ip, port) })
+}
+
+func (a *PortAllocator) lease(ip netip.Addr, priority bool, bind func(port int) (*PortLease, error)) (*PortLease, error) {
 	var lastErr error
 	for range a.pairs {
 		slot, ok := a.take(priority)
 		if !ok {
 			break
 		}
-		port := a.lo + 2*slot
-		conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(port))))
+		l, err := bind(a.lo + 2*slot)
 		if err != nil {
 			a.release(slot)
 			if !errors.Is(err, syscall.EADDRINUSE) && !errors.Is(err, syscall.EACCES) {
@@ -97,7 +112,8 @@ func (a *PortAllocator) listen(ip netip.Addr, priority bool) (*PortLease, error)
 			lastErr = err
 			continue
 		}
-		return &PortLease{conn: conn, port: port, slot: slot, alloc: a}, nil
+		l.slot, l.alloc = slot, a
+		return l, nil
 	}
 	if lastErr != nil {
 		return nil, fmt.Errorf("%w: last error: %v", ErrNoPorts, lastErr)
@@ -153,17 +169,20 @@ func (a *PortAllocator) release(slot int) {
 	}
 }
 
-// PortLease is one bound RTP port.
+// PortLease is one bound RTP port: a net.UDPConn, or for a Session a
+// bare descriptor (fd, of address family family; -1 with a conn).
 type PortLease struct {
-	conn  *net.UDPConn
-	port  int
-	slot  int
-	alloc *PortAllocator
-	once  sync.Once
-	err   error
+	conn   *net.UDPConn
+	fd     int
+	family int
+	port   int
+	slot   int
+	alloc  *PortAllocator
+	once   sync.Once
+	err    error
 }
 
-// Conn is the bound RTP socket.
+// Conn is the bound RTP socket (nil for a Session's).
 func (l *PortLease) Conn() *net.UDPConn { return l.conn }
 
 // Port is the RTP port to put in SDP.
@@ -172,7 +191,11 @@ func (l *PortLease) Port() int { return l.port }
 // Close closes the socket and returns the port; it is idempotent.
 func (l *PortLease) Close() error {
 	l.once.Do(func() {
-		l.err = l.conn.Close()
+		if l.conn != nil {
+			l.err = l.conn.Close()
+		} else {
+			l.err = syscall.Close(l.fd)
+		}
 		l.alloc.release(l.slot)
 	})
 	return l.err

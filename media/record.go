@@ -53,9 +53,10 @@ const keyTone = 120 * time.Millisecond
 // not taken as time that passed.
 const gapFill = 2 * 8000
 
-// recording is one Record in progress. The receive goroutine appends to
+// recording is one Record in progress. The session's poller appends to
 // it; Record reads it when it ends.
 type recording struct {
+	stopKey rune
 	mu      sync.Mutex
 	pcm     []int16
 	max     int // samples
@@ -91,6 +92,24 @@ func (r *recording) add(pcm []int16, ts uint32, now time.Time) {
 		r.pcm = r.pcm[:r.max]
 		r.fullOnce.Do(func() { close(r.full) })
 	}
+}
+
+// pressed reports a key press to the call's digit stream and, if it is
+// new and came out of band, writes its tone into the recording in
+// progress at the point it was pressed: the reader hands a poll's packets
+// over in one go, so the recorder's own goroutine would only see the key
+// after the audio that followed it. In-band keys are in the audio
+// already; the stop key is not part of the message.
+func (s *Session) pressed(key rune, m Method, start, end time.Time) bool {
+	s.recMu.Lock()
+	defer s.recMu.Unlock()
+	if !s.digits.report(key, m, start, end) {
+		return false
+	}
+	if r := s.rec.Load(); r != nil && m != Inband && key != r.stopKey {
+		r.addKey(key)
+	}
+	return true
 }
 
 // addKey writes the DTMF tone of key into the recording.
@@ -160,10 +179,16 @@ func (s *Session) Record(ctx context.Context, lim RecordLimits) ([]int16, Record
 	if lim.MaxLen <= 0 {
 		lim.MaxLen = 3 * time.Minute // a recording nobody bounded must still end
 	}
-	r := &recording{max: int(lim.MaxLen / (time.Second / 8000)), full: make(chan struct{})}
+	r := &recording{max: int(lim.MaxLen / (time.Second / 8000)), full: make(chan struct{}), stopKey: lim.StopKey}
 	start := time.Now()
 	r.lastVoice.Store(start.UnixNano())
+	// Keys pressed from now on are written in where they were pressed,
+	// by pressed; the ones already queued (typed during the beep) are
+	// written by the loop below, at the start.
+	s.recMu.Lock()
 	s.rec.Store(r)
+	early := s.digits.pending.Load()
+	s.recMu.Unlock()
 	defer s.rec.Store(nil)
 
 	maxTimer := time.NewTimer(lim.MaxLen)
@@ -187,8 +212,11 @@ func (s *Session) Record(ctx context.Context, lim RecordLimits) ([]int16, Record
 			if lim.StopKey != 0 && d.Key == lim.StopKey {
 				return trimEnd(r.take(), 150*time.Millisecond), EndKey
 			}
-			if d.Method != Inband {
-				r.addKey(d.Key)
+			if early > 0 {
+				early--
+				if d.Method != Inband {
+					r.addKey(d.Key)
+				}
 			}
 			continue
 		}

@@ -29,7 +29,7 @@ type eventID struct {
 // packets of one event share an RTP timestamp; the digit is reported once,
 // on the first end packet by default (the E bit is what makes the duration
 // known), or on the first packet at all with onStart. It is used by the
-// session's receive goroutine only.
+// session's poller only.
 type eventDetector struct {
 	onStart bool
 	emit    func(key rune, start, end time.Time)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -52,10 +51,11 @@ type Stats struct {
 	Latched  netip.AddrPort
 }
 
-// Session is the PBX's end of one call's RTP stream: a bound UDP port, a
-// receive goroutine that detects DTMF and can echo, and a sender used by the
-// player, whose frames a pacer shared with other calls sends. Everything it
-// starts ends on Close or when the context given to NewSession is done.
+// Session is the PBX's end of one call's RTP stream: a bound UDP port,
+// read every 20 ms by a poller shared with other calls (which detects DTMF
+// and can echo), and a sender used by the player, whose frames a pacer
+// shared with other calls sends. Everything it starts ends on Close or
+// when the context given to NewSession is done.
 //
 // Symmetric RTP: we latch to the source of the first valid RTP packet
 // (version 2, a payload type we negotiated) that comes from the SDP's IP
@@ -72,7 +72,6 @@ type Stats struct {
 type Session struct {
 	log   *slog.Logger
 	lease *PortLease
-	conn  *net.UDPConn
 	local netip.AddrPort
 
 	mu      sync.Mutex // guards the fields below up to tx
@@ -88,7 +87,17 @@ type Session struct {
 	playing chan struct{} // holds a token while a Play runs
 	out     playout
 
-	// Receive goroutine only.
+	sock       rawSocket
+	onDatagram func(b []byte, src netip.AddrPort) // receive at pollNow, bound once
+	pollNow    time.Time
+
+	rxMu    sync.Mutex     // guards poller, and orders closing against a flood's end
+	poller  *poller        // reads the socket; nil while a flood has its own reader
+	closing atomic.Bool    // set by Close
+	flood   sync.WaitGroup // the flood reader, if any (readFlood)
+
+	// Used by whoever reads the socket (the poller, with its lock held, or
+	// a flood's reader): one at a time.
 	pkt        rtp.Packet
 	events     eventDetector
 	tones      toneDetector
@@ -100,13 +109,13 @@ type Session struct {
 	echoOn    atomic.Bool
 	echoReset atomic.Bool
 	rec       atomic.Pointer[recording] // set while Record runs (record.go)
+	recMu     sync.Mutex                // orders a key's report and its writing into rec (pressed)
 
 	sent, received, ignored, foreign, late atomic.Uint64
 
 	done      chan struct{}
 	closeOnce sync.Once
 	closeErr  error
-	wg        sync.WaitGroup
 	stopCtx   func() bool
 }
 
@@ -117,8 +126,8 @@ type candidate struct {
 	n    int
 }
 
-// sender holds our outgoing stream state. Play runs on the call's goroutine
-// and Echo on the receive goroutine, so it has its own lock.
+// sender holds our outgoing stream state. A pacer sends Play's frames and
+// the poller Echo's, so it has its own lock.
 type sender struct {
 	mu      sync.Mutex
 	hdr     rtp.Header
@@ -126,16 +135,13 @@ type sender struct {
 	lastAt  time.Time
 	started bool
 	gap     bool // a frame was due but had nowhere to go
+	closed  bool
 }
 
 // NewSession binds an RTP port from ports on ip and starts receiving. The
 // session ends when ctx is done or Close is called.
 func NewSession(ctx context.Context, ports *PortAllocator, ip netip.Addr, cfg Config) (*Session, error) {
-	listen := ports.Listen
-	if cfg.Priority {
-		listen = ports.ListenPriority
-	}
-	lease, err := listen(ip)
+	lease, err := ports.listenSession(ip, cfg.Priority)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +152,6 @@ func NewSession(ctx context.Context, ports *PortAllocator, ip netip.Addr, cfg Co
 	s := &Session{
 		log:    log,
 		lease:  lease,
-		conn:   lease.Conn(),
 		local:  netip.AddrPortFrom(ip, uint16(lease.Port())),
 		digits: newDigitStream(),
 		pcm:    make([]int16, 0, 2048),
@@ -164,7 +169,7 @@ func NewSession(ctx context.Context, ports *PortAllocator, ip netip.Addr, cfg Co
 	}
 	s.events.onStart = cfg.EventsOnStart
 	s.events.emit = func(key rune, start, end time.Time) {
-		if s.digits.report(key, RFC4733, start, end) {
+		if s.pressed(key, RFC4733, start, end) {
 			s.log.Debug("dtmf", "digit", string(key), "method", RFC4733.String())
 		}
 	}
@@ -174,9 +179,10 @@ func NewSession(ctx context.Context, ports *PortAllocator, ip netip.Addr, cfg Co
 			s.log.Debug("dtmf", "digit", string(key), "method", Inband.String())
 		}
 	}
+	s.onDatagram = func(b []byte, src netip.AddrPort) { s.receive(b, src, s.pollNow) }
+	s.sock.init(lease)
 	s.stopCtx = context.AfterFunc(ctx, func() { s.Close() })
-	s.wg.Add(1)
-	go s.readLoop()
+	pollerFor().add(s)
 	return s, nil
 }
 
@@ -223,39 +229,26 @@ func (s *Session) Stats() Stats {
 	}
 }
 
-// Close stops the receive goroutine and releases the port; it waits for
-// the goroutine, so nothing of the session outlives the call.
+// Close stops the reading of the session's socket and releases the port;
+// once it returns, nothing of the session runs.
 func (s *Session) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.done)
 		s.stopCtx()
+		s.rxMu.Lock()
+		s.closing.Store(true)
+		p := s.poller
+		s.rxMu.Unlock()
+		if p != nil {
+			p.remove(s)
+		}
+		s.flood.Wait()
+		s.tx.mu.Lock()
+		s.tx.closed = true // the socket's number may be another file's once closed
+		s.tx.mu.Unlock()
 		s.closeErr = s.lease.Close()
-		s.wg.Wait()
 	})
 	return s.closeErr
-}
-
-func (s *Session) readLoop() {
-	defer s.wg.Done()
-	buf := make([]byte, 2048)
-	for {
-		n, src, err := s.conn.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			select {
-			case <-s.done:
-				return
-			case <-time.After(time.Millisecond):
-				// A read error on an unconnected UDP socket is transient
-				// (an ICMP report); pausing keeps a repeating one from
-				// spinning a core.
-			}
-			continue
-		}
-		s.receive(buf[:n], netip.AddrPortFrom(src.Addr().Unmap(), src.Port()), time.Now())
-	}
 }
 
 // receive handles one datagram. It is the per-packet path: no allocation.
@@ -405,6 +398,9 @@ func (s *Session) send(pt uint8, payload []byte, advance uint32, newSpurt bool) 
 	t := &s.tx
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.closed {
+		return
+	}
 	if !ok {
 		t.gap = true
 		return
@@ -430,7 +426,7 @@ func (s *Session) send(pt uint8, payload []byte, advance uint32, newSpurt bool) 
 	}
 	n += copy(t.buf[n:], payload)
 	t.lastAt = now
-	if _, err := s.conn.WriteToUDPAddrPort(t.buf[:n], dst); err != nil {
+	if !s.sock.writeTo(t.buf[:n], dst) {
 		return // the peer's problem (ICMP, no route): RTP is best effort
 	}
 	s.sent.Add(1)
