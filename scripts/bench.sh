@@ -35,6 +35,14 @@
 #                         cores for seconds and starves deskpbx's pacing;
 #                         BENCH_MEDIA_NICE=0 shows that
 #   BENCH_MEDIA_LEAD=2s   PCMU audio each call sends before its first key
+#   BENCH_MEDIA_DTMF=inband  how the *44 callers key: inband sends the keys
+#                         as G.711 tones in a PCMU stream that runs for the
+#                         whole call, from SIPp's rtp_stream (a plain UDP
+#                         socket); rfc4733 sends telephone-events with
+#                         play_pcap_audio, whose raw socket per playing call
+#                         makes the kernel deliver every UDP packet on the
+#                         box slower (raw_local_deliver walks them all, 17%
+#                         of all CPU at 2,000 calls), deskpbx's included
 #   BENCH_MEDIA_PIN=1     media runs with deskpbx alone on CPU 0, SIPp and
 #                         dumpcap on the others (taskset): deskpbx's pacing
 #                         without the load generator's interference
@@ -70,6 +78,7 @@ BENCH_GOTIME=${BENCH_GOTIME:-200ms}
 BENCH_MEDIA_N=${BENCH_MEDIA_N:-100 500 1000}
 BENCH_MEDIA_RATE=${BENCH_MEDIA_RATE:-250}
 BENCH_MEDIA_NICE=${BENCH_MEDIA_NICE:-19}
+BENCH_MEDIA_DTMF=${BENCH_MEDIA_DTMF:-inband}
 BENCH_MEDIA_PIN=${BENCH_MEDIA_PIN:-0}
 BENCH_LOGINS=${BENCH_LOGINS:-200}
 DOMAIN=bench.example
@@ -87,7 +96,7 @@ if [ "$BENCH_USERS" -lt 2 ]; then
 	exit 2
 fi
 for n in $BENCH_MEDIA_N; do
-	# 2 RTP ports per call must fit in 26000-32767 (see free_range).
+	# 2 RTP ports per call must fit in 10000-19999 or 26000-32767 (see free_range).
 	if ! [[ $n =~ ^[1-9][0-9]*$ ]] || [ "$n" -gt 3000 ]; then
 		echo "bench: BENCH_MEDIA_N must be sizes from 1 to 3000, got '$n'" >&2
 		exit 2
@@ -181,9 +190,10 @@ free_port() {
 	echo "bench: no free port found" >&2
 	return 1
 }
-# free_range VAR N: a block of N free ports in 26000-32767 (deskpbx's RTP
-# ports for the media runs, too many for free_port's shell loop), kept in
-# RANGES until release_range.
+# free_range VAR N: a block of N free ports in 10000-19999 or 26000-32767
+# (deskpbx's RTP ports for the media runs, too many for free_port's shell
+# loop; free_port's 20000-25999 is left to it, the ephemeral ports from
+# 32768 to the kernel), kept in RANGES until release_range.
 RANGES=" "
 free_range() {
 	local var=$1 n=$2 p
@@ -193,15 +203,16 @@ free_range() {
 			$1 == "h" { used[hex($2)] = 1; next }
 			$1 == "r" { for (i = $2; i <= $3; i++) used[i] = 1 }
 			END {
+				for (i = 20000; i < 26000; i++) used[i] = 1
 				srand(seed)
 				for (try = 0; try < 1000; try++) {
-					p = 26000 + int(rand() * (32768 - 26000 - n)); ok = 1
+					p = 10000 + int(rand() * (32768 - 10000 - n)); ok = 1
 					for (i = 0; i < n; i++) if ((p + i) in used) { ok = 0; break }
 					if (ok) { print p; exit }
 				}
 			}')
 	if [ -z "$p" ]; then
-		echo "bench: no $n free consecutive ports found in 26000-32767" >&2
+		echo "bench: no $n free consecutive ports found in 10000-19999 or 26000-32767" >&2
 		return 1
 	fi
 	RANGES+="$p-$((p + n - 1)) "
@@ -700,7 +711,7 @@ have_dumpcap() {
 MEDIA_AWK_TIME='function secs(line,   t, h) { if (!match(line, /time=[0-9-]+T[0-9:.]+/)) return -1; t = substr(line, RSTART + 16, RLENGTH - 16); split(t, h, ":"); return h[1] * 3600 + h[2] * 60 + h[3] }'
 
 media_run() {
-	local n=$1 name=media-$1 pcap=$WORK/media.pcap cap=$WORK/media-$1.pcap capdump= t0 t1 ok bad peak cpu
+	local n=$1 name=media-$1 cap=$WORK/media-$1.pcap capdump= t0 t1 ok bad peak cpu
 	local jit packets late_pct p99 max digits exact recs callsecs capnote= b0 a0 b1 a1 busy
 	start_deskpbx "$name" $((2 * n + 64)) info
 	if [ "$HAVE_DUMPCAP" = 1 ]; then
@@ -721,10 +732,10 @@ media_run() {
 		fi
 	fi
 	note_load "media $n"
-	log "media: $n calls to *44 at $BENCH_MEDIA_RATE/s, each keying $MEDIA_DIGITS# as RFC 4733 after $MEDIA_LEAD of audio"
+	log "media: $n calls to *44 at $BENCH_MEDIA_RATE/s, each keying $MEDIA_DIGITS# ($BENCH_MEDIA_DTMF) after $MEDIA_LEAD of audio"
 	t0=$(cpu_ticks "$PBX_PID")
 	read -r b0 a0 < <(stat_ticks)
-	SIPP_NICE=$BENCH_MEDIA_NICE sipp_run "$name" uac_auth_pcap.xml "$PBX_ADDR" -inf "$WORK/media.inf" -key dtmf "$pcap" -mi 127.0.0.1 \
+	SIPP_NICE=$BENCH_MEDIA_NICE sipp_run "$name" "$MEDIA_SCEN" "$PBX_ADDR" -inf "$WORK/media.inf" "${MEDIA_KEY[@]}" -mi 127.0.0.1 \
 		-r "$BENCH_MEDIA_RATE" -rp 1000 -l "$n" -m "$n" -fd 1
 	t1=$(cpu_ticks "$PBX_PID")
 	read -r b1 a1 < <(stat_ticks)
@@ -790,7 +801,24 @@ bench_media() {
 	fi
 	# Every bench user calls *44 in turn.
 	{ echo SEQUENTIAL; sed -n '2,$p' "$WORK/users.inf" | sed 's/;[^;]*$/;*44/'; } >"$WORK/media.inf"
-	"$WORK/mkpcap" -mode rfc4733 -audio -lead "$MEDIA_LEAD" -digits "$MEDIA_DIGITS#" -o "$WORK/media.pcap"
+	case "$BENCH_MEDIA_DTMF" in
+	rfc4733)
+		"$WORK/mkpcap" -mode rfc4733 -audio -lead "$MEDIA_LEAD" -digits "$MEDIA_DIGITS#" -o "$WORK/media.pcap"
+		MEDIA_SCEN=uac_auth_pcap.xml MEDIA_KEY=(-key dtmf "$WORK/media.pcap")
+		;;
+	inband)
+		# Silence after the keys until deskpbx hangs up, as a phone
+		# goes on sending while it listens to the readback.
+		"$WORK/mkpcap" -mode inband -raw -lead "$MEDIA_LEAD" -digits "$MEDIA_DIGITS#" -tail 20s -o "$WORK/media.ul"
+		sed -e 's|\[media_port\]|[rtpstream_audio_port]|' -e "s|play_pcap_audio=\"\[dtmf\]\"|rtp_stream=\"$WORK/media.ul,1,0\"|" \
+			test/sipp/uac_auth_pcap.xml >"$WORK/uac_auth_media.xml"
+		MEDIA_SCEN=$WORK/uac_auth_media.xml MEDIA_KEY=()
+		;;
+	*)
+		echo "bench: BENCH_MEDIA_DTMF is inband or rfc4733, not $BENCH_MEDIA_DTMF" >&2
+		exit 2
+		;;
+	esac
 	local n
 	if [ "$BENCH_MEDIA_PIN" = 1 ]; then
 		if [ "$(nproc)" -lt 2 ] || ! command -v taskset >/dev/null 2>&1; then

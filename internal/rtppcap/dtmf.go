@@ -40,6 +40,9 @@ func (c Codec) String() string {
 	return fmt.Sprintf("Codec(%d)", uint8(c))
 }
 
+// Silence is the codec's byte for a zero sample.
+func (c Codec) Silence() byte { return c.encode(0) }
+
 func (c Codec) encode(s int16) byte {
 	if c == PCMA {
 		return g711.EncodeAlawFrame(s)

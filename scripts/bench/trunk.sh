@@ -39,7 +39,7 @@ need_positive() {
 }
 need_positive BENCH_TRUNK_CALLS BENCH_TRUNK_INFLIGHT BENCH_TRUNK_RATE BENCH_TRUNK_TALK
 for n in $BENCH_TRUNK_N; do
-	# A relay takes 4 RTP ports per call, in 26000-32767 (see free_range).
+	# A relay takes 4 RTP ports per call, in 10000-19999 or 26000-32767 (see free_range).
 	if ! [[ $n =~ ^[1-9][0-9]*$ ]] || [ "$n" -gt 1600 ]; then
 		echo "bench: BENCH_TRUNK_N must be sizes from 1 to 1600, got '$n'" >&2
 		exit 2

@@ -5,7 +5,10 @@
 //	mkpcap -mode inband -digits 1234# -codec pcma -level -10 -o tones.pcap
 //
 // and, in the scenario, play_pcap_audio="[dtmf]" with sipp -key dtmf dtmf.pcap
-// (SIPp 3.6 refuses a scenario variable there).
+// (SIPp 3.6 refuses a scenario variable there). With -raw, in-band tones
+// are written as raw G.711 for SIPp's rtp_stream instead:
+//
+//	mkpcap -mode inband -raw -lead 2s -digits 2580# -tail 10s -o keys.ul
 package main
 
 import (
@@ -14,6 +17,7 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"time"
 
 	"deskpbx/internal/rtppcap"
 )
@@ -43,6 +47,8 @@ func run(args []string) error {
 		ts     = fs.Uint("ts", 8000, "first RTP timestamp")
 		src    = fs.String("src", "192.0.2.1:6000", "IPv4 source address:port written in the capture")
 		dst    = fs.String("dst", "192.0.2.2:6000", "IPv4 destination address:port (SIPp only uses the port, relative to the lowest in the file)")
+		raw    = fs.Bool("raw", false, "inband mode: write the G.711 audio alone, back to back, for SIPp's rtp_stream, instead of a pcap")
+		tail   = fs.Duration("tail", 0, "with -raw: silence after the last digit's gap, so the stream goes on as a phone's does")
 	)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: mkpcap -mode rfc4733|inband -digits KEYS -o FILE.pcap [flags]")
@@ -102,5 +108,29 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
+	if *raw {
+		if *mode != "inband" {
+			return fmt.Errorf("-raw needs -mode inband: SIPp's rtp_stream sends audio only")
+		}
+		return writeRaw(*out, c, pkts, *tail)
+	}
 	return rtppcap.WriteFile(*out, srcAP, dstAP, pkts)
+}
+
+// writeRaw writes the packets' payloads back to back, then tail of
+// silence: a file SIPp's rtp_stream plays from a plain UDP socket.
+// play_pcap_audio sends through a raw socket, and every raw socket open
+// for UDP makes the kernel's delivery of each UDP datagram on the host
+// that much slower (raw_local_deliver walks them all): a thousand calls
+// playing pcaps slow every packet on loopback, the PBX's included.
+func writeRaw(path string, c rtppcap.Codec, pkts []rtppcap.Packet, tail time.Duration) error {
+	var b []byte
+	for _, p := range pkts {
+		b = append(b, p.Payload...)
+	}
+	silence := c.Silence()
+	for range int(tail / (time.Second / 8000)) {
+		b = append(b, silence)
+	}
+	return os.WriteFile(path, b, 0o644)
 }

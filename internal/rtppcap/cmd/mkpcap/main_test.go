@@ -65,3 +65,49 @@ func TestRun(t *testing.T) {
 		}
 	}
 }
+func TestRawWritesTheTonesAudioAloneWithItsTail(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "keys.ul")
+	// 2 digits of 100 ms, each followed by 100 ms of gap, after 40 ms of
+	// lead, then 500 ms of tail: 0.94 s of 8 kHz samples.
+	if err := run([]string{"-mode", "inband", "-raw", "-lead", "40ms", "-digits", "12", "-tail", "500ms", "-o", out}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) != 7520 {
+		t.Fatalf("%d bytes, want 7520", len(b))
+	}
+	// µ-law silence is 0xff: the lead and the tail are silent, the first
+	// digit's frames are not.
+	for i, v := range b[:320] {
+		if v != 0xff {
+			t.Fatalf("lead byte %d is %#x", i, v)
+		}
+	}
+	for i, v := range b[len(b)-4000:] {
+		if v != 0xff {
+			t.Fatalf("tail byte %d is %#x", i, v)
+		}
+	}
+	loud := 0
+	for _, v := range b[320:1120] {
+		if v != 0xff {
+			loud++
+		}
+	}
+	if loud < 700 {
+		t.Fatalf("first digit: %d of 800 samples not silent", loud)
+	}
+}
+
+func TestRawRefusesTelephoneEvents(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "keys.ul")
+	if err := run([]string{"-mode", "rfc4733", "-raw", "-digits", "1", "-o", out}); err == nil {
+		t.Fatal("rfc4733 -raw accepted: rtp_stream cannot send events")
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Fatal("a file was written")
+	}
+}
