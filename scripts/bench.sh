@@ -28,7 +28,7 @@
 #                         for deskpbx's live heap per call
 #   BENCH_TIMEOUT=300     seconds each SIPp run may take at most
 #   BENCH_GOTIME=200ms    -benchtime for the Go benchmarks
-#   BENCH_MEDIA_N="100 500 1000"  concurrent *44 calls, one media run per size
+#   BENCH_MEDIA_N="1000 2000 2100"  concurrent *44 calls, one media run per size
 #   BENCH_MEDIA_RATE=250  new *44 calls per second (SIPp -r)
 #   BENCH_MEDIA_NICE=19   nice level of that SIPp: its play_pcap_audio is a
 #                         thread per call, and at 1,000 calls it takes both
@@ -75,7 +75,7 @@ BENCH_CALL_INFLIGHT=${BENCH_CALL_INFLIGHT:-100}
 BENCH_CALL_HOLD=${BENCH_CALL_HOLD:-500}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-300}
 BENCH_GOTIME=${BENCH_GOTIME:-200ms}
-BENCH_MEDIA_N=${BENCH_MEDIA_N:-100 500 1000}
+BENCH_MEDIA_N=${BENCH_MEDIA_N:-1000 2000 2100}
 BENCH_MEDIA_RATE=${BENCH_MEDIA_RATE:-250}
 BENCH_MEDIA_NICE=${BENCH_MEDIA_NICE:-19}
 BENCH_MEDIA_DTMF=${BENCH_MEDIA_DTMF:-inband}
