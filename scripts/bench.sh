@@ -398,6 +398,14 @@ stop_pid() {
 
 # ---- SIPp ---------------------------------------------------------------------
 
+# "${APART[@]}" NICE CMD ARGS...: CMD in a session of its own (so a
+# scheduling autogroup of its own, see sipp_run) at nice NICE; an array,
+# not a function, so that timeout and taskset can run it. Load generators
+# and capture run so: dumpcap in deskpbx's group took its turns at
+# deskpbx's weight, and a capture's timestamps are taken by the kernel as
+# each packet is sent, whenever dumpcap gets to drain its 64 MB buffer.
+APART=(setsid sh -c 'echo "$0" >/proc/self/autogroup 2>/dev/null; exec nice -n "$0" "$@"')
+
 # sipp_run NAME SCENARIO REMOTE ARGS...: one bounded SIPp run in the
 # foreground; sets SIPP_RC. Statistics in $WORK/NAME.stat. SCENARIO is a
 # file in test/sipp, or an absolute path; SIPP_LPORT=PORT and
@@ -414,7 +422,7 @@ sipp_run() {
 	[ -n "$mport" ] || free_port mport
 	[[ $scen == /* ]] || scen=$ROOT/test/sipp/$scen
 	SIPP_RC=0
-	timeout -k 10 $((BENCH_TIMEOUT + 60)) ${LOAD_CPUS:+taskset -c "$LOAD_CPUS"} setsid sh -c 'echo "$0" >/proc/self/autogroup 2>/dev/null; exec nice -n "$0" "$@"' "${SIPP_NICE:-0}" sipp -nostdin -sf "$scen" \
+	timeout -k 10 $((BENCH_TIMEOUT + 60)) ${LOAD_CPUS:+taskset -c "$LOAD_CPUS"} "${APART[@]}" "${SIPP_NICE:-0}" sipp -nostdin -sf "$scen" \
 		-i 127.0.0.1 -p "$lport" -mp "$mport" -t u1 \
 		-timeout "${BENCH_TIMEOUT}s" -buff_size 1048576 \
 		-trace_stat -stf "$WORK/$name.stat" -fd 5 \
@@ -716,7 +724,7 @@ media_run() {
 	start_deskpbx "$name" $((2 * n + 64)) info
 	if [ "$HAVE_DUMPCAP" = 1 ]; then
 		# Only what deskpbx sends (from its RTP ports), RTP header enough.
-		${LOAD_CPUS:+taskset -c "$LOAD_CPUS"} dumpcap -q -i lo -P -s 64 -B 64 -f "udp src portrange $PBX_RTP_LO-$PBX_RTP_HI" -w "$cap" \
+		${LOAD_CPUS:+taskset -c "$LOAD_CPUS"} "${APART[@]}" 19 dumpcap -q -i lo -P -s 64 -B 64 -f "udp src portrange $PBX_RTP_LO-$PBX_RTP_HI" -w "$cap" \
 			>"$WORK/$name.dumpcap.log" 2>&1 &
 		capdump=$!
 		STARTED+=("$capdump")

@@ -61,7 +61,7 @@ capture_start() {
 	local cap=$WORK/$1.pcap
 	CAPTURE_PID=
 	[ "$HAVE_DUMPCAP" = 1 ] || return 0
-	dumpcap -q -i lo -P -s 64 -B 64 -f "$2" -w "$cap" >"$WORK/$1.dumpcap.log" 2>&1 &
+	"${APART[@]}" 19 dumpcap -q -i lo -P -s 64 -B 64 -f "$2" -w "$cap" >"$WORK/$1.dumpcap.log" 2>&1 &
 	CAPTURE_PID=$!
 	STARTED+=("$CAPTURE_PID")
 	for _ in $(seq 100); do
