@@ -293,6 +293,9 @@ func (db *DB) UpdateExtension(ctx context.Context, id int64, u ExtensionUpdate) 
 			if err := CheckVoicemailPIN(e.Number, u.PIN); err != nil {
 				return err
 			}
+			if err := refuseHotdeskIDAsPIN(ctx, tx, id, u.PIN); err != nil {
+				return err
+			}
 			if _, err := tx.ExecContext(ctx, `UPDATE extensions SET pin_hash = ? WHERE id = ?`, HashPIN(u.PIN), id); err != nil {
 				return err
 			}

@@ -316,15 +316,8 @@ func (db *DB) SetVoicemailPIN(ctx context.Context, extID int64, pin, actor strin
 	}
 	hash := HashPIN(pin)
 	return db.HotdeskTx(ctx, func(tx *HotdeskTx) error {
-		// The hot-desk ID is no secret (colleagues see it typed), and it
-		// may log its owner in with this PIN: one must not give the
-		// other away.
-		var ids int
-		if err := tx.tx.QueryRowContext(ctx, `SELECT count(*) FROM hotdesk_entries WHERE extension_id = ? AND hotdesk_id = ?`, extID, pin).Scan(&ids); err != nil {
+		if err := refuseHotdeskIDAsPIN(ctx, tx.tx, extID, pin); err != nil {
 			return err
-		}
-		if ids > 0 {
-			return invalidf("pin", "PIN may not be the hot-desk ID")
 		}
 		if _, err := tx.tx.ExecContext(ctx, `UPDATE extensions SET pin_hash = ? WHERE id = ?`, hash, extID); err != nil {
 			return err
@@ -332,4 +325,19 @@ func (db *DB) SetVoicemailPIN(ctx context.Context, extID int64, pin, actor strin
 		return tx.Audit(AuditEntry{At: db.Now(), TenantID: e.TenantID, SeatTenantID: e.TenantID, Actor: actor,
 			Action: "voicemail-pin", Person: e.AOR(), Outcome: "ok", Detail: "voicemail PIN changed"})
 	})
+}
+
+// refuseHotdeskIDAsPIN refuses pin as extID's voicemail PIN when it is one
+// of the person's hot-desk IDs: the ID is no secret (colleagues see it
+// typed), and it may log its owner in with this PIN, so one must not give
+// the other away.
+func refuseHotdeskIDAsPIN(ctx context.Context, tx *sql.Tx, extID int64, pin string) error {
+	var ids int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM hotdesk_entries WHERE extension_id = ? AND hotdesk_id = ?`, extID, pin).Scan(&ids); err != nil {
+		return err
+	}
+	if ids > 0 {
+		return invalidf("pin", "PIN may not be the hot-desk ID")
+	}
+	return nil
 }

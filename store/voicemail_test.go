@@ -51,6 +51,38 @@ func TestMailboxDefaultsAndSettings(t *testing.T) {
 	}
 }
 
+func TestVoicemailPINMayNotBeTheHotdeskIDWhereverItIsSet(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	db.CreateTenant(ctx, "acme.example", "", false)
+	e, err := db.CreateExtension(ctx, NewExtension{Domain: "acme.example", Number: "1001", Password: "s3cret!x", PIN: "4826"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.CreateHotdeskEntry(ctx, NewHotdeskEntry{Domain: "acme.example", Number: "1001", HotdeskID: "5907", PIN: "3185"}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	// The phone's *97 menu and the PIN-reset page...
+	if err := db.SetVoicemailPIN(ctx, e.ID, "5907", "test"); ErrorCode(err) != EINVALID {
+		t.Fatalf("SetVoicemailPIN took the hot-desk ID: %v", err)
+	}
+	// ...and the extension's own edit form.
+	if _, err := db.UpdateExtension(ctx, e.ID, ExtensionUpdate{PIN: "5907"}); ErrorCode(err) != EINVALID || FieldOf(err) != "pin" {
+		t.Fatalf("UpdateExtension took the hot-desk ID: %v", err)
+	}
+	got, _ := db.ExtensionByID(ctx, e.ID)
+	if !CheckPIN(got.PINHash, "4826") {
+		t.Fatal("a refused PIN changed the stored one")
+	}
+	if _, err := db.UpdateExtension(ctx, e.ID, ExtensionUpdate{PIN: "7350"}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = db.ExtensionByID(ctx, e.ID)
+	if !CheckPIN(got.PINHash, "7350") {
+		t.Fatal("another PIN was refused or not stored")
+	}
+}
+
 func TestVoicemailLimitFoldersAndSweep(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
