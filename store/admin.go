@@ -192,7 +192,7 @@ func (db *DB) insertAdmin(ctx context.Context, q execQuerier, username, password
 // CreateFirstAdmin creates a system admin only when no admin exists yet,
 // in one transaction, so two starts racing cannot both print a password.
 func (db *DB) CreateFirstAdmin(ctx context.Context, username, password string) (*Admin, bool, error) {
-	tx, err := db.sql.BeginTx(ctx, nil)
+	tx, err := db.begin(ctx)
 	if err != nil {
 		return nil, false, err
 	}
@@ -265,7 +265,7 @@ func (db *DB) SetAdminPassword(ctx context.Context, id int64, password string) e
 	if err != nil {
 		return err
 	}
-	tx, err := db.sql.BeginTx(ctx, nil)
+	tx, err := db.begin(ctx)
 	if err != nil {
 		return err
 	}
@@ -284,7 +284,7 @@ func (db *DB) SetAdminPassword(ctx context.Context, id int64, password string) e
 // DeleteAdmin removes an admin account with its sessions and tokens. The
 // last system admin stays: without one nobody could add tenants.
 func (db *DB) DeleteAdmin(ctx context.Context, id int64) error {
-	tx, err := db.sql.BeginTx(ctx, nil)
+	tx, err := db.begin(ctx)
 	if err != nil {
 		return err
 	}

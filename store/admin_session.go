@@ -21,7 +21,7 @@ type AdminSession struct {
 func (db *DB) CreateAdminSession(ctx context.Context, adminID int64, clientIP string) (string, error) {
 	token := newSecret()
 	now := db.now()
-	_, err := db.sql.ExecContext(ctx, `INSERT INTO admin_sessions (token_hash, admin_id, created_at, last_seen, client_ip) VALUES (?, ?, ?, ?, ?)`,
+	_, err := db.exec(ctx, `INSERT INTO admin_sessions (token_hash, admin_id, created_at, last_seen, client_ip) VALUES (?, ?, ?, ?, ?)`,
 		hashSecret(token), adminID, now, now, clientIP)
 	if err != nil {
 		return "", err
@@ -50,7 +50,7 @@ func (db *DB) AdminSession(ctx context.Context, token string, idle, maxAge time.
 	s.Created, s.LastSeen = time.UnixMilli(created), time.UnixMilli(seen)
 	now := db.Now()
 	if now.Sub(s.LastSeen) > idle || now.Sub(s.Created) > maxAge {
-		db.sql.ExecContext(ctx, `DELETE FROM admin_sessions WHERE token_hash = ?`, h)
+		db.exec(ctx, `DELETE FROM admin_sessions WHERE token_hash = ?`, h)
 		return nil, Errorf(ENOTFOUND, "session expired")
 	}
 	if s.Admin, err = db.AdminByID(ctx, adminID); err != nil {
@@ -62,13 +62,13 @@ func (db *DB) AdminSession(ctx context.Context, token string, idle, maxAge time.
 // TouchAdminSession records activity on a session, which keeps it from
 // idling out.
 func (db *DB) TouchAdminSession(ctx context.Context, token string) error {
-	_, err := db.sql.ExecContext(ctx, `UPDATE admin_sessions SET last_seen = ? WHERE token_hash = ?`, db.now(), hashSecret(token))
+	_, err := db.exec(ctx, `UPDATE admin_sessions SET last_seen = ? WHERE token_hash = ?`, db.now(), hashSecret(token))
 	return err
 }
 
 // DeleteAdminSession ends a session (logout).
 func (db *DB) DeleteAdminSession(ctx context.Context, token string) error {
-	_, err := db.sql.ExecContext(ctx, `DELETE FROM admin_sessions WHERE token_hash = ?`, hashSecret(token))
+	_, err := db.exec(ctx, `DELETE FROM admin_sessions WHERE token_hash = ?`, hashSecret(token))
 	return err
 }
 
@@ -76,7 +76,7 @@ func (db *DB) DeleteAdminSession(ctx context.Context, token string) error {
 // older than maxAge.
 func (db *DB) DeleteExpiredAdminSessions(ctx context.Context, idle, maxAge time.Duration) (int64, error) {
 	now := db.Now()
-	res, err := db.sql.ExecContext(ctx, `DELETE FROM admin_sessions WHERE last_seen < ? OR created_at < ?`,
+	res, err := db.exec(ctx, `DELETE FROM admin_sessions WHERE last_seen < ? OR created_at < ?`,
 		now.Add(-idle).UnixMilli(), now.Add(-maxAge).UnixMilli())
 	if err != nil {
 		return 0, err
@@ -117,7 +117,7 @@ func (db *DB) CreateAPIToken(ctx context.Context, adminID int64, name string) (s
 	token := apiTokenPrefix + newSecret()
 	now := db.Now()
 	expires := now.Add(APITokenLifetime)
-	res, err := db.sql.ExecContext(ctx, `INSERT INTO admin_tokens (admin_id, name, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+	res, err := db.exec(ctx, `INSERT INTO admin_tokens (admin_id, name, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
 		adminID, name, hashSecret(token), now.UnixMilli(), expires.UnixMilli())
 	if err != nil {
 		return "", nil, err
@@ -152,7 +152,7 @@ func (db *DB) APITokens(ctx context.Context, adminID int64) ([]*APIToken, error)
 
 // DeleteAPIToken revokes one of an admin's tokens.
 func (db *DB) DeleteAPIToken(ctx context.Context, adminID, id int64) error {
-	res, err := db.sql.ExecContext(ctx, `DELETE FROM admin_tokens WHERE id = ? AND admin_id = ?`, id, adminID)
+	res, err := db.exec(ctx, `DELETE FROM admin_tokens WHERE id = ? AND admin_id = ?`, id, adminID)
 	if err != nil {
 		return err
 	}
@@ -179,7 +179,7 @@ func (db *DB) AdminByAPIToken(ctx context.Context, token string) (*Admin, error)
 	// A script polling every second should not turn into a write per
 	// request; a minute's precision is enough to spot an unused token.
 	if now := db.now(); now-used > int64(time.Minute/time.Millisecond) {
-		db.sql.ExecContext(ctx, `UPDATE admin_tokens SET last_used = ? WHERE token_hash = ?`, now, h)
+		db.exec(ctx, `UPDATE admin_tokens SET last_used = ? WHERE token_hash = ?`, now, h)
 	}
 	return db.AdminByID(ctx, adminID)
 }

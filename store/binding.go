@@ -227,7 +227,7 @@ func (s *bindingStmts) close() {
 }
 
 func (db *DB) writeBindings(ctx context.Context, stmts *bindingStmts, batch []bindingCommit) error {
-	tx, err := db.sql.BeginTx(ctx, nil)
+	tx, err := db.begin(ctx)
 	if err != nil {
 		return err
 	}
@@ -257,7 +257,7 @@ func (db *DB) writeBindings(ctx context.Context, stmts *bindingStmts, batch []bi
 
 // DeleteExpiredBindings removes bindings that expired before now.
 func (db *DB) DeleteExpiredBindings(ctx context.Context) (int64, error) {
-	res, err := db.sql.ExecContext(ctx, `DELETE FROM bindings WHERE expires_at <= ?`, db.now())
+	res, err := db.exec(ctx, `DELETE FROM bindings WHERE expires_at <= ?`, db.now())
 	if err != nil {
 		return 0, err
 	}

@@ -35,7 +35,7 @@ func (db *DB) RecordCall(ctx context.Context, c CallRecord) error {
 	if !c.Answered.IsZero() {
 		answered = sql.NullInt64{Int64: c.Answered.UnixMilli(), Valid: true}
 	}
-	_, err := db.sql.ExecContext(ctx, `INSERT INTO call_log
+	_, err := db.exec(ctx, `INSERT INTO call_log
 		(tenant_id, caller_tenant_id, call_id, caller, callee, started_at, answered_at, ended_at, outcome, direction)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.TenantID, c.CallerTenantID, c.CallID, c.Caller, c.Callee, c.Started.UnixMilli(), answered,
@@ -67,7 +67,7 @@ func (db *DB) CallLog(ctx context.Context, tenantID int64, limit int) ([]CallRec
 // SweepCallLog deletes the calls that started before cutoff and says how
 // many went.
 func (db *DB) SweepCallLog(ctx context.Context, cutoff time.Time) (int64, error) {
-	res, err := db.sql.ExecContext(ctx, `DELETE FROM call_log WHERE started_at < ?`, cutoff.UnixMilli())
+	res, err := db.exec(ctx, `DELETE FROM call_log WHERE started_at < ?`, cutoff.UnixMilli())
 	if err != nil {
 		return 0, err
 	}

@@ -152,7 +152,7 @@ func (db *DB) ImportExtensions(ctx context.Context, rows []NewExtension) error {
 		}
 		checked[i] = c
 	}
-	tx, err := db.sql.BeginTx(ctx, nil)
+	tx, err := db.begin(ctx)
 	if err != nil {
 		return err
 	}
@@ -329,7 +329,7 @@ func (db *DB) UpdateExtension(ctx context.Context, id int64, u ExtensionUpdate) 
 
 // DeleteExtension removes an extension and its registrations.
 func (db *DB) DeleteExtension(ctx context.Context, id int64) error {
-	tx, err := db.sql.BeginTx(ctx, nil)
+	tx, err := db.begin(ctx)
 	if err != nil {
 		return err
 	}

@@ -29,12 +29,12 @@ type HotdeskTx struct {
 // logins for one ID from two phones run one after the other and the
 // second sees what the first did.
 func (db *DB) HotdeskTx(ctx context.Context, fn func(tx *HotdeskTx) error) error {
-	sqlTx, err := db.sql.BeginTx(ctx, nil)
+	sqlTx, err := db.begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer sqlTx.Rollback()
-	if err := fn(&HotdeskTx{db: db, tx: sqlTx, ctx: ctx}); err != nil {
+	if err := fn(&HotdeskTx{db: db, tx: sqlTx.Tx, ctx: ctx}); err != nil {
 		return err
 	}
 	return sqlTx.Commit()

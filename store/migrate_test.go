@@ -210,7 +210,7 @@ func openAtVersion(t *testing.T, path string, names []string) *DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := &DB{sql: raw, path: path, Now: time.Now}
+	db := newDB(raw, path)
 	ctx := context.Background()
 	if _, err := raw.ExecContext(ctx, `CREATE TABLE migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
 		t.Fatal(err)

@@ -66,12 +66,12 @@ func queryMap[K comparable, V any](ctx context.Context, q queryer, query string,
 
 // inTx runs fn in one transaction and commits if it returns nil.
 func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := db.sql.BeginTx(ctx, nil)
+	tx, err := db.begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	if err := fn(tx); err != nil {
+	if err := fn(tx.Tx); err != nil {
 		return err
 	}
 	return tx.Commit()

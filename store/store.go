@@ -24,6 +24,7 @@ var migrationFS embed.FS
 type DB struct {
 	sql  *sql.DB
 	path string
+	gate chan struct{} // the write gate (writegate.go)
 
 	// Now is the clock every timestamp comes from, so tests can move time.
 	Now func() time.Time
@@ -54,7 +55,7 @@ func Open(path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	db := &DB{sql: sqlDB, path: path, Now: time.Now}
+	db := newDB(sqlDB, path)
 	if err := sqlDB.Ping(); err != nil {
 		sqlDB.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -77,7 +78,7 @@ func (db *DB) now() int64 { return db.Now().UnixMilli() }
 // migrate runs every embedded migration not yet recorded, each in its own
 // transaction, in the order of the number that starts its file name.
 func (db *DB) migrate(ctx context.Context) error {
-	if _, err := db.sql.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+	if _, err := db.exec(ctx, `CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
 		return err
 	}
 	names, err := fs.Glob(migrationFS, "migrations/*.sql")

@@ -58,7 +58,7 @@ func (db *DB) CreateTenant(ctx context.Context, domain, companyPIN string, makeD
 		}
 		pinHash = sql.NullString{String: HashPIN(companyPIN), Valid: true}
 	}
-	tx, err := db.sql.BeginTx(ctx, nil)
+	tx, err := db.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +100,7 @@ func (db *DB) CreateTenant(ctx context.Context, domain, companyPIN string, makeD
 
 // SetDefaultTenant moves the default mark to domain.
 func (db *DB) SetDefaultTenant(ctx context.Context, domain string) error {
-	tx, err := db.sql.BeginTx(ctx, nil)
+	tx, err := db.begin(ctx)
 	if err != nil {
 		return err
 	}

@@ -211,7 +211,7 @@ func (db *DB) Trunks(ctx context.Context, tenantID int64) ([]*Trunk, error) {
 // SetTrunkState records what the running server knows of a trunk, for
 // the CLI and the admin page, which run apart from it.
 func (db *DB) SetTrunkState(ctx context.Context, id int64, state, reason string) error {
-	_, err := db.sql.ExecContext(ctx, `UPDATE trunks SET state = ?, state_reason = ?, state_at = ? WHERE id = ?`,
+	_, err := db.exec(ctx, `UPDATE trunks SET state = ?, state_reason = ?, state_at = ? WHERE id = ?`,
 		state, truncate(reason, 200), db.now(), id)
 	return err
 }

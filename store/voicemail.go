@@ -232,7 +232,7 @@ func (db *DB) SetVoicemailFolder(ctx context.Context, extID, id int64, folder st
 	if folder != FolderNew && folder != FolderSaved {
 		return Errorf(EINVALID, "no folder %q", folder)
 	}
-	res, err := db.sql.ExecContext(ctx, `UPDATE voicemail_messages SET folder = ? WHERE id = ? AND extension_id = ?`, folder, id, extID)
+	res, err := db.exec(ctx, `UPDATE voicemail_messages SET folder = ? WHERE id = ? AND extension_id = ?`, folder, id, extID)
 	return oneRow(res, err)
 }
 
@@ -291,7 +291,7 @@ func (db *DB) DropVoicemailRowsWithout(ctx context.Context, missing func(file st
 			`UPDATE voicemail_settings SET greeting_file = NULL WHERE greeting_file = ?`,
 			`UPDATE voicemail_settings SET name_file = NULL WHERE name_file = ?`,
 		} {
-			if _, err := db.sql.ExecContext(ctx, q, f); err != nil {
+			if _, err := db.exec(ctx, q, f); err != nil {
 				return n, err
 			}
 		}

@@ -179,13 +179,13 @@ func (db *DB) NextMailDue(ctx context.Context) (time.Time, bool, error) {
 
 // MailSent removes a job that was sent.
 func (db *DB) MailSent(ctx context.Context, id int64) error {
-	_, err := db.sql.ExecContext(ctx, `DELETE FROM voicemail_mail_outbox WHERE id = ?`, id)
+	_, err := db.exec(ctx, `DELETE FROM voicemail_mail_outbox WHERE id = ?`, id)
 	return err
 }
 
 // MailFailed records a failed attempt and when to try again.
 func (db *DB) MailFailed(ctx context.Context, id int64, why string, retryAt time.Time) error {
-	_, err := db.sql.ExecContext(ctx, `UPDATE voicemail_mail_outbox SET attempts = attempts + 1, last_error = ?, next_at = ? WHERE id = ?`,
+	_, err := db.exec(ctx, `UPDATE voicemail_mail_outbox SET attempts = attempts + 1, last_error = ?, next_at = ? WHERE id = ?`,
 		truncate(why, 500), retryAt.UnixMilli(), id)
 	return err
 }

@@ -39,7 +39,7 @@ func (db *DB) CreateWebhook(ctx context.Context, domain, url, secret string) (*W
 		return nil, err
 	}
 	now := db.now()
-	res, err := db.sql.ExecContext(ctx, `INSERT INTO webhooks (tenant_id, url, secret, created_at) VALUES (?, ?, ?, ?)`,
+	res, err := db.exec(ctx, `INSERT INTO webhooks (tenant_id, url, secret, created_at) VALUES (?, ?, ?, ?)`,
 		t.ID, url, secret, now)
 	if isUniqueViolation(err) {
 		return nil, Errorf(ECONFLICT, "%s already has a webhook to %s", t.Domain, url)
@@ -71,7 +71,7 @@ func (db *DB) Webhooks(ctx context.Context, tenantID int64) ([]*Webhook, error) 
 
 // DeleteWebhook removes a webhook and its undelivered events.
 func (db *DB) DeleteWebhook(ctx context.Context, id int64) error {
-	res, err := db.sql.ExecContext(ctx, `DELETE FROM webhooks WHERE id = ?`, id)
+	res, err := db.exec(ctx, `DELETE FROM webhooks WHERE id = ?`, id)
 	if err != nil {
 		return err
 	}
@@ -97,7 +97,7 @@ func (db *DB) WebhookTenant(ctx context.Context, id int64) (domain string, hooks
 // a restart. It returns how many webhooks will get it.
 func (db *DB) EnqueueWebhookEvent(ctx context.Context, tenantID int64, event string, body []byte) (int, error) {
 	now := db.now()
-	res, err := db.sql.ExecContext(ctx, `INSERT INTO webhook_deliveries (webhook_id, event, body, next_at, created_at)
+	res, err := db.exec(ctx, `INSERT INTO webhook_deliveries (webhook_id, event, body, next_at, created_at)
 		SELECT id, ?, ?, ?, ? FROM webhooks WHERE tenant_id = ?`, event, body, now, now, tenantID)
 	if err != nil {
 		return 0, err
@@ -133,7 +133,7 @@ func (db *DB) NextWebhookDue(ctx context.Context) (time.Time, bool, error) {
 
 // WebhookDelivered records that delivery id was accepted by its receiver.
 func (db *DB) WebhookDelivered(ctx context.Context, id int64) error {
-	_, err := db.sql.ExecContext(ctx, `UPDATE webhook_deliveries SET attempts = attempts + 1, delivered_at = ?, last_error = ''
+	_, err := db.exec(ctx, `UPDATE webhook_deliveries SET attempts = attempts + 1, delivered_at = ?, last_error = ''
 		WHERE id = ?`, db.now(), id)
 	return err
 }
@@ -145,11 +145,11 @@ func (db *DB) WebhookAttemptFailed(ctx context.Context, id int64, why string, re
 		why = strings.ToValidUTF8(why[:500], "")
 	}
 	if retryAt.IsZero() {
-		_, err := db.sql.ExecContext(ctx, `UPDATE webhook_deliveries SET attempts = attempts + 1, last_error = ?, failed_at = ?
+		_, err := db.exec(ctx, `UPDATE webhook_deliveries SET attempts = attempts + 1, last_error = ?, failed_at = ?
 			WHERE id = ?`, why, db.now(), id)
 		return err
 	}
-	_, err := db.sql.ExecContext(ctx, `UPDATE webhook_deliveries SET attempts = attempts + 1, last_error = ?, next_at = ?
+	_, err := db.exec(ctx, `UPDATE webhook_deliveries SET attempts = attempts + 1, last_error = ?, next_at = ?
 		WHERE id = ?`, why, retryAt.UnixMilli(), id)
 	return err
 }
@@ -157,7 +157,7 @@ func (db *DB) WebhookAttemptFailed(ctx context.Context, id int64, why string, re
 // PruneWebhookDeliveries deletes deliveries finished (delivered or given
 // up on) before cutoff, so the outbox does not grow for years.
 func (db *DB) PruneWebhookDeliveries(ctx context.Context, cutoff time.Time) (int, error) {
-	res, err := db.sql.ExecContext(ctx, `DELETE FROM webhook_deliveries
+	res, err := db.exec(ctx, `DELETE FROM webhook_deliveries
 		WHERE coalesce(delivered_at, failed_at) < ?`, cutoff.UnixMilli())
 	if err != nil {
 		return 0, err
