@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -140,7 +139,6 @@ func runServe(args []string) error {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(1 << 30)
 	}
-	spareP()
 
 	if cfg.pprofAddr != "" {
 		ln, err := servePprof(cfg.pprofAddr)
@@ -217,20 +215,4 @@ func runServe(args []string) error {
 	}
 	log.Info("stopped")
 	return nil
-}
-
-// spareP runs Go with one P more than it would choose (one per core, or
-// the container's CPU limit). A goroutine in a SQLite call (cgo) or a
-// blocking write keeps its P until sysmon takes it back, which is up to
-// 10 ms once sysmon has backed off, and the media pacers and pollers
-// make no system call that would keep it awake (theirs are raw): with one
-// P per core, one call-log insert held a core's worth of pacing for 11 ms
-// in a trace of 2,100 *44 calls. scripts/bench.sh media, 2,100 calls,
-// runs interleaved: 0.99, 0.27, 0.21% of frames late with 2 Ps on this
-// 2-core box, 0.09, 0.06, 0.06% with 3. GOMAXPROCS in the environment
-// still decides.
-func spareP() {
-	if os.Getenv("GOMAXPROCS") == "" {
-		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1)
-	}
 }
