@@ -56,13 +56,17 @@ type mmsghdr struct {
 }
 
 // bindRTP opens a non-blocking UDP socket on ip:port: IPv4, or IPv6
-// taking IPv4 too when ip is the unspecified "::", as net.ListenUDP does.
+// taking IPv4 too when ip is "::" or not given, as net.ListenUDP does.
 func bindRTP(ip netip.Addr, port int) (*PortLease, error) {
-	family := syscall.AF_INET
-	var sa syscall.Sockaddr = &syscall.SockaddrInet4{Port: port, Addr: ip.Unmap().As4()}
-	if ip.Is6() && !ip.Is4In6() {
-		family = syscall.AF_INET6
-		sa = &syscall.SockaddrInet6{Port: port, Addr: ip.As16()}
+	if !ip.IsValid() {
+		ip = netip.IPv6Unspecified()
+	}
+	var family int
+	var sa syscall.Sockaddr
+	if ip.Is4() || ip.Is4In6() {
+		family, sa = syscall.AF_INET, &syscall.SockaddrInet4{Port: port, Addr: ip.Unmap().As4()}
+	} else {
+		family, sa = syscall.AF_INET6, &syscall.SockaddrInet6{Port: port, Addr: ip.As16()}
 	}
 	fd, err := syscall.Socket(family, syscall.SOCK_DGRAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, syscall.IPPROTO_UDP)
 	if err != nil {
