@@ -97,6 +97,11 @@ func (s *Server) challengeStateless(req *sip.Request) bool {
 		buf.WriteString("\r\n")
 	}
 	buf.WriteString("Server: deskpbx\r\nContent-Length: 0\r\n\r\n")
+	if out := s.registerJobs.challenges; out != nil {
+		// Sent with the others of the same batched read.
+		out.queue(udpDatagram{b: bytes.Clone(buf.Bytes()), dst: dst, sent: s.registerJobs.sent401})
+		return true
+	}
 	if _, err := udp.WriteToUDPAddrPort(buf.Bytes(), dst); err != nil {
 		s.log.Debug("stateless 401 failed", "err", err)
 		return true // as a lost datagram: the phone retransmits
