@@ -97,6 +97,11 @@ func (s *Server) challengeStateless(req *sip.Request) bool {
 		buf.WriteString("\r\n")
 	}
 	buf.WriteString("Server: deskpbx\r\nContent-Length: 0\r\n\r\n")
+	if out := s.registerJobs.challenges; out != nil {
+		// Sent with the others of the same batched read.
+		out.queue(udpDatagram{b: bytes.Clone(buf.Bytes()), dst: dst, sent: s.registerJobs.sent401})
+		return true
+	}
 	if _, err := udp.WriteToUDPAddrPort(buf.Bytes(), dst); err != nil {
 		s.log.Debug("stateless 401 failed", "err", err)
 		return true // as a lost datagram: the phone retransmits
@@ -106,6 +111,26 @@ func (s *Server) challengeStateless(req *sip.Request) bool {
 }
 
 var challengeBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// uriHasControl is hasControl(u.String()) without making the string:
+// refusal asks it of every request, two per registration.
+func uriHasControl(u *sip.Uri) bool {
+	buf := challengeBufs.Get().(*bytes.Buffer)
+	defer challengeBufs.Put(buf)
+	buf.Reset()
+	u.StringWrite(buf)
+	return hasControl(buf.Bytes())
+}
+
+// uriString is u.String() in one allocation rather than a growing
+// builder's several.
+func uriString(u *sip.Uri) string {
+	buf := challengeBufs.Get().(*bytes.Buffer)
+	defer challengeBufs.Put(buf)
+	buf.Reset()
+	u.StringWrite(buf)
+	return buf.String()
+}
 
 // tagSeed keys the stateless To tags: the same request (a retransmission)
 // gets the same tag, as RFC 3261 §8.2.7 asks of a stateless UAS, and

@@ -63,6 +63,9 @@ func hostOf(source string) string {
 func (g *authGuard) blocked(source string) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if len(g.bySrc) == 0 {
+		return false // nobody failed lately: no key to make (an allocation)
+	}
 	e := g.bySrc[hostOf(source)]
 	return e != nil && g.now().Before(e.blockedUntil)
 }

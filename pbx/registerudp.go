@@ -37,7 +37,7 @@ func (s *Server) registerUDP(req *sip.Request, udp *net.UDPConn) bool {
 		return true // still being worked on: its answer will come
 	}
 	tx := &udpTx{s: s, udp: udp, dst: dst, key: key}
-	job := &registerJob{done: make(chan struct{}, 1)}
+	job := &registerJob{done: make(chan struct{}, 1), udp: tx}
 	s.vet(func(req *sip.Request, tx sip.ServerTransaction) {
 		job.req, job.tx = req, tx
 		select {
@@ -80,14 +80,35 @@ type udpTx struct {
 }
 
 func (t *udpTx) Respond(res *sip.Response) error {
+	answer := encodeResponse(res)
+	t.s.registerReplies.finish(t.key, answer)
+	_, err := t.udp.WriteToUDPAddrPort(answer, t.dst)
+	return err
+}
+
+// encodeResponse is res as sent.
+func encodeResponse(res *sip.Response) []byte {
 	buf := challengeBufs.Get().(*bytes.Buffer)
 	defer challengeBufs.Put(buf)
 	buf.Reset()
 	res.StringWrite(buf)
-	answer := bytes.Clone(buf.Bytes())
-	t.s.registerReplies.finish(t.key, answer)
-	_, err := t.udp.WriteToUDPAddrPort(answer, t.dst)
-	return err
+	return bytes.Clone(buf.Bytes())
+}
+
+// sendRegisterOK sends j's 200, already encoded as answer, once its
+// binding is committed: kept for retransmissions first, as Respond does,
+// then written straight from the binding writer's callback. Handing it
+// to a worker to send, as before, woke one for every 200.
+func (s *Server) sendRegisterOK(j *registerJob, answer []byte) {
+	t := j.udp
+	s.registerReplies.finish(t.key, answer)
+	if _, err := t.udp.WriteToUDPAddrPort(answer, t.dst); err != nil {
+		s.log.Debug("respond to REGISTER", "err", err)
+	} else {
+		s.metrics.SIPResponse(string(j.req.Method), 200)
+	}
+	s.contactAddedAfter(j)
+	j.done <- struct{}{}
 }
 
 // replyCache remembers answers for between keep and twice keep, in two

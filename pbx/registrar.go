@@ -224,16 +224,18 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) (res *si
 		d := min(time.Duration(expires)*time.Second, s.cfg.MaxExpires)
 		ua := ""
 		if h := req.GetHeader("User-Agent"); h != nil {
-			ua = h.Value()
+			// Cloned, as is the Call-ID: sipgo's headers are substrings
+			// of the whole request, which a binding must not keep alive.
+			ua = strings.Clone(h.Value())
 		}
 		updates = append(updates, contactUpdate{
 			remove: expires == 0,
 			binding: store.Binding{
 				ExtensionID: ext.ID,
-				Contact:     c.Address.String(),
+				Contact:     uriString(&c.Address),
 				Source:      req.Source(),
 				Transport:   strings.ToLower(req.Transport()),
-				CallID:      callID.Value(),
+				CallID:      strings.Clone(callID.Value()),
 				CSeq:        cseq.SeqNo,
 				UserAgent:   ua,
 				Expires:     now.Add(d),

@@ -106,7 +106,7 @@ func refusal(req *sip.Request) (code int, reason string, extra sip.Header) {
 	if cseq := req.CSeq(); cseq != nil && !strings.EqualFold(string(cseq.MethodName), string(req.Method)) {
 		return 400, "CSeq Method Mismatch", nil
 	}
-	if hasControl(req.Recipient.String()) {
+	if uriHasControl(&req.Recipient) {
 		// A raw NUL or other control byte is no URI (RFC 3261 §25.1:
 		// they must be %-escaped); a C peer downstream would read a
 		// different address than the one we checked.
@@ -153,7 +153,7 @@ func (s *Server) onInDialog(req *sip.Request, tx sip.ServerTransaction) {
 	s.relayInDialog(req, tx)
 }
 
-func hasControl(v string) bool {
+func hasControl[T string | []byte](v T) bool {
 	for i := 0; i < len(v); i++ {
 		if v[i] < 0x20 || v[i] == 0x7f {
 			return true

@@ -19,6 +19,7 @@ type registerJob struct {
 	added  *store.Extension
 	commit error
 	done   chan struct{} // answered (or given up on)
+	udp    *udpTx        // taken by registerUDP: answered through registerQueue.out
 }
 
 // registerQueue carries REGISTERs to the workers, and back to them once
@@ -26,6 +27,10 @@ type registerJob struct {
 type registerQueue struct {
 	jobs    chan *registerJob
 	answers chan *registerJob
+	// challenges sends the stateless 401s of each batched read together
+	// (nil when the socket is no UDPConn).
+	challenges *udpOut
+	sent401    func(error)
 }
 
 var jobPool = sync.Pool{New: func() any { return &registerJob{done: make(chan struct{}, 1)} }}
@@ -38,11 +43,22 @@ var jobPool = sync.Pool{New: func() any { return &registerJob{done: make(chan st
 //
 // A REGISTER that changes bindings is answered only once the binding
 // writer has committed them (group commit): the worker hands the job to
-// the writer and takes the next one; the writer's callback queues the
-// job back to be answered by a worker.
+// the writer and takes the next one; the writer's callback sends the 200
+// of a REGISTER that came over UDP (registerUDP), already encoded, and
+// queues any other job back to be answered by a worker.
 func (s *Server) startRegisterWorkers() {
 	s.registerJobs.jobs = make(chan *registerJob) // unbuffered: a job is always taken
 	s.registerJobs.answers = make(chan *registerJob, 4*1024)
+	s.registerJobs.sent401 = func(err error) {
+		if err != nil {
+			s.log.Debug("stateless 401 failed", "err", err)
+			return // as a lost datagram: the phone retransmits
+		}
+		s.metrics.SIPResponse(string(sip.REGISTER), 401)
+	}
+	if s.registerJobs.challenges = newUDPOut(s.udp); s.registerJobs.challenges != nil {
+		s.sip.OnUDPReadDone(s.registerJobs.challenges.flush)
+	}
 	n := 2 * runtime.GOMAXPROCS(0)
 	s.wg.Add(n)
 	for i := 0; i < n; i++ {
@@ -69,20 +85,44 @@ func (s *Server) handleRegister(j *registerJob) {
 		return
 	}
 	j.res, j.added = res, added
+	if j.udp != nil {
+		// Encoded here, where the workers share the CPU, rather than
+		// on the binding writer's goroutine, which is alone.
+		answer := encodeResponse(res)
+		if len(changes) == 0 {
+			s.sendRegisterOK(j, answer)
+			return
+		}
+		s.writer.Commit(changes, func(err error) {
+			if err == nil {
+				s.sendRegisterOK(j, answer)
+				return
+			}
+			j.commit = err
+			s.queueAnswer(j)
+		})
+		return
+	}
 	if len(changes) == 0 {
 		s.answerRegister(j)
 		return
 	}
 	s.writer.Commit(changes, func(err error) {
 		j.commit = err
-		select {
-		case s.registerJobs.answers <- j:
-		default:
-			// Every worker busy and the queue full: answer here rather
-			// than hold up the writer.
-			s.answerRegister(j)
-		}
+		s.queueAnswer(j)
 	})
+}
+
+// queueAnswer has a worker answer j, whose commit is over; it runs on
+// the binding writer's goroutine.
+func (s *Server) queueAnswer(j *registerJob) {
+	select {
+	case s.registerJobs.answers <- j:
+	default:
+		// Every worker busy and the queue full: answer here rather
+		// than hold up the writer.
+		s.answerRegister(j)
+	}
 }
 
 // answerRegister sends a REGISTER's answer: its 200 OK, or a 500 when
@@ -96,6 +136,13 @@ func (s *Server) answerRegister(j *registerJob) {
 	if err := j.tx.Respond(res); err != nil {
 		s.log.Debug("respond to REGISTER", "err", err)
 	}
+	s.contactAddedAfter(j)
+	j.done <- struct{}{}
+}
+
+// contactAddedAfter tells the observers of a contact j added, once j's
+// answer went out.
+func (s *Server) contactAddedAfter(j *registerJob) {
 	if j.added != nil && j.commit == nil && len(s.onContactAdded) > 0 && s.ctx.Err() == nil {
 		// After the 200: the phone is ready for what the observers send
 		// it, and a slow one does not hold up the registrar.
@@ -106,7 +153,6 @@ func (s *Server) answerRegister(j *registerJob) {
 			s.contactAdded(ext)
 		}(j.added)
 	}
-	j.done <- struct{}{}
 }
 
 // queueRegister is the REGISTER handler sipgo calls.

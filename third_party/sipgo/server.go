@@ -264,6 +264,14 @@ func (srv *Server) OnStatelessRequest(h func(req *sip.Request) bool) {
 	srv.tx.OnStatelessRequest(h)
 }
 
+// OnUDPReadDone sets a function called on the UDP reading goroutine
+// whenever every datagram read so far has been handled, before the next
+// read (deskpbx patch): what OnStatelessRequest queued can be sent there
+// in one system call. It must not block. Set it before serving.
+func (srv *Server) OnUDPReadDone(f func()) {
+	srv.tp.OnUDPReadDone(f)
+}
+
 // WriteResponse will proxy message to transport layer. Use it in stateless mode
 func (srv *Server) WriteResponse(r *sip.Response) error {
 	return srv.tp.WriteMsg(r)

@@ -231,9 +231,8 @@ func (hs *headers) Headers() []Header {
 // Headers are pointers, always Clone them for change
 func (hs *headers) GetHeaders(name string) []Header {
 	var hds []Header
-	nameLower := HeaderToLower(name)
 	for _, h := range hs.headerOrder {
-		if HeaderToLower(h.Name()) == nameLower {
+		if equalHeaderName(h.Name(), name) {
 			hds = append(hds, h)
 		}
 	}
@@ -244,14 +243,13 @@ func (hs *headers) GetHeaders(name string) []Header {
 // Use lower case to avoid allocs
 // Headers are pointers, always Clone them for change
 func (hs *headers) GetHeader(name string) Header {
-	name = HeaderToLower(name)
 	return hs.getHeader(name)
 }
 
 // getHeader is direct access, name must be lowercase
 func (hs *headers) getHeader(nameLower string) Header {
 	for _, h := range hs.headerOrder {
-		if HeaderToLower(h.Name()) == nameLower {
+		if equalHeaderName(h.Name(), nameLower) {
 			return h
 		}
 	}

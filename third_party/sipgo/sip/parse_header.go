@@ -69,27 +69,61 @@ func DefaultHeadersParser() map[string]HeaderParser {
 
 // ParseHeader parses a SIP header from the line and appends it to out.
 func (headersParser HeadersParser) ParseHeader(out []Header, line []byte) ([]Header, error) {
+	return headersParser.parseHeader(out, line, "")
+}
+
+// parseHeader is ParseHeader where lineText, when not empty, is line as
+// a string: the header's name and value are taken from it rather than
+// copied (deskpbx patch).
+func (headersParser HeadersParser) parseHeader(out []Header, line []byte, lineText string) ([]Header, error) {
+	// text is the string of sub, a subslice of line, without a copy
+	// when lineText has it (sub's offset in line is the difference of
+	// their capacities).
+	text := func(sub []byte) string {
+		if lineText == "" || len(sub) == 0 {
+			return string(sub)
+		}
+		i := cap(line) - cap(sub)
+		return lineText[i : i+len(sub)]
+	}
 	colonIdx := bytes.IndexByte(line, ':')
 	if colonIdx == -1 {
 		return out, fmt.Errorf("field name with no value in header: %q", line)
 	}
 
 	fieldName := bytes.TrimSpace(line[:colonIdx])
-	lowerFieldName := headerToLower(fieldName)
 	fieldValue := bytes.TrimSpace(line[colonIdx+1:])
 
-	headerParser, ok := headersParser[string(lowerFieldName)]
+	// deskpbx patch: a name headerToLower does not know (Expires,
+	// User-Agent, Authorization) is lowered on the stack to be looked up,
+	// and on the heap only when it has a parser.
+	lowerFieldName := knownHeaderLower(fieldName)
+	var headerParser HeaderParser
+	var ok bool
+	var lower [32]byte
+	if lowerFieldName != nil {
+		headerParser, ok = headersParser[string(lowerFieldName)]
+	} else if len(fieldName) <= len(lower) {
+		n := copy(lower[:], fieldName)
+		ASCIIToLowerInPlace(lower[:n])
+		if headerParser, ok = headersParser[string(lower[:n])]; ok {
+			lowerFieldName = asciiToLower(fieldName)
+		}
+	} else {
+		lowerFieldName = asciiToLower(fieldName)
+		headerParser, ok = headersParser[string(lowerFieldName)]
+	}
 	if !ok {
 		// We have no registered parser for this header type,
 		// so we encapsulate the header data in a GenericHeader struct.
 		// We do only forwarding on this with trimmed space. Validation and parsing is required by user
-		h := NewHeader(string(fieldName), string(fieldValue))
+		h := NewHeader(text(fieldName), text(fieldValue))
 		out = append(out, h)
 		return out, nil
 	}
 
 	// NOTE: This line is a must and this conversion must here to stay
-	fieldText := string(fieldValue)
+	fieldText := text(fieldValue)
 	// Support comma separated values
 	for {
 		// We have a registered parser for this header type - use it.

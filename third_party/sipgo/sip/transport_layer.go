@@ -235,6 +235,14 @@ func (l *TransportLayer) handleMessage(msg Message) {
 	}
 }
 
+// OnUDPReadDone sets a function called on each UDP socket's reading
+// goroutine whenever every datagram read so far has been handled, before
+// the next read (deskpbx patch): a handler may queue its answers and
+// send them together there. It must not block. Set it before serving.
+func (l *TransportLayer) OnUDPReadDone(f func()) {
+	l.udp.readDone = f
+}
+
 // ServeUDP will listen on udp connection
 func (l *TransportLayer) ServeUDP(c net.PacketConn) error {
 	_, port, err := ParseAddr(c.LocalAddr().String())

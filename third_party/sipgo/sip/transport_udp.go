@@ -24,6 +24,11 @@ type TransportUDP struct {
 	log             *slog.Logger
 	connectionReuse bool
 	readFilter      TransportReadFilter
+
+	// deskpbx patch: readDone, when set, is called on the reading
+	// goroutine whenever every datagram read so far has been handled,
+	// before the next read (which may block).
+	readDone func()
 }
 
 func (t *TransportUDP) init(par *Parser) {
@@ -148,6 +153,9 @@ func (t *TransportUDP) readListenerConnection(conn *UDPConnection, laddr string,
 	}()
 
 	for {
+		if t.readDone != nil && (batch == nil || batch.drained()) {
+			t.readDone()
+		}
 		num, raddr, err := 0, net.Addr(nil), error(nil)
 		if batch != nil {
 			buf, num, raddr, err = batch.next()

@@ -53,3 +53,6 @@ func (r *udpBatchReader) next() ([]byte, int, net.Addr, error) {
 	r.i++
 	return m.Buffers[0], m.N, m.Addr, nil
 }
+
+// drained reports whether every datagram of the last batch was handed out.
+func (r *udpBatchReader) drained() bool { return r.i >= r.n }

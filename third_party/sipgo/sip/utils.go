@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand"
 	"net"
+	"net/netip"
 	"reflect"
 	"runtime"
 	"strings"
@@ -149,6 +150,17 @@ var (
 )
 
 func headerToLower(s []byte) []byte {
+	if l := knownHeaderLower(s); l != nil {
+		return l
+	}
+	// This creates one allocation if we really need to lower
+	return asciiToLower(s)
+}
+
+// knownHeaderLower is headerToLower for the names it knows without
+// lowering, nil for others (deskpbx patch: split from headerToLower so
+// that ParseHeader can lower other names on its stack).
+func knownHeaderLower(s []byte) []byte {
 	if len(s) == 1 {
 		c := s[0]
 		if 'A' <= c && c <= 'Z' {
@@ -198,9 +210,30 @@ func headerToLower(s []byte) []byte {
 	case "Timestamp", "timestamp":
 		return hdrTimestamp
 	}
+	return nil
+}
 
-	// This creates one allocation if we really need to lower
-	return asciiToLower(s)
+// equalHeaderName reports whether HeaderToLower(a) == HeaderToLower(b),
+// without lowering either (deskpbx patch: GetHeader and GetHeaders
+// lowered every name they met that HeaderToLower does not know, an
+// allocation each, for each header of the message).
+func equalHeaderName(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // HeaderToLower is fast ASCII lower string
@@ -387,9 +420,12 @@ func compareFunctions(fsm1 any, fsm2 any) error {
 	return nil
 }
 
+// deskpbx patch: the quick reject looked at indices, not bytes, so every
+// host went through net.ParseIP, which allocates; netip.ParseAddr does
+// not (a zone or an IPv4-mapped address is no IPv6 to net.ParseIP).
 func isIPV6(host string) bool {
 	// Quick reject (has dot)
-	for c := range host {
+	for _, c := range host {
 		if c == '.' {
 			return false
 		}
@@ -398,8 +434,8 @@ func isIPV6(host string) bool {
 		}
 	}
 
-	ip := net.ParseIP(host)
-	return ip != nil && ip.To4() == nil
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Is6() && !ip.Is4In6() && ip.Zone() == ""
 }
 
 func uriIP(ip string) string {
