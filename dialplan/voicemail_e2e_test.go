@@ -34,6 +34,7 @@ type vmOffice struct {
 	dir string
 	vm  *voicemail.Service
 	srv *pbx.Server
+	set []func(*voicemail.Service) // settings applied before the PBX starts, as serve's flags are
 }
 
 func testLog() *slog.Logger {
@@ -43,7 +44,7 @@ func testLog() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
-func newVMOffice(t *testing.T) *vmOffice {
+func newVMOffice(t *testing.T, settings ...func(*voicemail.Service)) *vmOffice {
 	t.Helper()
 	dir := t.TempDir()
 	db, err := store.Open(filepath.Join(dir, "deskpbx.db"))
@@ -67,7 +68,7 @@ func newVMOffice(t *testing.T) *vmOffice {
 	if _, err := db.CreateHotdeskEntry(ctx, store.NewHotdeskEntry{Domain: "acme.example", Number: "1001", HotdeskID: "5551234"}, "test"); err != nil {
 		t.Fatal(err)
 	}
-	o := &vmOffice{t: t, db: db, dir: filepath.Join(dir, "deskpbx.db.data")}
+	o := &vmOffice{t: t, db: db, dir: filepath.Join(dir, "deskpbx.db.data"), set: settings}
 	o.start()
 	t.Cleanup(func() {
 		o.stop()
@@ -83,6 +84,9 @@ func (o *vmOffice) start() {
 	vm, err := voicemail.New(context.Background(), o.db, o.dir, testLog())
 	if err != nil {
 		o.t.Fatal(err)
+	}
+	for _, f := range o.set {
+		f(vm)
 	}
 	srv, err := pbx.New(pbx.Config{DB: o.db, Log: testLog(), SIPAddr: "127.0.0.1:0", RTPPorts: [2]int{32000, 32999},
 		RingTimeout: 1500 * time.Millisecond})

@@ -25,11 +25,15 @@ func heardPrompt(m *testphone.Media, name string) bool {
 	return bytes.Contains(all, prompt[len(prompt)/4:len(prompt)/2])
 }
 
+// oneMessageMailboxes is the setting for the full-mailbox tests: it is
+// set before the PBX starts, as serve's -voicemail-limit is; set on the
+// running service it was a data race with the calls reading it.
+func oneMessageMailboxes(s *voicemail.Service) { s.Limit = 1 }
+
 // fullMailboxCall has Grace call Bob, whose unregistered phone sends the
 // call to his mailbox, which holds one message at most.
 func fullMailboxCall(t *testing.T, o *vmOffice) (*testphone.Media, func()) {
 	t.Helper()
-	o.vm.Limit = 1
 	grace := o.phone("1002")
 	grace.Register()
 	m := testphone.NewMedia(t)
@@ -53,9 +57,8 @@ func fullMailboxCall(t *testing.T, o *vmOffice) (*testphone.Media, func()) {
 // Bob's mailbox is full: a caller hears so, no beep, and is hung up on;
 // nothing is recorded.
 func TestAFullMailboxSaysSoAndTakesNothing(t *testing.T) {
-	o := newVMOffice(t)
+	o := newVMOffice(t, oneMessageMailboxes)
 	bob := o.ext("1004")
-	o.vm.Limit = 1
 	if _, err := o.vm.Deposit(context.Background(), bob, voicemail.Caller{Number: "1003"}, sine(messageTone, 1500)); err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +79,7 @@ func TestAFullMailboxSaysSoAndTakesNothing(t *testing.T) {
 // ends with #, she hears that the mailbox is full, not that her message
 // was saved, and it holds only the other caller's.
 func TestAMailboxThatFillsDuringTheMessageSaysSo(t *testing.T) {
-	o := newVMOffice(t)
+	o := newVMOffice(t, oneMessageMailboxes)
 	bob := o.ext("1004")
 	m, hungUp := fullMailboxCall(t, o)
 	poll(t, "the greeting and the beep", func() bool { _, run := dominated(received(m), 1000); return run >= 8 })

@@ -32,6 +32,9 @@ func TestMessageLightFollowsThePersonToTheSeatAndBack(t *testing.T) {
 	ctx := context.Background()
 	desk := o.phone("1003")
 	desk.Register()
+	// The light sent because the desk registered runs on a goroutine of
+	// its own: once it is here, it cannot land in the subscription below.
+	testphone.Await(t, desk.Unsolicited(), "the desk's light at registration")
 	o.boxes.set("1001@acme.example", 2, 1)
 	light, res := desk.Subscribe("1003", "message-summary", 600)
 	if res.StatusCode != 200 {
