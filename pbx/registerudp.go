@@ -79,8 +79,10 @@ type udpTx struct {
 	key string
 }
 
-func (t *udpTx) Respond(res *sip.Response) error {
-	answer := encodeResponse(res)
+func (t *udpTx) Respond(res *sip.Response) error { return t.send(encodeResponse(res)) }
+
+// send keeps answer for retransmissions of the request, then sends it.
+func (t *udpTx) send(answer []byte) error {
 	t.s.registerReplies.finish(t.key, answer)
 	_, err := t.udp.WriteToUDPAddrPort(answer, t.dst)
 	return err
@@ -100,9 +102,7 @@ func encodeResponse(res *sip.Response) []byte {
 // then written straight from the binding writer's callback. Handing it
 // to a worker to send, as before, woke one for every 200.
 func (s *Server) sendRegisterOK(j *registerJob, answer []byte) {
-	t := j.udp
-	s.registerReplies.finish(t.key, answer)
-	if _, err := t.udp.WriteToUDPAddrPort(answer, t.dst); err != nil {
+	if err := j.udp.send(answer); err != nil {
 		s.log.Debug("respond to REGISTER", "err", err)
 	} else {
 		s.metrics.SIPResponse(string(j.req.Method), 200)
