@@ -43,6 +43,7 @@ type readBatch struct {
 	addrs [batchSize]syscall.RawSockaddrAny
 	iovs  [batchSize]syscall.Iovec
 	hdrs  [batchSize]mmsghdr
+	wired bool // the headers point at bufs and addrs
 }
 
 // batchSize is how many datagrams one recvmmsg takes: a phone sends one
@@ -91,14 +92,19 @@ func (s *rawSocket) init(l *PortLease) { s.fd, s.family = l.fd, l.family }
 // without waiting, calls each with them in order, and returns how many
 // there were.
 func (s *rawSocket) readBatch(b *readBatch, each func(b []byte, src netip.AddrPort)) int {
+	if !b.wired {
+		for i := range b.hdrs {
+			b.iovs[i].Base = &b.bufs[i][0]
+			b.iovs[i].SetLen(len(b.bufs[i]))
+			h := &b.hdrs[i].hdr
+			h.Name = (*byte)(unsafe.Pointer(&b.addrs[i]))
+			h.Iov = &b.iovs[i]
+			h.Iovlen = 1
+		}
+		b.wired = true
+	}
 	for i := range b.hdrs {
-		b.iovs[i].Base = &b.bufs[i][0]
-		b.iovs[i].SetLen(len(b.bufs[i]))
-		h := &b.hdrs[i].hdr
-		h.Name = (*byte)(unsafe.Pointer(&b.addrs[i]))
-		h.Namelen = uint32(unsafe.Sizeof(b.addrs[i]))
-		h.Iov = &b.iovs[i]
-		h.Iovlen = 1
+		b.hdrs[i].hdr.Namelen = uint32(unsafe.Sizeof(b.addrs[i])) // the kernel writes back the length it used
 	}
 	n, _, errno := syscall.RawSyscall6(syscall.SYS_RECVMMSG, uintptr(s.fd),
 		uintptr(unsafe.Pointer(&b.hdrs[0])), batchSize, syscall.MSG_DONTWAIT, 0, 0)
