@@ -67,6 +67,10 @@ func Open(path string) (*DB, error) {
 	return db, nil
 }
 
+func newDB(sqlDB *sql.DB, path string) *DB {
+	return &DB{sql: sqlDB, path: path, Now: time.Now, gate: make(chan struct{}, 1)}
+}
+
 // Close closes the database.
 func (db *DB) Close() error { return db.sql.Close() }
 

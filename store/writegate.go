@@ -81,7 +81,3 @@ func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 	defer db.release()
 	return db.sql.ExecContext(ctx, query, args...)
 }
-
-func newDB(sqlDB *sql.DB, path string) *DB {
-	return &DB{sql: sqlDB, path: path, Now: time.Now, gate: make(chan struct{}, 1)}
-}
