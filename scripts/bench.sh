@@ -30,10 +30,9 @@
 #   BENCH_GOTIME=200ms    -benchtime for the Go benchmarks
 #   BENCH_MEDIA_N="1000 2000 2100"  concurrent *44 calls, one media run per size
 #   BENCH_MEDIA_RATE=250  new *44 calls per second (SIPp -r)
-#   BENCH_MEDIA_NICE=19   nice level of that SIPp: its play_pcap_audio is a
-#                         thread per call, and at 1,000 calls it takes both
-#                         cores for seconds and starves deskpbx's pacing;
-#                         BENCH_MEDIA_NICE=0 shows that
+#   BENCH_MEDIA_NICE=19   nice level of that SIPp, in a scheduling group of
+#                         its own (sipp_run): a load generator sharing the
+#                         two cores must not pass for deskpbx's own lateness
 #   BENCH_MEDIA_LEAD=2s   PCMU audio each call sends before its first key
 #   BENCH_MEDIA_DTMF=inband  how the *44 callers key: inband sends the keys
 #                         as G.711 tones in a PCMU stream that runs for the
@@ -41,8 +40,9 @@
 #                         socket); rfc4733 sends telephone-events with
 #                         play_pcap_audio, whose raw socket per playing call
 #                         makes the kernel deliver every UDP packet on the
-#                         box slower (raw_local_deliver walks them all, 17%
-#                         of all CPU at 2,000 calls), deskpbx's included
+#                         box slower (raw_local_deliver walks them all: 17%
+#                         of perf's samples under deskpbx's sendto at 2,000
+#                         calls), deskpbx's included
 #   BENCH_MEDIA_PIN=1     media runs with deskpbx alone on CPU 0, SIPp and
 #                         dumpcap on the others (taskset): deskpbx's pacing
 #                         without the load generator's interference
