@@ -199,7 +199,7 @@ func checkUnit(t *testing.T, tree string) {
 		"Group":                 "deskpbx",
 		"ExecStart":             "/usr/bin/deskpbx serve",
 		"EnvironmentFile":       "-/etc/default/deskpbx",
-		"Environment":           "DESKPBX_DB=/var/lib/deskpbx/deskpbx.db",
+		"Environment":           "DESKPBX_DB=/var/lib/deskpbx/deskpbx.db DESKPBX_RT_PRIORITY=10",
 		"StateDirectory":        "deskpbx",
 		"StateDirectoryMode":    "0750",
 		"AmbientCapabilities":   "CAP_NET_BIND_SERVICE",
@@ -209,6 +209,7 @@ func checkUnit(t *testing.T, tree string) {
 		"ProtectHome":           "yes",
 		"PrivateTmp":            "yes",
 		"Restart":               "on-failure",
+		"LimitRTPRIO":           "10",
 		"WantedBy":              "multi-user.target",
 	}
 	for k, v := range want {

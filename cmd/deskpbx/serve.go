@@ -31,6 +31,7 @@ type serveConfig struct {
 	rtpPorts       string
 	externalIP     string
 	ringTimeout    time.Duration
+	rtPriority     int
 	logLevel       string
 	tlsCert        string
 	tlsKey         string
@@ -62,6 +63,11 @@ func parseServeFlags(args []string) (*serveConfig, error) {
 		return nil, fmt.Errorf("DESKPBX_RING_TIMEOUT: %v", err)
 	}
 	fs.DurationVar(&c.ringTimeout, "ring-timeout", ring, "unanswered calls end with 480 after this (DESKPBX_RING_TIMEOUT)")
+	rtPrio, err := strconv.Atoi(envOr("DESKPBX_RT_PRIORITY", "0"))
+	if err != nil {
+		return nil, fmt.Errorf("DESKPBX_RT_PRIORITY: %v", err)
+	}
+	fs.IntVar(&c.rtPriority, "rt-priority", rtPrio, "run under real-time scheduling (SCHED_RR) at this priority, 1-99, so that prompts and RTP leave on time on a busy box; 0: normal scheduling. Needs CAP_SYS_NICE or RLIMIT_RTPRIO (the packaged service sets both it and the limit to 10); refused, deskpbx warns and runs normally (DESKPBX_RT_PRIORITY)")
 	fs.StringVar(&c.tlsCert, "tls-cert", envOr("DESKPBX_TLS_CERT", ""), "certificate file for the admin page; with -tls-key serves HTTPS (DESKPBX_TLS_CERT)")
 	fs.StringVar(&c.tlsKey, "tls-key", envOr("DESKPBX_TLS_KEY", ""), "private key file for -tls-cert (DESKPBX_TLS_KEY)")
 	fs.StringVar(&c.pprofAddr, "pprof-addr", envOr("DESKPBX_PPROF_ADDR", ""), "serve Go's pprof profiles and the live heap (/debug/heap-live) on this loopback address, for profiling; off when empty (DESKPBX_PPROF_ADDR)")
@@ -85,6 +91,9 @@ func parseServeFlags(args []string) (*serveConfig, error) {
 	}
 	if fs.NArg() > 0 {
 		return nil, usagef("serve takes no arguments, got %q", fs.Arg(0))
+	}
+	if c.rtPriority < 0 || c.rtPriority > 99 {
+		return nil, usagef("rt-priority %d: want 1-99, or 0 for normal scheduling", c.rtPriority)
 	}
 	if c.dataDir == "" {
 		c.dataDir = dataDirFor(c.db)
@@ -125,6 +134,16 @@ func runServe(args []string) error {
 		return fmt.Errorf("log-level %q: %v", cfg.logLevel, err)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if cfg.rtPriority > 0 {
+		// Before any server starts: every thread then has the policy, and
+		// those started later inherit it.
+		if err := setRealtime(cfg.rtPriority); err != nil {
+			log.Warn("real-time scheduling refused: running at normal priority, so prompts and RTP may leave late when the box is busy",
+				"rt_priority", cfg.rtPriority, "err", err)
+		} else {
+			log.Info("real-time scheduling", "policy", "SCHED_RR", "priority", cfg.rtPriority)
+		}
+	}
 
 	// Most garbage is short-lived SIP messages; collecting less often
 	// buys throughput for memory a PBX box has plenty of.
