@@ -43,6 +43,11 @@
 #                         box slower (raw_local_deliver walks them all: 17%
 #                         of perf's samples under deskpbx's sendto at 2,000
 #                         calls), deskpbx's included
+#   BENCH_RT_PRIORITY=N   deskpbx's real-time priority (DESKPBX_RT_PRIORITY;
+#                         0: normal scheduling); default: the packaged
+#                         service's (packaging/deskpbx.service), as shipped
+#   BENCH_MEDIA_NORMAL_N="2000 2100"  media sizes run again at normal
+#                         scheduling, for comparison ("" for none)
 #   BENCH_MEDIA_PIN=1     media runs with deskpbx alone on CPU 0, SIPp and
 #                         dumpcap on the others (taskset): deskpbx's pacing
 #                         without the load generator's interference
@@ -80,6 +85,11 @@ BENCH_MEDIA_RATE=${BENCH_MEDIA_RATE:-250}
 BENCH_MEDIA_NICE=${BENCH_MEDIA_NICE:-19}
 BENCH_MEDIA_DTMF=${BENCH_MEDIA_DTMF:-inband}
 BENCH_MEDIA_PIN=${BENCH_MEDIA_PIN:-0}
+BENCH_MEDIA_NORMAL_N=${BENCH_MEDIA_NORMAL_N-2000 2100}
+# As the packaged service runs it: its Environment=DESKPBX_RT_PRIORITY.
+SHIPPED_RT=$(sed -n 's/^Environment=DESKPBX_RT_PRIORITY=\([0-9]*\)$/\1/p' packaging/deskpbx.service 2>/dev/null | tail -n 1)
+BENCH_RT_PRIORITY=${BENCH_RT_PRIORITY:-${SHIPPED_RT:-0}}
+PBX_RT=$BENCH_RT_PRIORITY
 BENCH_LOGINS=${BENCH_LOGINS:-200}
 DOMAIN=bench.example
 FIRST_EXT=10000
@@ -95,7 +105,11 @@ if [ "$BENCH_USERS" -lt 2 ]; then
 	echo "bench: BENCH_USERS must be at least 2 (one callee, callers)" >&2
 	exit 2
 fi
-for n in $BENCH_MEDIA_N; do
+if ! [[ $BENCH_RT_PRIORITY =~ ^[0-9]+$ ]] || [ "$BENCH_RT_PRIORITY" -gt 99 ]; then
+	echo "bench: BENCH_RT_PRIORITY must be 0-99, got '$BENCH_RT_PRIORITY'" >&2
+	exit 2
+fi
+for n in $BENCH_MEDIA_N $BENCH_MEDIA_NORMAL_N; do
 	# 2 RTP ports per call must fit in 10000-19999 or 26000-32767 (see free_range).
 	if ! [[ $n =~ ^[1-9][0-9]*$ ]] || [ "$n" -gt 3000 ]; then
 		echo "bench: BENCH_MEDIA_N must be sizes from 1 to 3000, got '$n'" >&2
@@ -354,7 +368,7 @@ start_deskpbx() {
 	free_port hport
 	if [ "$nrtp" -gt 200 ]; then free_range rtp "$nrtp"; else free_port rtp "$nrtp"; fi
 	PBX_ADDR=127.0.0.1:$port PBX_RTP_LO=$rtp PBX_RTP_HI=$((rtp + nrtp - 1))
-	${PBX_CPUS:+taskset -c "$PBX_CPUS"} "$DESKPBX" serve -db "$db" -sip-addr "$PBX_ADDR" -http-addr "127.0.0.1:$hport" \
+	DESKPBX_RT_PRIORITY=$PBX_RT ${PBX_CPUS:+taskset -c "$PBX_CPUS"} "$DESKPBX" serve -db "$db" -sip-addr "$PBX_ADDR" -http-addr "127.0.0.1:$hport" \
 		-rtp-ports "$rtp-$PBX_RTP_HI" -log-level "$level" >"$WORK/$name.log" 2>&1 &
 	PBX_PID=$!
 	STARTED+=("$PBX_PID")
@@ -693,8 +707,9 @@ bench_calls() {
 # ---- media: concurrent *44 calls -------------------------------------------------
 
 MEDIA_ROWS=()
-MEDIA_FMT='%6s %6s %6s %5s %8s %8s %9s %5s %9s %9s %7s %7s %11s %11s\n'
+MEDIA_FMT='%6s %7s %6s %6s %5s %8s %8s %9s %5s %9s %9s %7s %7s %11s %11s\n'
 MEDIA_DIGITS=2580
+MEDIA_DTMF_HOW=
 MEDIA_LEAD=${BENCH_MEDIA_LEAD:-2s} # audio before the first key: *44's "press keys" prompt plays whole
 
 TOOLS_BUILT=0
@@ -718,10 +733,21 @@ have_dumpcap() {
 # log_seconds: HH:MM:SS.sss of a deskpbx log line's time= as seconds.
 MEDIA_AWK_TIME='function secs(line,   t, h) { if (!match(line, /time=[0-9-]+T[0-9:.]+/)) return -1; t = substr(line, RSTART + 16, RLENGTH - 16); split(t, h, ":"); return h[1] * 3600 + h[2] * 60 + h[3] }'
 
+# media_run N: N calls, deskpbx at real-time priority PBX_RT (0: normal).
 media_run() {
-	local n=$1 name=media-$1 cap=$WORK/media-$1.pcap capdump= t0 t1 ok bad peak cpu
+	local n=$1 name=media-$1 cap capdump= t0 t1 ok bad peak cpu sched
+	[ "$PBX_RT" = 0 ] && [ "$BENCH_RT_PRIORITY" != 0 ] && name=media-$1-normal
 	local jit packets late_pct p99 max digits exact recs callsecs capnote= b0 a0 b1 a1 busy
+	cap=$WORK/$name.pcap
 	start_deskpbx "$name" $((2 * n + 64)) info
+	sched=normal
+	if [ "$PBX_RT" != 0 ]; then
+		sched="rr $PBX_RT"
+		if grep -q 'real-time scheduling refused' "$WORK/$name.log"; then
+			sched="normal*"
+			NOTES+=("media $n: deskpbx could not take real-time priority $PBX_RT (normal*): $(grep -o 'err="[^"]*"' "$WORK/$name.log" | head -n 1)")
+		fi
+	fi
 	if [ "$HAVE_DUMPCAP" = 1 ]; then
 		# Only what deskpbx sends (from its RTP ports), RTP header enough.
 		${LOAD_CPUS:+taskset -c "$LOAD_CPUS"} "${APART[@]}" 19 dumpcap -q -i lo -P -s 64 -B 64 -f "udp src portrange $PBX_RTP_LO-$PBX_RTP_HI" -w "$cap" \
@@ -789,8 +815,8 @@ media_run() {
 	fi
 	[ "${BENCH_KEEP:-}" = 1 ] || rm -f "$cap" # tens of MB at 1,000 calls
 	MEDIA_ROWS+=("$(awk -v n="$n" -v ok="$ok" -v bad="$bad" -v peak="$peak" -v t="$((t1 - t0))" -v hz="$CLK_TCK" -v cs="$callsecs" \
-		-v pk="$packets" -v lp="$late_pct" -v p99="$p99" -v mx="$max" -v d="$digits" -v sent="$((n * ${#MEDIA_DIGITS}))" -v ex="$exact" -v recs="$recs" -v fmt="$MEDIA_FMT" -v busy="$busy" \
-		'BEGIN { cpu = t / hz; printf fmt, n, ok, bad, peak, sprintf("%.2fs", cpu), (ok > 0 ? sprintf("%.1f", cpu * 1000 / ok) : "-"),
+		-v pk="$packets" -v lp="$late_pct" -v p99="$p99" -v mx="$max" -v d="$digits" -v sent="$((n * ${#MEDIA_DIGITS}))" -v ex="$exact" -v recs="$recs" -v fmt="$MEDIA_FMT" -v busy="$busy" -v sched="$sched" \
+		'BEGIN { cpu = t / hz; printf fmt, n, sched, ok, bad, peak, sprintf("%.2fs", cpu), (ok > 0 ? sprintf("%.1f", cpu * 1000 / ok) : "-"),
 			(cs > 0 ? sprintf("%.3f%%", 100 * cpu / cs) : "-"), busy, pk, lp, p99, mx, d "/" sent, ex "/" n }')")
 	[ "$recs" != "$n" ] && NOTES+=("media $n: deskpbx logged $recs \"dtmf test\" records for $n calls")
 	return 0
@@ -813,6 +839,7 @@ bench_media() {
 	rfc4733)
 		"$WORK/mkpcap" -mode rfc4733 -audio -lead "$MEDIA_LEAD" -digits "$MEDIA_DIGITS#" -o "$WORK/media.pcap"
 		MEDIA_SCEN=uac_auth_pcap.xml MEDIA_KEY=(-key dtmf "$WORK/media.pcap")
+		MEDIA_DTMF_HOW="RFC 4733 telephone-events, SIPp play_pcap_audio"
 		;;
 	inband)
 		# Silence after the keys until deskpbx hangs up, as a phone
@@ -821,6 +848,7 @@ bench_media() {
 		sed -e 's|\[media_port\]|[rtpstream_audio_port]|' -e "s|play_pcap_audio=\"\[dtmf\]\"|rtp_stream=\"$WORK/media.ul,1,0\"|" \
 			test/sipp/uac_auth_pcap.xml >"$WORK/uac_auth_media.xml"
 		MEDIA_SCEN=$WORK/uac_auth_media.xml MEDIA_KEY=()
+		MEDIA_DTMF_HOW="in-band G.711 tones in a SIPp rtp_stream that runs the whole call"
 		;;
 	*)
 		echo "bench: BENCH_MEDIA_DTMF is inband or rfc4733, not $BENCH_MEDIA_DTMF" >&2
@@ -839,6 +867,13 @@ bench_media() {
 	for n in $BENCH_MEDIA_N; do
 		media_run "$n"
 	done
+	if [ "$BENCH_RT_PRIORITY" != 0 ]; then
+		PBX_RT=0
+		for n in $BENCH_MEDIA_NORMAL_N; do
+			media_run "$n"
+		done
+		PBX_RT=$BENCH_RT_PRIORITY
+	fi
 	PBX_CPUS= LOAD_CPUS=
 }
 
@@ -991,6 +1026,9 @@ bench_go() {
 # ---- main ---------------------------------------------------------------------
 
 echo "deskpbx bench: $(git rev-parse --short HEAD 2>/dev/null || echo '?') on $(nproc) cores ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), $(go version | awk '{ print $3 }')"
+if [ "$BENCH_RT_PRIORITY" != 0 ]; then
+	echo "deskpbx runs under real-time scheduling, SCHED_RR at $BENCH_RT_PRIORITY, as the packaged service does (BENCH_RT_PRIORITY=0: normal)."
+fi
 for p in "${parts[@]}"; do
 	case $p in
 	reg) bench_reg ;;
@@ -1022,13 +1060,14 @@ if [ ${#CALL_ROWS[@]} -gt 0 ]; then
 	echo
 fi
 if [ ${#MEDIA_ROWS[@]} -gt 0 ]; then
-	echo "Media: calls to *44 (DTMF test), at most all in flight, $BENCH_MEDIA_RATE new/s; each sends $MEDIA_LEAD of PCMU then $MEDIA_DIGITS# as RFC 4733"
-	echo "(SIPp pcap) and hears deskpbx's prompt and read-back. CPU: deskpbx's, per call and as a share of one core per call in progress."
+	echo "Media: calls to *44 (DTMF test), at most all in flight, $BENCH_MEDIA_RATE new/s; each sends $MEDIA_LEAD of PCMU then keys $MEDIA_DIGITS# ($MEDIA_DTMF_HOW)"
+	echo "and hears deskpbx's prompt and read-back. CPU: deskpbx's, per call and as a share of one core per call in progress."
+	echo "sched: deskpbx's scheduling: \"rr N\" real-time (SCHED_RR) at priority N, as the packaged service runs it; normal: as any process."
 	echo "box: the whole machine's busy share during the run (SIPp's own scheduling group at nice $BENCH_MEDIA_NICE, dumpcap and others included: $(nproc) cores)."
 	[ -n "$PBX_PIN_NOTE" ] && echo "$PBX_PIN_NOTE"
 	echo "late: deskpbx's RTP packets sent more than 5 ms after their 20 ms slot (capture on lo, e2e/cmd/rtpjitter, lateness"
 	echo "within each talkspurt); digits: read back by *44 / keyed; exact: calls whose read-back was exactly $MEDIA_DIGITS."
-	printf "$MEDIA_FMT" calls ok failed peak CPU "ms/call" "core/call" box "RTP pkts" "late>5ms" "p99 ms" "max ms" digits exact
+	printf "$MEDIA_FMT" calls sched ok failed peak CPU "ms/call" "core/call" box "RTP pkts" "late>5ms" "p99 ms" "max ms" digits exact
 	printf '%s\n' "${MEDIA_ROWS[@]}"
 	echo
 fi
