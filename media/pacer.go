@@ -90,6 +90,7 @@ func (p *pacer) add(s *Session, gen uint64, now time.Time) {
 
 // run serves slots until no session plays.
 func (p *pacer) run() {
+	defer mediaThread()()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {

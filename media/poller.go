@@ -99,6 +99,7 @@ func (p *poller) next(now time.Time) time.Time {
 }
 
 func (p *poller) run() {
+	defer mediaThread()()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {

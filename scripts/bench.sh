@@ -43,7 +43,7 @@
 #                         box slower (raw_local_deliver walks them all: 17%
 #                         of perf's samples under deskpbx's sendto at 2,000
 #                         calls), deskpbx's included
-#   BENCH_RT_PRIORITY=N   deskpbx's real-time priority (DESKPBX_RT_PRIORITY;
+#   BENCH_RT_PRIORITY=N   real-time priority of deskpbx's media threads (DESKPBX_RT_PRIORITY;
 #                         0: normal scheduling); default: the packaged
 #                         service's (packaging/deskpbx.service), as shipped
 #   BENCH_MEDIA_NORMAL_N="2000 2100"  media sizes run again at normal
@@ -733,7 +733,7 @@ have_dumpcap() {
 # log_seconds: HH:MM:SS.sss of a deskpbx log line's time= as seconds.
 MEDIA_AWK_TIME='function secs(line,   t, h) { if (!match(line, /time=[0-9-]+T[0-9:.]+/)) return -1; t = substr(line, RSTART + 16, RLENGTH - 16); split(t, h, ":"); return h[1] * 3600 + h[2] * 60 + h[3] }'
 
-# media_run N: N calls, deskpbx at real-time priority PBX_RT (0: normal).
+# media_run N: N calls, deskpbx's media threads at real-time priority PBX_RT (0: normal).
 media_run() {
 	local n=$1 name=media-$1 cap capdump= t0 t1 ok bad peak cpu sched
 	[ "$PBX_RT" = 0 ] && [ "$BENCH_RT_PRIORITY" != 0 ] && name=media-$1-normal
@@ -1027,7 +1027,7 @@ bench_go() {
 
 echo "deskpbx bench: $(git rev-parse --short HEAD 2>/dev/null || echo '?') on $(nproc) cores ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), $(go version | awk '{ print $3 }')"
 if [ "$BENCH_RT_PRIORITY" != 0 ]; then
-	echo "deskpbx runs under real-time scheduling, SCHED_RR at $BENCH_RT_PRIORITY, as the packaged service does (BENCH_RT_PRIORITY=0: normal)."
+	echo "deskpbx paces and reads RTP under real-time scheduling, SCHED_RR at $BENCH_RT_PRIORITY, as the packaged service does (BENCH_RT_PRIORITY=0: normal)."
 fi
 for p in "${parts[@]}"; do
 	case $p in
@@ -1062,7 +1062,7 @@ fi
 if [ ${#MEDIA_ROWS[@]} -gt 0 ]; then
 	echo "Media: calls to *44 (DTMF test), at most all in flight, $BENCH_MEDIA_RATE new/s; each sends $MEDIA_LEAD of PCMU then keys $MEDIA_DIGITS# ($MEDIA_DTMF_HOW)"
 	echo "and hears deskpbx's prompt and read-back. CPU: deskpbx's, per call and as a share of one core per call in progress."
-	echo "sched: deskpbx's scheduling: \"rr N\" real-time (SCHED_RR) at priority N, as the packaged service runs it; normal: as any process."
+	echo "sched: how deskpbx's pacers and pollers are scheduled: \"rr N\" real-time (SCHED_RR) at priority N, as the packaged service runs them; normal: as any thread."
 	echo "box: the whole machine's busy share during the run (SIPp's own scheduling group at nice $BENCH_MEDIA_NICE, dumpcap and others included: $(nproc) cores)."
 	[ -n "$PBX_PIN_NOTE" ] && echo "$PBX_PIN_NOTE"
 	echo "late: deskpbx's RTP packets sent more than 5 ms after their 20 ms slot (capture on lo, e2e/cmd/rtpjitter, lateness"

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"deskpbx/media"
 	"deskpbx/pbx"
 	"deskpbx/store"
 	"deskpbx/voicemail"
@@ -67,7 +68,7 @@ func parseServeFlags(args []string) (*serveConfig, error) {
 	if err != nil {
 		return nil, fmt.Errorf("DESKPBX_RT_PRIORITY: %v", err)
 	}
-	fs.IntVar(&c.rtPriority, "rt-priority", rtPrio, "run under real-time scheduling (SCHED_RR) at this priority, 1-99, so that prompts and RTP leave on time on a busy box; 0: normal scheduling. Needs CAP_SYS_NICE or RLIMIT_RTPRIO (the packaged service sets both it and the limit to 10); refused, deskpbx warns and runs normally (DESKPBX_RT_PRIORITY)")
+	fs.IntVar(&c.rtPriority, "rt-priority", rtPrio, "pace prompts and read RTP on threads under real-time scheduling (SCHED_RR) at this priority, 1-99, so that they keep time on a busy box; 0: normal scheduling. Needs CAP_SYS_NICE or RLIMIT_RTPRIO (the packaged service sets both it and the limit to 10); refused, deskpbx warns and runs normally (DESKPBX_RT_PRIORITY)")
 	fs.StringVar(&c.tlsCert, "tls-cert", envOr("DESKPBX_TLS_CERT", ""), "certificate file for the admin page; with -tls-key serves HTTPS (DESKPBX_TLS_CERT)")
 	fs.StringVar(&c.tlsKey, "tls-key", envOr("DESKPBX_TLS_KEY", ""), "private key file for -tls-cert (DESKPBX_TLS_KEY)")
 	fs.StringVar(&c.pprofAddr, "pprof-addr", envOr("DESKPBX_PPROF_ADDR", ""), "serve Go's pprof profiles and the live heap (/debug/heap-live) on this loopback address, for profiling; off when empty (DESKPBX_PPROF_ADDR)")
@@ -135,13 +136,12 @@ func runServe(args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	if cfg.rtPriority > 0 {
-		// Before any server starts: every thread then has the policy, and
-		// those started later inherit it.
-		if err := setRealtime(cfg.rtPriority); err != nil {
-			log.Warn("real-time scheduling refused: running at normal priority, so prompts and RTP may leave late when the box is busy",
+		// Before any call: pacers and pollers start at the priority.
+		if err := media.UseRealtime(cfg.rtPriority); err != nil {
+			log.Warn("real-time scheduling refused: prompts and RTP are paced at normal priority, so they may leave late when the box is busy",
 				"rt_priority", cfg.rtPriority, "err", err)
 		} else {
-			log.Info("real-time scheduling", "policy", "SCHED_RR", "priority", cfg.rtPriority)
+			log.Info("real-time scheduling for media", "policy", "SCHED_RR", "priority", cfg.rtPriority)
 		}
 	}
 
