@@ -104,6 +104,10 @@ func (s *Server) blindTransfer(c *call, from *party, target sip.Uri, req *sip.Re
 		return
 	}
 	route := s.dialPlan.Route(s.ctx, &CallRequest{Caller: from.phone, Dialled: target.User, Source: req.Source()})
+	if route.Outside != nil {
+		s.blindTransferOut(c, from, route, req, tx)
+		return
+	}
 	if route.Ring == nil {
 		// A number the transferor may not call (or that does not exist:
 		// we say no more than "forbidden"), or a feature, which nobody

@@ -38,6 +38,13 @@ func newTransferOffice(t *testing.T, amend ...func(*Route)) *transferOffice {
 		o.stop()
 		o.start(withEvents)
 	}
+	return withPhones(t, o, events)
+}
+
+// withPhones registers Ada's, Grace's and Carol's phones, each with its
+// media, at o, whose transfers are reported to events.
+func withPhones(t *testing.T, o *office, events chan Handover) *transferOffice {
+	t.Helper()
 	to := &transferOffice{office: o, events: events,
 		ada: o.phone("1001"), grace: o.phone("1002"), carol: o.phone("1003"),
 		adaM: testphone.NewMedia(t), graceM: testphone.NewMedia(t), carolM: testphone.NewMedia(t)}

@@ -1,0 +1,328 @@
+package pbx
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"deskpbx/internal/testphone"
+	"deskpbx/store"
+)
+
+// outsideCall is a call deskpbx placed to the provider, ringing (180
+// sent) until the test answers or refuses it: the outside world's phone.
+type outsideCall struct {
+	Req    *sip.Request
+	Dialog *sipgo.DialogServerSession
+	answer chan outsideAnswer
+}
+
+type outsideAnswer struct {
+	code int
+	sdp  []byte
+}
+
+// ringOutside makes the provider's new calls ring until the test
+// decides, each sent to the returned channel.
+func (p *provider) ringOutside() <-chan *outsideCall {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.outside = make(chan *outsideCall, 4)
+	return p.outside
+}
+
+// ringsOutside takes a new call from deskpbx when ringOutside was
+// called; false leaves it to the provider's answer-at-once default.
+func (p *provider) ringsOutside(req *sip.Request, tx sip.ServerTransaction) bool {
+	p.mu.Lock()
+	calls := p.outside
+	p.mu.Unlock()
+	if calls == nil || req.To().Params.Has("tag") {
+		return false
+	}
+	d, err := p.dua.ReadInvite(req, tx)
+	if err != nil {
+		tx.Respond(sip.NewResponseFromRequest(req, 400, "Bad", nil))
+		return true
+	}
+	p.mu.Lock()
+	p.in[d.ID] = d
+	p.offers = append(p.offers, string(req.Body()))
+	p.mu.Unlock()
+	d.Respond(180, "Ringing", nil)
+	oc := &outsideCall{Req: req, Dialog: d, answer: make(chan outsideAnswer, 1)}
+	calls <- oc
+	select {
+	case <-d.Context().Done():
+	case a := <-oc.answer:
+		if a.code == 200 {
+			d.RespondSDP(a.sdp)
+		} else {
+			d.Respond(a.code, reasonPhrase(a.code), nil)
+		}
+	}
+	return true
+}
+
+func (p *provider) inCall(req *sip.Request) *sipgo.DialogServerSession {
+	id, err := sip.DialogIDFromRequestUAS(req)
+	if err != nil {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.in[id]
+}
+
+// answerWith picks up the outside phone, its media at m.
+func (oc *outsideCall) answerWith(m *testphone.Media) {
+	oc.answer <- outsideAnswer{code: 200, sdp: testphone.SDP(m.Port(), "sendrecv")}
+}
+
+func (oc *outsideCall) refuse(code int) { oc.answer <- outsideAnswer{code: code} }
+
+// outsideTransferOffice is a transfer office with a trunk to a provider
+// whose calls ring until the test answers them, Ada's DID +15550101,
+// Grace's outside caller ID +15550102, and every call end and lamp kept.
+type outsideTransferOffice struct {
+	*transferOffice
+	prov    *provider
+	outside <-chan *outsideCall
+	ends    chan CallEnd
+	lamps   *lampLog
+}
+
+func newOutsideTransferOffice(t *testing.T, trunkHost string) *outsideTransferOffice {
+	t.Helper()
+	o := newOffice(t)
+	x := &outsideTransferOffice{prov: newProvider(t), ends: make(chan CallEnd, 16), lamps: &lampLog{}}
+	x.outside = x.prov.ringOutside()
+	if trunkHost == "" {
+		trunkHost = x.prov.addr
+	}
+	ctx := context.Background()
+	if _, err := o.db.CreateTrunk(ctx, store.NewTrunk{Domain: "acme.example", Name: "main", Host: trunkHost}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.db.CreateDID(ctx, "acme.example", "+15550101", "1001"); err != nil {
+		t.Fatal(err)
+	}
+	cid := "+15550102"
+	if _, err := o.db.SetExtensionOutside(ctx, "acme.example", "1002", store.ExtensionOutsideSettings{OutsideCID: &cid}); err != nil {
+		t.Fatal(err)
+	}
+	events := make(chan Handover, 16)
+	o.stop()
+	o.wire = func(s *Server) {
+		s.OnCallEnded(func(e CallEnd) { x.ends <- e })
+		s.SetCallObserver(x.lamps)
+	}
+	o.start(func(c *Config) { c.Handovers = func(_ context.Context, e Handover) { events <- e } })
+	x.transferOffice = withPhones(t, o, events)
+	return x
+}
+
+// portsFreed waits until every RTP port is back (relays closed).
+func portsFreed(t *testing.T, srv *Server) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for srv.ports.InUse() != 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := srv.ports.InUse(); n != 0 {
+		t.Fatalf("%d RTP ports still in use after the call ended", n)
+	}
+	if calls := srv.ActiveCalls(); len(calls) != 0 {
+		t.Fatalf("calls still listed after the call ended: %+v", calls)
+	}
+}
+
+// pointsAtUs says whether an SDP body sends media to deskpbx: not to
+// the port of any of the test's media, which deskpbx must not reveal.
+func pointsAtUs(body []byte, notPorts ...int) bool {
+	port := audioPort(string(body))
+	for _, p := range notPorts {
+		if port == p {
+			return false
+		}
+	}
+	return port != 0 && strings.Contains(string(body), "c=IN IP4 127.0.0.1")
+}
+
+// Grace took Ada's call and blind-transfers her to a mobile number:
+// deskpbx calls it through the trunk with Grace's outside caller ID,
+// Grace hears it ring and answer, and is hung up; Ada and the mobile
+// talk through deskpbx's relay. When the mobile hangs up, Ada gets BYE,
+// the relay's ports are freed, the call is logged and the lamps go off.
+func TestBlindTransferOfAColleagueToAnOutsideNumber(t *testing.T) {
+	o := newOutsideTransferOffice(t, "")
+	waitTrunkState(t, o.srv, store.TrunkReachable)
+	ctx := callCtx(t)
+	mobileM := testphone.NewMedia(t)
+	adaCall, graceIn := o.call(t, ctx, o.ada, o.adaM, "1002", o.grace)
+
+	res, err := testphone.Refer(ctx, graceIn.Dialog, "<sip:5557001@acme.example>")
+	if err != nil || res.StatusCode != 202 {
+		t.Fatalf("REFER to an outside number Grace may call: %v %v, want 202", res, err)
+	}
+	mobile := waitFor(t, o.outside, "the transfer's call at the provider")
+	if got := mobile.Req.From().Address.User; got != "+15550102" {
+		t.Errorf("the provider was called from %q, want Grace's outside caller ID +15550102", got)
+	}
+	if pai := mobile.Req.GetHeader("P-Asserted-Identity"); pai == nil || !strings.Contains(pai.Value(), "+15550102@") {
+		t.Errorf("P-Asserted-Identity %v, want Grace's outside caller ID", pai)
+	}
+	if mobile.Req.Recipient.User != "5557001" {
+		t.Errorf("the provider was asked to call %q, want 5557001", mobile.Req.Recipient.User)
+	}
+	if !pointsAtUs(mobile.Req.Body(), o.adaM.Port(), o.graceM.Port()) {
+		t.Fatalf("the provider was offered\n%s\nwant deskpbx's relay, not a phone", mobile.Req.Body())
+	}
+	wantFrags(t, sipfrags(t, o.grace, 2), "SIP/2.0 100 Trying", "SIP/2.0 180 Ringing")
+	mobile.answerWith(mobileM)
+	wantFrags(t, sipfrags(t, o.grace), "SIP/2.0 200 OK")
+	reinvite := waitFor(t, o.ada.Reinvites, "re-INVITE at Ada")
+	if !pointsAtUs(reinvite.Body(), mobileM.Port(), o.graceM.Port()) {
+		t.Fatalf("Ada was re-INVITEd with\n%s\nwant deskpbx's relay, not the outside party", reinvite.Body())
+	}
+	waitFor(t, o.grace.Byes, "BYE at the transferor")
+
+	o.adaM.Answered(t, reinvite.Body())
+	mobileM.Answered(t, mobile.Req.Body())
+	talk(t, o.adaM, mobileM)
+	o.wantTransferListed(t, "1002@acme.example", "5557001@127.0.0.2")
+	o.wantEvent(t, "transfer-blind", "1002@acme.example", "5557001@127.0.0.2", true)
+
+	if err := mobile.Dialog.Bye(ctx); err != nil {
+		t.Fatalf("the mobile hangs up: %v", err)
+	}
+	waitFor(t, o.ada.Byes, "BYE at Ada when the mobile hangs up")
+	end := waitFor(t, o.ends, "the call's end")
+	if end.Outcome != OutcomeAnswered || end.Identity.Number != "1001" || end.Callee.Number != "1002" || end.Answered.IsZero() {
+		t.Errorf("call ended as %+v, want Ada's answered call to Grace", end)
+	}
+	portsFreed(t, o.srv)
+	callID := adaCall.InviteRequest.CallID().Value()
+	for _, who := range []*store.Extension{end.Identity, end.Callee} {
+		if got := o.lamps.states(callID, who.ID); len(got) == 0 || got[len(got)-1] != CallTerminated {
+			t.Errorf("%s's lamp went %v, want it to end terminated", who.AOR(), got)
+		}
+	}
+}
+
+// A customer who called Ada's number is sent on by Ada to a mobile: the
+// customer's call is re-INVITEd to a new relay, the mobile is called
+// out through the trunk, the two talk through deskpbx, and when the
+// customer hangs up the mobile gets BYE.
+func TestBlindTransferOfACustomerToAnOutsideNumber(t *testing.T) {
+	o := newOutsideTransferOffice(t, "")
+	waitTrunkState(t, o.srv, store.TrunkReachable)
+	ctx := callCtx(t)
+	customerM, mobileM := testphone.NewMedia(t), testphone.NewMedia(t)
+	o.prov.mu.Lock()
+	o.prov.rtpHost, o.prov.rtpPort = "127.0.0.1", customerM.Port() // the customer's answers to re-INVITEs
+	o.prov.mu.Unlock()
+	customer, err := o.prov.callIn(ctx, o.srv.SIPAddr(), "+15550101", "+15557777", customerM.Port())
+	if err != nil {
+		t.Fatalf("the customer's call: %v", err)
+	}
+	adaIn := waitFor(t, o.ada.Incoming, "the customer's call at Ada")
+	waitFor(t, o.ada.Acks, "ACK at Ada")
+
+	res, err := testphone.Refer(ctx, adaIn.Dialog, "<sip:5557002@acme.example>")
+	if err != nil || res.StatusCode != 202 {
+		t.Fatalf("Ada transfers the customer out: %v %v, want 202", res, err)
+	}
+	mobile := waitFor(t, o.outside, "the transfer's call at the provider")
+	if got := mobile.Req.From().Address.User; got != "+15550101" {
+		t.Errorf("the mobile was called from %q, want Ada's outside caller ID (her DID)", got)
+	}
+	if !pointsAtUs(mobile.Req.Body(), customerM.Port(), o.adaM.Port()) {
+		t.Fatalf("the mobile was offered\n%s\nwant deskpbx's relay", mobile.Req.Body())
+	}
+	wantFrags(t, sipfrags(t, o.ada, 2), "SIP/2.0 100 Trying", "SIP/2.0 180 Ringing")
+	mobile.answerWith(mobileM)
+	wantFrags(t, sipfrags(t, o.ada), "SIP/2.0 200 OK")
+	waitFor(t, o.ada.Byes, "BYE at the transferor")
+	// offers: the customer's call is not one of them (the provider placed
+	// it); the mobile's INVITE, then the re-INVITE of the customer.
+	toCustomer := []byte(o.prov.offer(1))
+	if !pointsAtUs(toCustomer, mobileM.Port(), o.adaM.Port()) {
+		t.Fatalf("the customer was re-INVITEd with\n%s\nwant deskpbx's relay", toCustomer)
+	}
+	customerM.Answered(t, toCustomer)
+	mobileM.Answered(t, mobile.Req.Body())
+	talk(t, customerM, mobileM)
+	o.wantEvent(t, "transfer-blind", "1001@acme.example", "5557002@127.0.0.2", true)
+
+	if err := customer.Bye(ctx); err != nil {
+		t.Fatalf("the customer hangs up: %v", err)
+	}
+	waitFor(t, o.prov.byes, "BYE at the mobile when the customer hangs up")
+	if end := waitFor(t, o.ends, "the call's end"); end.Direction != DirectionIn || end.Outcome != OutcomeAnswered {
+		t.Errorf("call ended as %+v, want the customer's answered call in", end)
+	}
+	portsFreed(t, o.srv)
+}
+
+// A busy mobile fails the transfer: Grace hears 486, nothing else moves,
+// and Ada and Grace still talk phone to phone.
+func TestBlindTransferToABusyOutsideNumberKeepsTheCall(t *testing.T) {
+	o := newOutsideTransferOffice(t, "")
+	waitTrunkState(t, o.srv, store.TrunkReachable)
+	ctx := callCtx(t)
+	adaCall, graceIn := o.call(t, ctx, o.ada, o.adaM, "1002", o.grace)
+	if res, err := testphone.Refer(ctx, graceIn.Dialog, "<sip:5557001@acme.example>"); err != nil || res.StatusCode != 202 {
+		t.Fatalf("REFER: %v %v, want 202", res, err)
+	}
+	waitFor(t, o.outside, "the transfer's call at the provider").refuse(486)
+	frags := sipfrags(t, o.grace)
+	if last := frags[len(frags)-1]; last != "SIP/2.0 486 Busy Here" {
+		t.Fatalf("transferor was told %q, want it to end with 486 Busy Here", frags)
+	}
+	if e := o.wantEvent(t, "transfer-blind", "1002@acme.example", "5557001@127.0.0.2", false); e.Status != "486" {
+		t.Fatalf("failed transfer event has status %q, want 486", e.Status)
+	}
+	select {
+	case r := <-o.ada.Reinvites:
+		t.Fatalf("a failed transfer re-INVITEd Ada: %q", r.Body())
+	default:
+	}
+	if calls := o.srv.ActiveCalls(); len(calls) != 1 || calls[0].TransferredTo != "" {
+		t.Fatalf("calls after a failed transfer: %+v, want the original call only", calls)
+	}
+	if n := o.srv.ports.InUse(); n != 0 {
+		t.Errorf("%d RTP ports in use after the failed transfer, want its relay closed", n)
+	}
+	o.adaM.Answered(t, adaCall.InviteResponse.Body())
+	o.graceM.Answered(t, graceIn.Req.Body())
+	talk(t, o.adaM, o.graceM)
+	if err := adaCall.Bye(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, o.grace.Byes, "BYE at Grace: the call was still hers")
+}
+
+// With the provider down, the transfer fails at once with 503 and the
+// call goes on; nothing is dialled.
+func TestBlindTransferOutOnALineThatIsDownFails(t *testing.T) {
+	o := newOutsideTransferOffice(t, silentHost(t))
+	waitTrunkState(t, o.srv, store.TrunkFailing)
+	ctx := callCtx(t)
+	_, graceIn := o.call(t, ctx, o.ada, o.adaM, "1002", o.grace)
+	if res, err := testphone.Refer(ctx, graceIn.Dialog, "<sip:5557001@acme.example>"); err != nil || res.StatusCode != 202 {
+		t.Fatalf("REFER: %v %v, want 202", res, err)
+	}
+	wantFrags(t, sipfrags(t, o.grace), "SIP/2.0 100 Trying", "SIP/2.0 503 Service Unavailable")
+	if calls := o.srv.ActiveCalls(); len(calls) != 1 || calls[0].TransferredTo != "" || calls[0].Answered.IsZero() {
+		t.Fatalf("calls after a failed transfer: %+v, want the original call only", calls)
+	}
+	if err := graceIn.Dialog.Bye(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, o.ada.Byes, "BYE at Ada: the call was still hers")
+}
