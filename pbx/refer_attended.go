@@ -57,7 +57,7 @@ func (s *Server) attendedTransfer(c *call, from *party, replaces [2]string, req 
 			return
 		}
 	}
-	if err := s.join(x, y, sdpFrom(from)); err != nil {
+	if err := s.joinParties(c, from, x, y); err != nil {
 		log.Info("attended transfer failed", "err", err)
 		d.endTransfer()
 		s.failTransfer(c, progress, 500, ev)
@@ -76,6 +76,18 @@ func (s *Server) attendedTransfer(c *call, from *party, replaces [2]string, req 
 	d.mu.Unlock()
 	s.completeTransfer(c, from, y, progress, ev)
 	d.hangup(context.Background())
+}
+
+// joinParties joins x (of c) to y (of the transferor's other call),
+// through a relay of their own when either is an outside party: media
+// of a trunk call is anchored here. x falls back to the transferor's
+// SDP, as its call's relay showed it to x, if y refuses.
+func (s *Server) joinParties(c *call, from, x, y *party) error {
+	fallback := c.sdpSeenBy(s, from, x)
+	if x.outside() || y.outside() {
+		return s.joinRelayed(c, x, y, fallback)
+	}
+	return s.join(x, y, fallback)
 }
 
 // waitAnswered waits until the ringing call d (the transferor's

@@ -2,6 +2,7 @@ package pbx
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -78,9 +79,17 @@ func (t *outsideTransfer) dial(identity *store.Extension, o *OutsideRoute, refer
 	// answer as its new offer once it answers, so nobody needs an offer
 	// in advance and no INVITE goes out without SDP (providers refuse
 	// those).
-	relay, offer, ok := s.newRelay(sdpFrom(t.rest), phoneSide)
-	if !ok {
+	// Only its codecs matter: on a trunk call it names a relay already.
+	// Where the remaining party receives comes from its re-INVITE answer.
+	relay, err := media.NewRelay(s.ports, s.rtpIP)
+	if err != nil {
+		t.log.Warn("no RTP ports for a transfer out", "err", err)
 		return nil, 503
+	}
+	offer, _, err := media.RewriteSDP(sdpFrom(t.rest), s.contactNetIP(), relay.Port(providerSide))
+	if err != nil {
+		relay.Close()
+		return nil, 488
 	}
 	b, code := t.ring(l, o, s.newTrunkInvite(l, o, identity, refer, offer))
 	if b == nil {
@@ -156,21 +165,94 @@ func (t *outsideTransfer) join(b *bLeg, relay *media.Relay) error {
 		pointRelay(relay, phoneSide, r.res.Body(), remote)
 	}
 	relay.Start()
+	return c.swapRelay(relay, t.rest, phoneSide)
+}
+
+// swapRelay makes r the call's relay, with stays (the party a transfer
+// keeps) on side staysSide and whoever takes the transferor's place on
+// the other; the call's old relay, if any, closes.
+func (c *call) swapRelay(r *media.Relay, stays *party, staysSide int) error {
 	c.mu.Lock()
 	if c.ended {
 		c.mu.Unlock()
-		return fmt.Errorf("the call ended")
+		return errors.New("the call ended")
 	}
 	old := c.relay
-	// The outside party takes the transferor's place: the first party's
-	// side is the remaining party's, or the provider's.
-	c.relay = &callRelay{Relay: relay, aSide: providerSide}
-	if c.parties[0] == t.rest {
-		c.relay.aSide = phoneSide
+	c.relay = &callRelay{Relay: r, aSide: 1 - staysSide}
+	if c.parties[0] == stays {
+		c.relay.aSide = staysSide
 	}
 	c.mu.Unlock()
 	if old != nil {
 		old.Close()
 	}
 	return nil
+}
+
+// joinRelayed is join (refer_media.go) for an attended transfer where x
+// or y is the outside party of a trunk call: their media meet in a new
+// relay, which becomes c's (the call both end up in), so neither learns
+// the other's address. y's call keeps its own relay until it ends.
+func (s *Server) joinRelayed(c *call, x, y *party, fallback []byte) (err error) {
+	const xSide, ySide = 0, 1
+	relay, err := media.NewRelay(s.ports, s.rtpIP)
+	if err != nil {
+		return fmt.Errorf("no RTP ports for the joined call: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			relay.Close()
+		}
+	}()
+	ctx, cancel := context.WithTimeout(s.ctx, 16*time.Second)
+	defer cancel()
+	rx, err := sendReinvite(ctx, x, nil)
+	if err != nil {
+		return fmt.Errorf("asking %s for an offer: %w", x.person.AOR(), err)
+	}
+	offer, remote, err := media.RewriteSDP(rx.res.Body(), s.contactNetIP(), relay.Port(ySide))
+	if err != nil {
+		rx.ack(fallback)
+		return fmt.Errorf("%s's offer: %w", x.person.AOR(), err)
+	}
+	pointRelay(relay, xSide, rx.res.Body(), remote)
+	ry, err := sendReinvite(ctx, y, offer)
+	if err != nil {
+		rx.ack(fallback)
+		return fmt.Errorf("offering to %s: %w", y.person.AOR(), err)
+	}
+	if err := ry.ack(nil); err != nil {
+		return err
+	}
+	answer, remote, err := media.RewriteSDP(ry.res.Body(), s.contactNetIP(), relay.Port(xSide))
+	if err != nil {
+		rx.ack(fallback)
+		return fmt.Errorf("%s's answer: %w", y.person.AOR(), err)
+	}
+	pointRelay(relay, ySide, ry.res.Body(), remote)
+	if err := rx.ack(answer); err != nil {
+		return err
+	}
+	relay.Start()
+	return c.swapRelay(relay, x, xSide)
+}
+
+// sdpSeenBy is the transferor's SDP as x saw it: through c's relay when
+// c has one (x is then pointed back at the relay, not at the phone).
+func (c *call) sdpSeenBy(s *Server, from, x *party) []byte {
+	body := sdpFrom(from)
+	c.mu.Lock()
+	r, xFirst := c.relay, c.parties[0] == x
+	c.mu.Unlock()
+	if r == nil {
+		return body
+	}
+	side := r.aSide
+	if !xFirst {
+		side = 1 - side
+	}
+	if out, _, err := media.RewriteSDP(body, s.contactNetIP(), r.Port(side)); err == nil {
+		return out
+	}
+	return body
 }

@@ -326,3 +326,60 @@ func TestBlindTransferOutOnALineThatIsDownFails(t *testing.T) {
 	}
 	waitFor(t, o.ada.Byes, "BYE at Ada: the call was still hers")
 }
+
+// Grace has Ada on one call and consults a mobile on an outside call,
+// then joins them (REFER with Replaces): Ada and the mobile are
+// re-INVITEd to a relay of deskpbx's, never to each other, Grace's two
+// legs are hung up, and the two talk. When Ada hangs up the mobile gets
+// BYE and every relay port is freed.
+func TestAttendedTransferToAnOutsideConsultation(t *testing.T) {
+	o := newOutsideTransferOffice(t, "")
+	waitTrunkState(t, o.srv, store.TrunkReachable)
+	ctx := callCtx(t)
+	mobileM := testphone.NewMedia(t)
+	o.prov.mu.Lock()
+	o.prov.rtpHost, o.prov.rtpPort = "127.0.0.1", mobileM.Port() // the mobile's answers to re-INVITEs
+	o.prov.mu.Unlock()
+	adaCall, graceIn := o.call(t, ctx, o.ada, o.adaM, "1002", o.grace)
+
+	consulted := make(chan *sipgo.DialogClientSession, 1)
+	go func() {
+		d, err := o.grace.DialFeature(ctx, "5557001", o.graceM)
+		if err != nil {
+			t.Errorf("Grace calls the mobile: %v", err)
+		}
+		consulted <- d
+	}()
+	waitFor(t, o.outside, "Grace's consultation at the provider").answerWith(mobileM)
+	consult := waitFor(t, consulted, "the consultation answered")
+
+	res, err := testphone.Refer(ctx, graceIn.Dialog, testphone.ReplacesOf("5557001", "acme.example", consult))
+	if err != nil || res.StatusCode != 202 {
+		t.Fatalf("REFER with Replaces naming the outside call: %v %v, want 202", res, err)
+	}
+	wantFrags(t, sipfrags(t, o.grace), "SIP/2.0 100 Trying", "SIP/2.0 200 OK")
+	if re := waitFor(t, o.ada.Reinvites, "re-INVITE at Ada"); len(re.Body()) != 0 {
+		t.Fatalf("Ada's re-INVITE offered %q, want none (her own offer is asked for)", re.Body())
+	}
+	adaAck := waitFor(t, o.ada.Acks, "ACK with the mobile's answer at Ada")
+	waitFor(t, o.grace.Byes, "BYE at Grace")
+	waitFor(t, o.grace.Byes, "BYE at Grace's other leg")
+	toMobile := []byte(o.prov.offer(1)) // after the consultation's INVITE
+	if !pointsAtUs(toMobile, o.adaM.Port(), o.graceM.Port()) {
+		t.Fatalf("the mobile was re-INVITEd with\n%s\nwant deskpbx's relay, not Ada", toMobile)
+	}
+	if !pointsAtUs(adaAck.Body(), mobileM.Port()) {
+		t.Fatalf("Ada was given\n%s\nwant deskpbx's relay, not the mobile", adaAck.Body())
+	}
+	o.adaM.Answered(t, adaAck.Body())
+	mobileM.Answered(t, toMobile)
+	talk(t, o.adaM, mobileM)
+	o.wantEvent(t, "transfer-attended", "1002@acme.example", "5557001@127.0.0.2", true)
+	o.wantTransferListed(t, "1002@acme.example", "5557001@127.0.0.2")
+
+	if err := adaCall.Bye(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, o.prov.byes, "BYE at the mobile when Ada hangs up")
+	portsFreed(t, o.srv)
+}
