@@ -104,11 +104,7 @@ func (s *Server) blindTransfer(c *call, from *party, target sip.Uri, req *sip.Re
 		return
 	}
 	route := s.dialPlan.Route(s.ctx, &CallRequest{Caller: from.phone, Dialled: target.User, Source: req.Source()})
-	if route.Outside != nil {
-		s.blindTransferOut(c, from, route, req, tx)
-		return
-	}
-	if route.Ring == nil {
+	if route.Ring == nil && route.Outside == nil {
 		// A number the transferor may not call (or that does not exist:
 		// we say no more than "forbidden"), or a feature, which nobody
 		// can be transferred to yet.
@@ -132,6 +128,10 @@ func (s *Server) blindTransfer(c *call, from *party, target sip.Uri, req *sip.Re
 		return
 	}
 	s.respond(tx, req, 202, "Accepted")
+	if route.Outside != nil {
+		s.blindTransferOut(c, from, rest, route, req)
+		return
+	}
 	log := c.log.With("transfer", "blind", "by", from.person.AOR(), "to", route.Ring.Callee.AOR())
 	log.Info("blind transfer")
 	progress := s.newReferNotifier(c, from)

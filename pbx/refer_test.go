@@ -240,6 +240,14 @@ func TestBlindTransferToABusyPhoneKeepsTheCall(t *testing.T) {
 	if e := o.wantEvent(t, "transfer-blind", "1002@acme.example", "1003@acme.example", false); e.Status != "486" {
 		t.Fatalf("failed transfer event has status %q, want 486", e.Status)
 	}
+	o.wantCallKept(t, ctx, adaCall, graceIn)
+}
+
+// wantCallKept checks that Ada's call with Grace is as it was after a
+// transfer failed: listed, not transferred, Ada and Grace talking, and
+// Ada's hang-up reaching Grace.
+func (o *transferOffice) wantCallKept(t *testing.T, ctx context.Context, adaCall *sipgo.DialogClientSession, graceIn *testphone.IncomingCall) {
+	t.Helper()
 	calls := o.srv.ActiveCalls()
 	if len(calls) != 1 || calls[0].TransferredTo != "" {
 		t.Fatalf("calls after a failed transfer: %+v, want the original call only", calls)

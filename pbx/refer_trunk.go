@@ -21,20 +21,9 @@ import (
 // own, as on every trunk call: the provider must not learn a phone's LAN
 // address, nor the remaining party the provider's.
 
-// blindTransferOut carries out a blind transfer whose route goes out
-// through a trunk; the REFER has passed onRefer's checks.
-func (s *Server) blindTransferOut(c *call, from *party, route Route, req *sip.Request, tx sip.ServerTransaction) {
-	if !c.startTransfer(from) {
-		s.respond(tx, req, 491, "Request Pending")
-		return
-	}
-	rest := c.other(from)
-	if rest == nil { // hung up since onRefer looked
-		c.endTransfer()
-		s.respond(tx, req, 481, "Call/Transaction Does Not Exist")
-		return
-	}
-	s.respond(tx, req, 202, "Accepted")
+// blindTransferOut carries out a blind transfer of rest whose route goes
+// out through a trunk, once the REFER is accepted.
+func (s *Server) blindTransferOut(c *call, from, rest *party, route Route, req *sip.Request) {
 	o := route.Outside
 	callee := &store.Extension{TenantID: o.Trunk.TenantID, Number: o.Number, Domain: trunkDomain(o.Trunk)}
 	log := c.log.With("transfer", "blind", "by", from.person.AOR(), "to", callee.AOR(), "trunk", o.Trunk.Name)

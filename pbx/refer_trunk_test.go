@@ -292,19 +292,10 @@ func TestBlindTransferToABusyOutsideNumberKeepsTheCall(t *testing.T) {
 		t.Fatalf("a failed transfer re-INVITEd Ada: %q", r.Body())
 	default:
 	}
-	if calls := o.srv.ActiveCalls(); len(calls) != 1 || calls[0].TransferredTo != "" {
-		t.Fatalf("calls after a failed transfer: %+v, want the original call only", calls)
-	}
 	if n := o.srv.ports.InUse(); n != 0 {
 		t.Errorf("%d RTP ports in use after the failed transfer, want its relay closed", n)
 	}
-	o.adaM.Answered(t, adaCall.InviteResponse.Body())
-	o.graceM.Answered(t, graceIn.Req.Body())
-	talk(t, o.adaM, o.graceM)
-	if err := adaCall.Bye(ctx); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, o.grace.Byes, "BYE at Grace: the call was still hers")
+	o.wantCallKept(t, ctx, adaCall, graceIn)
 }
 
 // With the provider down, the transfer fails at once with 503 and the
@@ -313,18 +304,12 @@ func TestBlindTransferOutOnALineThatIsDownFails(t *testing.T) {
 	o := newOutsideTransferOffice(t, silentHost(t))
 	waitTrunkState(t, o.srv, store.TrunkFailing)
 	ctx := callCtx(t)
-	_, graceIn := o.call(t, ctx, o.ada, o.adaM, "1002", o.grace)
+	adaCall, graceIn := o.call(t, ctx, o.ada, o.adaM, "1002", o.grace)
 	if res, err := testphone.Refer(ctx, graceIn.Dialog, "<sip:5557001@acme.example>"); err != nil || res.StatusCode != 202 {
 		t.Fatalf("REFER: %v %v, want 202", res, err)
 	}
 	wantFrags(t, sipfrags(t, o.grace), "SIP/2.0 100 Trying", "SIP/2.0 503 Service Unavailable")
-	if calls := o.srv.ActiveCalls(); len(calls) != 1 || calls[0].TransferredTo != "" || calls[0].Answered.IsZero() {
-		t.Fatalf("calls after a failed transfer: %+v, want the original call only", calls)
-	}
-	if err := graceIn.Dialog.Bye(ctx); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, o.ada.Byes, "BYE at Ada: the call was still hers")
+	o.wantCallKept(t, ctx, adaCall, graceIn)
 }
 
 // Grace has Ada on one call and consults a mobile on an outside call,
