@@ -165,7 +165,7 @@ func (s *Server) blindTransfer(c *call, from *party, target sip.Uri, req *sip.Re
 		return
 	}
 	to := &party{leg: leg, phone: route.Ring.Target, person: route.Ring.Callee}
-	if err := s.connectAnswered(rest, leg); err != nil {
+	if err := s.connectTarget(c, rest, leg); err != nil {
 		log.Info("transfer target could not be connected", "err", err)
 		byeCtx(context.Background(), leg.Bye)
 		s.failTransfer(c, progress, 488, ev)

@@ -83,11 +83,11 @@ func (s *Server) attendedTransfer(c *call, from *party, replaces [2]string, req 
 // of a trunk call is anchored here. x falls back to the transferor's
 // SDP, as its call's relay showed it to x, if y refuses.
 func (s *Server) joinParties(c *call, from, x, y *party) error {
-	fallback := c.sdpSeenBy(s, from, x)
-	if x.outside() || y.outside() {
-		return s.joinRelayed(c, x, y, fallback)
+	a, err := s.anchorFor(x, y)
+	if err != nil {
+		return err
 	}
-	return s.join(x, y, fallback)
+	return a.settle(c, x, s.join(x, y, c.sdpSeenBy(s, from, x), a))
 }
 
 // waitAnswered waits until the ringing call d (the transferor's

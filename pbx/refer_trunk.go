@@ -64,18 +64,16 @@ func (t *outsideTransfer) dial(identity *store.Extension, o *OutsideRoute, refer
 		return nil, 503
 	}
 	// The provider is offered the codecs the remaining party set the call
-	// up with, at the relay; the remaining party gets the provider's
-	// answer as its new offer once it answers, so nobody needs an offer
-	// in advance and no INVITE goes out without SDP (providers refuse
-	// those).
-	// Only its codecs matter: on a trunk call it names a relay already.
-	// Where the remaining party receives comes from its re-INVITE answer.
+	// up with (on a trunk call that SDP names a relay already: only its
+	// codecs matter), at the relay; the remaining party gets the
+	// provider's answer as its new offer once it answers. No INVITE goes
+	// out without SDP: providers refuse those.
 	relay, err := media.NewRelay(s.ports, s.rtpIP)
 	if err != nil {
 		t.log.Warn("no RTP ports for a transfer out", "err", err)
 		return nil, 503
 	}
-	offer, _, err := media.RewriteSDP(sdpFrom(t.rest), s.contactNetIP(), relay.Port(providerSide))
+	offer, _, err := media.RewriteSDP(sdpFrom(t.rest), s.contactNetIP(), relay.Port(joinsSide))
 	if err != nil {
 		relay.Close()
 		return nil, 488
@@ -85,9 +83,9 @@ func (t *outsideTransfer) dial(identity *store.Extension, o *OutsideRoute, refer
 		relay.Close()
 		return nil, code
 	}
-	if err := t.join(b, relay); err != nil {
+	a := &mediaAnchor{relay}
+	if err := a.settle(t.c, t.rest, t.join(b, a)); err != nil {
 		t.log.Info("transfer out: the outside party could not be joined", "err", err)
-		relay.Close()
 		byeCtx(context.Background(), b.Bye)
 		return nil, 488
 	}
@@ -127,22 +125,19 @@ func provisionalPhrase(code int) string {
 }
 
 // join acknowledges the provider's answer and re-INVITEs the remaining
-// party with it, both pointed at relay; then relay replaces the call's
-// own (if it had one: a call from or to a trunk). The remaining party
-// answers from the codecs the provider chose, which were its own.
-func (t *outsideTransfer) join(b *bLeg, relay *media.Relay) error {
-	s, c := t.s, t.c
+// party with it, both through a. The remaining party answers from the
+// codecs the provider chose, which were its own.
+func (t *outsideTransfer) join(b *bLeg, a *mediaAnchor) error {
+	s := t.s
 	ctx, cancel := context.WithTimeout(s.ctx, 16*time.Second)
 	defer cancel()
 	if err := b.Ack(ctx); err != nil {
 		return fmt.Errorf("ACK to the provider: %w", err)
 	}
-	answer := b.InviteResponse.Body()
-	toRest, remote, err := media.RewriteSDP(answer, s.contactNetIP(), relay.Port(phoneSide))
+	toRest, err := a.pass(s, joinsSide, b.InviteResponse.Body())
 	if err != nil {
 		return fmt.Errorf("the provider's answer: %w", err)
 	}
-	pointRelay(relay, providerSide, answer, remote)
 	r, err := sendReinvite(ctx, t.rest, toRest)
 	if err != nil {
 		return fmt.Errorf("re-INVITE of %s: %w", t.rest.person.AOR(), err)
@@ -150,80 +145,29 @@ func (t *outsideTransfer) join(b *bLeg, relay *media.Relay) error {
 	if err := r.ack(nil); err != nil {
 		return err
 	}
-	if _, remote, err := media.RewriteSDP(r.res.Body(), s.contactNetIP(), relay.Port(providerSide)); err == nil {
-		pointRelay(relay, phoneSide, r.res.Body(), remote)
-	}
-	relay.Start()
-	return c.swapRelay(relay, t.rest, phoneSide)
+	_, err = a.pass(s, staysSide, r.res.Body())
+	return err
 }
 
 // swapRelay makes r the call's relay, with stays (the party a transfer
-// keeps) on side staysSide and whoever takes the transferor's place on
+// keeps) on side and whoever takes the transferor's place on
 // the other; the call's old relay, if any, closes.
-func (c *call) swapRelay(r *media.Relay, stays *party, staysSide int) error {
+func (c *call) swapRelay(r *media.Relay, stays *party, side int) error {
 	c.mu.Lock()
 	if c.ended {
 		c.mu.Unlock()
 		return errors.New("the call ended")
 	}
 	old := c.relay
-	c.relay = &callRelay{Relay: r, aSide: 1 - staysSide}
+	c.relay = &callRelay{Relay: r, aSide: 1 - side}
 	if c.parties[0] == stays {
-		c.relay.aSide = staysSide
+		c.relay.aSide = side
 	}
 	c.mu.Unlock()
 	if old != nil {
 		old.Close()
 	}
 	return nil
-}
-
-// joinRelayed is join (refer_media.go) for an attended transfer where x
-// or y is the outside party of a trunk call: their media meet in a new
-// relay, which becomes c's (the call both end up in), so neither learns
-// the other's address. y's call keeps its own relay until it ends.
-func (s *Server) joinRelayed(c *call, x, y *party, fallback []byte) (err error) {
-	const xSide, ySide = 0, 1
-	relay, err := media.NewRelay(s.ports, s.rtpIP)
-	if err != nil {
-		return fmt.Errorf("no RTP ports for the joined call: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			relay.Close()
-		}
-	}()
-	ctx, cancel := context.WithTimeout(s.ctx, 16*time.Second)
-	defer cancel()
-	rx, err := sendReinvite(ctx, x, nil)
-	if err != nil {
-		return fmt.Errorf("asking %s for an offer: %w", x.person.AOR(), err)
-	}
-	offer, remote, err := media.RewriteSDP(rx.res.Body(), s.contactNetIP(), relay.Port(ySide))
-	if err != nil {
-		rx.ack(fallback)
-		return fmt.Errorf("%s's offer: %w", x.person.AOR(), err)
-	}
-	pointRelay(relay, xSide, rx.res.Body(), remote)
-	ry, err := sendReinvite(ctx, y, offer)
-	if err != nil {
-		rx.ack(fallback)
-		return fmt.Errorf("offering to %s: %w", y.person.AOR(), err)
-	}
-	if err := ry.ack(nil); err != nil {
-		return err
-	}
-	answer, remote, err := media.RewriteSDP(ry.res.Body(), s.contactNetIP(), relay.Port(xSide))
-	if err != nil {
-		rx.ack(fallback)
-		return fmt.Errorf("%s's answer: %w", y.person.AOR(), err)
-	}
-	pointRelay(relay, ySide, ry.res.Body(), remote)
-	if err := rx.ack(answer); err != nil {
-		return err
-	}
-	relay.Start()
-	return c.swapRelay(relay, x, xSide)
 }
 
 // sdpSeenBy is the transferor's SDP as x saw it: through c's relay when
@@ -244,4 +188,74 @@ func (c *call) sdpSeenBy(s *Server, from, x *party) []byte {
 		return out
 	}
 	return body
+}
+
+// A transfer joins the party that stays (x, or rest) to the one that
+// takes the transferor's place; when either is outside, their media meet
+// in a relay of their own (a mediaAnchor), on these sides.
+const (
+	staysSide = phoneSide
+	joinsSide = providerSide
+)
+
+// mediaAnchor is the relay a transfer joins two parties through; nil
+// when both are phones (their SDP passes unchanged, media flows phone to
+// phone).
+type mediaAnchor struct{ *media.Relay }
+
+// anchorFor leases a relay when either party a transfer joins is
+// outside, else returns nil.
+func (s *Server) anchorFor(stays, joins *party) (*mediaAnchor, error) {
+	if !stays.outside() && (joins == nil || !joins.outside()) {
+		return nil, nil
+	}
+	r, err := media.NewRelay(s.ports, s.rtpIP)
+	if err != nil {
+		return nil, fmt.Errorf("no RTP ports to join a trunk call: %w", err)
+	}
+	return &mediaAnchor{r}, nil
+}
+
+// pass rewrites body, written by the party on side, for the other party:
+// it points at the relay, and the relay at body's author.
+func (a *mediaAnchor) pass(s *Server, side int, body []byte) ([]byte, error) {
+	if a == nil || len(body) == 0 {
+		return body, nil
+	}
+	out, remote, err := media.RewriteSDP(body, s.contactNetIP(), a.Port(1-side))
+	if err != nil {
+		return nil, err
+	}
+	pointRelay(a.Relay, side, body, remote)
+	return out, nil
+}
+
+// settle ends a join through a: on success its relay starts and becomes
+// c's, with stays on staysSide; on failure it closes. It returns err, or
+// why c could not take the relay.
+func (a *mediaAnchor) settle(c *call, stays *party, err error) error {
+	if a == nil {
+		return err
+	}
+	if err == nil {
+		a.Start()
+		err = c.swapRelay(a.Relay, stays, staysSide)
+	}
+	if err != nil {
+		a.Close()
+	}
+	return err
+}
+
+// connectTarget joins rest to the phone a blind transfer rang, which
+// answered: through a relay of their own when rest is outside (a
+// customer who came in on a trunk), so that neither learns the other's
+// address. On failure leg is ACKed but not hung up.
+func (s *Server) connectTarget(c *call, rest *party, leg *bLeg) error {
+	a, err := s.anchorFor(rest, nil)
+	if err != nil {
+		leg.Ack(s.ctx)
+		return err
+	}
+	return a.settle(c, rest, s.connectAnswered(rest, leg, a))
 }

@@ -368,3 +368,52 @@ func TestAttendedTransferToAnOutsideConsultation(t *testing.T) {
 	waitFor(t, o.prov.byes, "BYE at the mobile when Ada hangs up")
 	portsFreed(t, o.srv)
 }
+
+// A customer who called Ada's number is sent on to Grace: her phone
+// rings showing the customer, and once she answers the two talk through
+// a relay of deskpbx's; the provider never learns Grace's address, nor
+// Grace the customer's. When Grace hangs up, the provider gets BYE.
+func TestBlindTransferOfACustomerToAColleagueKeepsMediaAnchored(t *testing.T) {
+	o := newOutsideTransferOffice(t, "")
+	waitTrunkState(t, o.srv, store.TrunkReachable)
+	ctx := callCtx(t)
+	customerM := testphone.NewMedia(t)
+	o.prov.mu.Lock()
+	o.prov.rtpHost, o.prov.rtpPort = "127.0.0.1", customerM.Port()
+	o.prov.mu.Unlock()
+	if _, err := o.prov.callIn(ctx, o.srv.SIPAddr(), "+15550101", "+15557777", customerM.Port()); err != nil {
+		t.Fatalf("the customer's call: %v", err)
+	}
+	adaIn := waitFor(t, o.ada.Incoming, "the customer's call at Ada")
+	waitFor(t, o.ada.Acks, "ACK at Ada")
+
+	if res, err := testphone.Refer(ctx, adaIn.Dialog, "<sip:1002@acme.example>"); err != nil || res.StatusCode != 202 {
+		t.Fatalf("Ada transfers the customer to Grace: %v %v, want 202", res, err)
+	}
+	graceIn := waitFor(t, o.grace.Incoming, "the customer at Grace's phone")
+	if from := graceIn.Req.From().Address.User; from != "+15557777" {
+		t.Errorf("Grace's phone shows %q, want the customer +15557777", from)
+	}
+	if frags := sipfrags(t, o.ada); frags[len(frags)-1] != "SIP/2.0 200 OK" {
+		t.Fatalf("Ada was told %q, want the transfer done", frags)
+	}
+	graceAck := waitFor(t, o.grace.Acks, "ACK with the customer's answer at Grace")
+	waitFor(t, o.ada.Byes, "BYE at Ada, the transferor")
+	toCustomer := []byte(o.prov.offer(0)) // the re-INVITE: the customer's INVITE was the provider's own
+	if !pointsAtUs(toCustomer, o.graceM.Port(), o.adaM.Port()) {
+		t.Fatalf("the customer was re-INVITEd with\n%s\nwant deskpbx's relay, not Grace's phone", toCustomer)
+	}
+	if !pointsAtUs(graceAck.Body(), customerM.Port()) {
+		t.Fatalf("Grace was given\n%s\nwant deskpbx's relay, not the customer", graceAck.Body())
+	}
+	customerM.Answered(t, toCustomer)
+	o.graceM.Answered(t, graceAck.Body())
+	talk(t, customerM, o.graceM)
+	o.wantEvent(t, "transfer-blind", "1001@acme.example", "1002@acme.example", true)
+
+	if err := graceIn.Dialog.Bye(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, o.prov.byes, "BYE at the provider when Grace hangs up")
+	portsFreed(t, o.srv)
+}
