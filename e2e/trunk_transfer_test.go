@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"deskpbx/internal/rtppcap"
 	"deskpbx/internal/testphone"
 )
 
@@ -78,16 +77,7 @@ func TestBlindTransferToAMobileThroughKamailio(t *testing.T) {
 	testphone.Await(t, grace.Byes, "BYE at Grace, the transferor")
 
 	adaM.Answered(t, reinvite.Body())
-	pkts, err := rtppcap.RFC4733Digits("159", 101, rtppcap.WithAudio(rtppcap.PCMU))
-	if err != nil {
-		t.Fatal(err)
-	}
-	adaM.Play(pkts)
-	waitUntil(t, 30*time.Second, "Ada's RTP at the mobile and its echo back at Ada", func() bool {
-		return echo.events.Load() > 0 && len(adaM.Received()) > 0
-	})
-	t.Logf("RTP: %d packets sent by Ada, %d reached the mobile (%d RFC 4733), %d came back",
-		len(pkts), echo.received.Load(), echo.events.Load(), len(adaM.Received()))
+	echoedBack(t, adaM, echo)
 	p.waitLog(10*time.Second, `msg=transferred`, `by=1002@acme.example`, `to=+15557001@`)
 
 	if err := call.Bye(ctx); err != nil {

@@ -126,6 +126,28 @@ func newOutsideTransferOffice(t *testing.T, trunkHost string) *outsideTransferOf
 	return x
 }
 
+// referOut has a phone transfer its call to an outside number, and
+// returns the call that reaches the provider, checked to ask for number
+// with caller ID cid in From and P-Asserted-Identity.
+func (o *outsideTransferOffice) referOut(t *testing.T, ctx context.Context, call testphone.Call, number, cid string) *outsideCall {
+	t.Helper()
+	res, err := testphone.Refer(ctx, call, "<sip:"+number+"@acme.example>")
+	if err != nil || res.StatusCode != 202 {
+		t.Fatalf("REFER to %s, an outside number the transferor may call: %v %v, want 202", number, res, err)
+	}
+	out := waitFor(t, o.outside, "the transfer's call at the provider")
+	if got := out.Req.Recipient.User; got != number {
+		t.Errorf("the provider was asked to call %q, want %s", got, number)
+	}
+	if got := out.Req.From().Address.User; got != cid {
+		t.Errorf("the provider was called from %q, want the transferor's outside caller ID %s", got, cid)
+	}
+	if pai := out.Req.GetHeader("P-Asserted-Identity"); pai == nil || !strings.Contains(pai.Value(), cid+"@") {
+		t.Errorf("P-Asserted-Identity %v, want the transferor's outside caller ID %s", pai, cid)
+	}
+	return out
+}
+
 // portsFreed waits until every RTP port is back (relays closed).
 func portsFreed(t *testing.T, srv *Server) {
 	t.Helper()
@@ -165,20 +187,7 @@ func TestBlindTransferOfAColleagueToAnOutsideNumber(t *testing.T) {
 	mobileM := testphone.NewMedia(t)
 	adaCall, graceIn := o.call(t, ctx, o.ada, o.adaM, "1002", o.grace)
 
-	res, err := testphone.Refer(ctx, graceIn.Dialog, "<sip:5557001@acme.example>")
-	if err != nil || res.StatusCode != 202 {
-		t.Fatalf("REFER to an outside number Grace may call: %v %v, want 202", res, err)
-	}
-	mobile := waitFor(t, o.outside, "the transfer's call at the provider")
-	if got := mobile.Req.From().Address.User; got != "+15550102" {
-		t.Errorf("the provider was called from %q, want Grace's outside caller ID +15550102", got)
-	}
-	if pai := mobile.Req.GetHeader("P-Asserted-Identity"); pai == nil || !strings.Contains(pai.Value(), "+15550102@") {
-		t.Errorf("P-Asserted-Identity %v, want Grace's outside caller ID", pai)
-	}
-	if mobile.Req.Recipient.User != "5557001" {
-		t.Errorf("the provider was asked to call %q, want 5557001", mobile.Req.Recipient.User)
-	}
+	mobile := o.referOut(t, ctx, graceIn.Dialog, "5557001", "+15550102") // Grace's outside caller ID
 	if !pointsAtUs(mobile.Req.Body(), o.adaM.Port(), o.graceM.Port()) {
 		t.Fatalf("the provider was offered\n%s\nwant deskpbx's relay, not a phone", mobile.Req.Body())
 	}
@@ -233,14 +242,7 @@ func TestBlindTransferOfACustomerToAnOutsideNumber(t *testing.T) {
 	adaIn := waitFor(t, o.ada.Incoming, "the customer's call at Ada")
 	waitFor(t, o.ada.Acks, "ACK at Ada")
 
-	res, err := testphone.Refer(ctx, adaIn.Dialog, "<sip:5557002@acme.example>")
-	if err != nil || res.StatusCode != 202 {
-		t.Fatalf("Ada transfers the customer out: %v %v, want 202", res, err)
-	}
-	mobile := waitFor(t, o.outside, "the transfer's call at the provider")
-	if got := mobile.Req.From().Address.User; got != "+15550101" {
-		t.Errorf("the mobile was called from %q, want Ada's outside caller ID (her DID)", got)
-	}
+	mobile := o.referOut(t, ctx, adaIn.Dialog, "5557002", "+15550101") // Ada's DID: her outside caller ID
 	if !pointsAtUs(mobile.Req.Body(), customerM.Port(), o.adaM.Port()) {
 		t.Fatalf("the mobile was offered\n%s\nwant deskpbx's relay", mobile.Req.Body())
 	}
@@ -276,10 +278,7 @@ func TestBlindTransferToABusyOutsideNumberKeepsTheCall(t *testing.T) {
 	waitTrunkState(t, o.srv, store.TrunkReachable)
 	ctx := callCtx(t)
 	adaCall, graceIn := o.call(t, ctx, o.ada, o.adaM, "1002", o.grace)
-	if res, err := testphone.Refer(ctx, graceIn.Dialog, "<sip:5557001@acme.example>"); err != nil || res.StatusCode != 202 {
-		t.Fatalf("REFER: %v %v, want 202", res, err)
-	}
-	waitFor(t, o.outside, "the transfer's call at the provider").refuse(486)
+	o.referOut(t, ctx, graceIn.Dialog, "5557001", "+15550102").refuse(486)
 	frags := sipfrags(t, o.grace)
 	if last := frags[len(frags)-1]; last != "SIP/2.0 486 Busy Here" {
 		t.Fatalf("transferor was told %q, want it to end with 486 Busy Here", frags)
