@@ -41,6 +41,10 @@ type call struct {
 	transfer *transferState
 	// For the call list: the last transfer, and who picked the call up.
 	transferredBy, transferredTo, pickedUpBy string
+	// Busy lamps a transfer moved: persons who left the call (their lamp
+	// went off then) and colleagues it joined (lit until it ends).
+	leftLamps   map[int64]bool
+	joinedLamps []*store.Extension
 
 	// A feature call's own media, and our SDP answer to renegotiate from
 	// (under mu).

@@ -249,6 +249,7 @@ func (s *Server) completeTransfer(c *call, from, to *party, progress *referNotif
 	c.signalSwap()
 	c.mu.Unlock()
 	s.calls.add(c, to)
+	s.observeTransfer(c, from, c.other(to), to.person)
 	progress.finish("200 OK")
 	byeCtx(context.Background(), from.leg.Bye)
 	c.log.Info("transferred", "by", from.person.AOR(), "to", to.person.AOR())

@@ -2,6 +2,8 @@ package pbx
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -199,6 +201,10 @@ func TestBlindTransferOfAColleagueToAnOutsideNumber(t *testing.T) {
 		t.Fatalf("Ada was re-INVITEd with\n%s\nwant deskpbx's relay, not the outside party", reinvite.Body())
 	}
 	waitFor(t, o.grace.Byes, "BYE at the transferor")
+	graceID, _ := strconv.ParseInt(o.extID("1002"), 10, 64)
+	if got := o.lamps.states(adaCall.InviteRequest.CallID().Value(), graceID); fmt.Sprint(got) != fmt.Sprint([]CallState{CallEarly, CallConfirmed, CallTerminated}) {
+		t.Errorf("Grace's lamp went %v once she was hung up, want it off at once", got)
+	}
 
 	o.adaM.Answered(t, reinvite.Body())
 	mobileM.Answered(t, mobile.Req.Body())
@@ -215,10 +221,12 @@ func TestBlindTransferOfAColleagueToAnOutsideNumber(t *testing.T) {
 		t.Errorf("call ended as %+v, want Ada's answered call to Grace", end)
 	}
 	portsFreed(t, o.srv)
-	callID := adaCall.InviteRequest.CallID().Value()
+	// Grace's lamp went off when she was hung up (checked there), and
+	// nothing more; Ada's when the call ended.
+	lifecycle := fmt.Sprint([]CallState{CallEarly, CallConfirmed, CallTerminated})
 	for _, who := range []*store.Extension{end.Identity, end.Callee} {
-		if got := o.lamps.states(callID, who.ID); len(got) == 0 || got[len(got)-1] != CallTerminated {
-			t.Errorf("%s's lamp went %v, want it to end terminated", who.AOR(), got)
+		if got := o.lamps.states(adaCall.InviteRequest.CallID().Value(), who.ID); fmt.Sprint(got) != lifecycle {
+			t.Errorf("%s's lamp went %v, want %s", who.AOR(), got, lifecycle)
 		}
 	}
 }
@@ -415,4 +423,39 @@ func TestBlindTransferOfACustomerToAColleagueKeepsMediaAnchored(t *testing.T) {
 	}
 	waitFor(t, o.prov.byes, "BYE at the provider when Grace hangs up")
 	portsFreed(t, o.srv)
+}
+
+// A transfer moves the busy lamps with the call: Grace's goes off when
+// she transfers Ada to Carol, Carol's lights while she talks to Ada, and
+// both Ada's and Carol's go off when the call ends; Grace's stays off.
+func TestBlindTransferMovesTheBusyLamps(t *testing.T) {
+	o := newOutsideTransferOffice(t, "")
+	ctx := callCtx(t)
+	adaCall, graceIn := o.call(t, ctx, o.ada, o.adaM, "1002", o.grace)
+	callID := adaCall.InviteRequest.CallID().Value()
+	id := func(number string) int64 {
+		n, _ := strconv.ParseInt(o.extID(number), 10, 64)
+		return n
+	}
+	if res, err := testphone.Refer(ctx, graceIn.Dialog, "<sip:1003@acme.example>"); err != nil || res.StatusCode != 202 {
+		t.Fatalf("REFER: %v %v, want 202", res, err)
+	}
+	waitFor(t, o.grace.Byes, "BYE at the transferor")
+	want := func(who string, states ...CallState) {
+		t.Helper()
+		if got := o.lamps.states(callID, id(who)); fmt.Sprint(got) != fmt.Sprint(states) {
+			t.Errorf("%s's lamp went %v, want %v", who, got, states)
+		}
+	}
+	want("1002", CallEarly, CallConfirmed, CallTerminated)
+	want("1003", CallConfirmed)
+	want("1001", CallEarly, CallConfirmed)
+	if err := adaCall.Bye(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, o.carol.Byes, "BYE at Carol when Ada hangs up")
+	waitFor(t, o.ends, "the call's end")
+	want("1002", CallEarly, CallConfirmed, CallTerminated)
+	want("1003", CallConfirmed, CallTerminated)
+	want("1001", CallEarly, CallConfirmed, CallTerminated)
 }
