@@ -18,9 +18,10 @@ import (
 // outsideCall is a call deskpbx placed to the provider, ringing (180
 // sent) until the test answers or refuses it: the outside world's phone.
 type outsideCall struct {
-	Req    *sip.Request
-	Dialog *sipgo.DialogServerSession
-	answer chan outsideAnswer
+	Req       *sip.Request
+	Dialog    *sipgo.DialogServerSession
+	Cancelled chan struct{} // closed when deskpbx gives up while it rings
+	answer    chan outsideAnswer
 }
 
 type outsideAnswer struct {
@@ -56,10 +57,11 @@ func (p *provider) ringsOutside(req *sip.Request, tx sip.ServerTransaction) bool
 	p.offers = append(p.offers, string(req.Body()))
 	p.mu.Unlock()
 	d.Respond(180, "Ringing", nil)
-	oc := &outsideCall{Req: req, Dialog: d, answer: make(chan outsideAnswer, 1)}
+	oc := &outsideCall{Req: req, Dialog: d, Cancelled: make(chan struct{}), answer: make(chan outsideAnswer, 1)}
 	calls <- oc
 	select {
 	case <-d.Context().Done():
+		close(oc.Cancelled)
 	case a := <-oc.answer:
 		if a.code == 200 {
 			d.RespondSDP(a.sdp)
@@ -458,4 +460,24 @@ func TestBlindTransferMovesTheBusyLamps(t *testing.T) {
 	want("1002", CallEarly, CallConfirmed, CallTerminated)
 	want("1003", CallConfirmed, CallTerminated)
 	want("1001", CallEarly, CallConfirmed, CallTerminated)
+}
+
+// Ada hangs up while the mobile Grace transfers her to still rings: the
+// provider's call is cancelled, Grace hears the transfer failed and is
+// hung up (the call she transferred is over), and nothing is left open.
+func TestCallerHangsUpWhileTheOutsideNumberRings(t *testing.T) {
+	o := newOutsideTransferOffice(t, "")
+	waitTrunkState(t, o.srv, store.TrunkReachable)
+	ctx := callCtx(t)
+	adaCall, graceIn := o.call(t, ctx, o.ada, o.adaM, "1002", o.grace)
+	mobile := o.referOut(t, ctx, graceIn.Dialog, "5557001", "+15550102")
+	wantFrags(t, sipfrags(t, o.grace, 2), "SIP/2.0 100 Trying", "SIP/2.0 180 Ringing")
+	if err := adaCall.Bye(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, mobile.Cancelled, "CANCEL at the provider")
+	waitFor(t, o.grace.Byes, "BYE at Grace: the call she was transferring is over")
+	o.wantEvent(t, "transfer-blind", "1002@acme.example", "5557001@127.0.0.2", false)
+	waitFor(t, o.ends, "the call's end")
+	portsFreed(t, o.srv)
 }
