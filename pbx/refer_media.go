@@ -2,6 +2,7 @@ package pbx
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -80,10 +81,14 @@ func (r *reinvite) ack(answer []byte) error {
 func (s *Server) connectAnswered(rest *party, leg *bLeg, a *mediaAnchor) error {
 	ctx, cancel := context.WithTimeout(s.ctx, 16*time.Second)
 	defer cancel()
-	offer, err := a.pass(s, joinsSide, leg.InviteResponse.Body())
-	if len(offer) == 0 || err != nil {
+	if len(leg.InviteResponse.Body()) == 0 {
 		leg.Ack(ctx)
-		return fmt.Errorf("the target's offer (%d bytes): %v", len(offer), err)
+		return errors.New("the target answered without SDP")
+	}
+	offer, err := a.pass(s, joinsSide, leg.InviteResponse.Body())
+	if err != nil {
+		leg.Ack(ctx)
+		return fmt.Errorf("the target's offer: %w", err)
 	}
 	r, err := sendReinvite(ctx, rest, offer)
 	if err != nil {
@@ -117,10 +122,14 @@ func (s *Server) join(x, y *party, fallback []byte, a *mediaAnchor) error {
 	if err != nil {
 		return fmt.Errorf("asking %s for an offer: %w", x.person.AOR(), err)
 	}
+	if len(rx.res.Body()) == 0 {
+		rx.ack(nil)
+		return fmt.Errorf("%s offered no SDP", x.person.AOR())
+	}
 	offer, err := a.pass(s, staysSide, rx.res.Body())
-	if len(offer) == 0 || err != nil {
+	if err != nil {
 		rx.ack(fallback)
-		return fmt.Errorf("%s offered no usable SDP: %v", x.person.AOR(), err)
+		return fmt.Errorf("%s's offer: %w", x.person.AOR(), err)
 	}
 	ry, err := sendReinvite(ctx, y, offer)
 	if err != nil {
