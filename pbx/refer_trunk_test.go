@@ -100,7 +100,7 @@ type outsideTransferOffice struct {
 	lamps   *lampLog
 }
 
-func newOutsideTransferOffice(t *testing.T, trunkHost string) *outsideTransferOffice {
+func newOutsideTransferOffice(t *testing.T, trunkHost string, tweak ...func(*Config)) *outsideTransferOffice {
 	t.Helper()
 	o := newOffice(t)
 	x := &outsideTransferOffice{prov: newProvider(t), ends: make(chan CallEnd, 16), lamps: &lampLog{}}
@@ -125,7 +125,7 @@ func newOutsideTransferOffice(t *testing.T, trunkHost string) *outsideTransferOf
 		s.OnCallEnded(func(e CallEnd) { x.ends <- e })
 		s.SetCallObserver(x.lamps)
 	}
-	o.start(func(c *Config) { c.Handovers = func(_ context.Context, e Handover) { events <- e } })
+	o.start(append(tweak, func(c *Config) { c.Handovers = func(_ context.Context, e Handover) { events <- e } })...)
 	x.transferOffice = withPhones(t, o, events)
 	return x
 }
@@ -304,6 +304,20 @@ func TestBlindTransferToABusyOutsideNumberKeepsTheCall(t *testing.T) {
 	if n := o.srv.ports.InUse(); n != 0 {
 		t.Errorf("%d RTP ports in use after the failed transfer, want its relay closed", n)
 	}
+	o.wantCallKept(t, ctx, adaCall, graceIn)
+}
+
+// A mobile nobody answers fails the transfer when the ring timeout
+// passes: the provider's call is cancelled, Grace hears 480, and the call
+// goes on between Ada and Grace.
+func TestBlindTransferToAnOutsideNumberNobodyAnswers(t *testing.T) {
+	o := newOutsideTransferOffice(t, "", func(c *Config) { c.RingTimeout = 3 * time.Second })
+	waitTrunkState(t, o.srv, store.TrunkReachable)
+	ctx := callCtx(t)
+	adaCall, graceIn := o.call(t, ctx, o.ada, o.adaM, "1002", o.grace)
+	mobile := o.referOut(t, ctx, graceIn.Dialog, "5557001", "+15550102")
+	wantFrags(t, sipfrags(t, o.grace), "SIP/2.0 100 Trying", "SIP/2.0 180 Ringing", "SIP/2.0 480 Temporarily Unavailable")
+	waitFor(t, mobile.Cancelled, "CANCEL at the provider")
 	o.wantCallKept(t, ctx, adaCall, graceIn)
 }
 
