@@ -366,12 +366,51 @@ func TestAttendedTransferToAnOutsideConsultation(t *testing.T) {
 		t.Fatalf("REFER with Replaces naming the outside call: %v %v, want 202", res, err)
 	}
 	wantFrags(t, sipfrags(t, o.grace), "SIP/2.0 100 Trying", "SIP/2.0 200 OK")
+	o.wantAdaJoinedToTheMobile(t, ctx, adaCall, mobileM, 2)
+}
+
+// Grace transfers Ada to a mobile she is still calling (the consultation
+// rings at the provider): once the mobile answers, Ada and the mobile are
+// joined through a relay of deskpbx's, as when Grace talked to it first.
+func TestAttendedTransferWhileTheOutsideNumberRings(t *testing.T) {
+	o := newOutsideTransferOffice(t, "")
+	waitTrunkState(t, o.srv, store.TrunkReachable)
+	ctx := callCtx(t)
+	mobileM := testphone.NewMedia(t)
+	o.prov.mu.Lock()
+	o.prov.rtpHost, o.prov.rtpPort = "127.0.0.1", mobileM.Port() // the mobile's answers to re-INVITEs
+	o.prov.mu.Unlock()
+	adaCall, graceIn := o.call(t, ctx, o.ada, o.adaM, "1002", o.grace)
+
+	referTo, answered := dialRinging(t, ctx, o.grace, o.graceM, "5557001")
+	mobile := waitFor(t, o.outside, "Grace's consultation ringing at the provider")
+	if res, err := testphone.Refer(ctx, graceIn.Dialog, referTo); err != nil || res.StatusCode != 202 {
+		t.Fatalf("REFER naming the ringing outside call: %v %v, want 202", res, err)
+	}
+	wantFrags(t, sipfrags(t, o.grace, 2), "SIP/2.0 100 Trying", "SIP/2.0 180 Ringing")
+	mobile.answerWith(mobileM)
+	if err := waitFor(t, answered, "Grace's consultation answered"); err != nil {
+		t.Fatalf("consultation call: %v", err)
+	}
+	wantFrags(t, sipfrags(t, o.grace), "SIP/2.0 200 OK")
+	o.wantAdaJoinedToTheMobile(t, ctx, adaCall, mobileM, 1)
+}
+
+// wantAdaJoinedToTheMobile checks an attended transfer by Grace that
+// joins Ada to the mobile she consulted: Ada is asked for her offer,
+// both are given deskpbx's relay (never each other), Grace's legs are
+// hung up (graceLegs: those her phone knows; a call dialled by hand is
+// not one, and its phone answers the BYE 481), and the two talk; when Ada hangs up the mobile gets BYE
+// and every relay port is freed.
+func (o *outsideTransferOffice) wantAdaJoinedToTheMobile(t *testing.T, ctx context.Context, adaCall *sipgo.DialogClientSession, mobileM *testphone.Media, graceLegs int) {
+	t.Helper()
 	if re := waitFor(t, o.ada.Reinvites, "re-INVITE at Ada"); len(re.Body()) != 0 {
 		t.Fatalf("Ada's re-INVITE offered %q, want none (her own offer is asked for)", re.Body())
 	}
 	adaAck := waitFor(t, o.ada.Acks, "ACK with the mobile's answer at Ada")
-	waitFor(t, o.grace.Byes, "BYE at Grace")
-	waitFor(t, o.grace.Byes, "BYE at Grace's other leg")
+	for range graceLegs {
+		waitFor(t, o.grace.Byes, "BYE at one of Grace's legs")
+	}
 	toMobile := []byte(o.prov.offer(1)) // after the consultation's INVITE
 	if !pointsAtUs(toMobile, o.adaM.Port(), o.graceM.Port()) {
 		t.Fatalf("the mobile was re-INVITEd with\n%s\nwant deskpbx's relay, not Ada", toMobile)
