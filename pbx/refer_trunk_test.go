@@ -82,6 +82,14 @@ func (p *provider) inCall(req *sip.Request) *sipgo.DialogServerSession {
 	return p.in[id]
 }
 
+// answersAt makes the provider's answers to re-INVITEs (of a customer's
+// call, or of a mobile it took) give m's address.
+func (p *provider) answersAt(m *testphone.Media) {
+	p.mu.Lock()
+	p.rtpHost, p.rtpPort = "127.0.0.1", m.Port()
+	p.mu.Unlock()
+}
+
 // answerWith picks up the outside phone, its media at m.
 func (oc *outsideCall) answerWith(m *testphone.Media) {
 	oc.answer <- outsideAnswer{code: 200, sdp: testphone.SDP(m.Port(), "sendrecv")}
@@ -90,8 +98,10 @@ func (oc *outsideCall) answerWith(m *testphone.Media) {
 func (oc *outsideCall) refuse(code int) { oc.answer <- outsideAnswer{code: code} }
 
 // outsideTransferOffice is a transfer office with a trunk to a provider
-// whose calls ring until the test answers them, Ada's DID +15550101,
-// Grace's outside caller ID +15550102, and every call end and lamp kept.
+// whose calls ring until the test answers them (or to trunkHost, if not
+// ""), Ada's DID +15550101, Grace's outside caller ID +15550102, and
+// every call end and lamp kept; it returns once the trunk's state is
+// known.
 type outsideTransferOffice struct {
 	*transferOffice
 	prov    *provider
@@ -127,6 +137,13 @@ func newOutsideTransferOffice(t *testing.T, trunkHost string, tweak ...func(*Con
 	}
 	o.start(append(tweak, func(c *Config) { c.Handovers = func(_ context.Context, e Handover) { events <- e } })...)
 	x.transferOffice = withPhones(t, o, events)
+	// Loaded and checked with OPTIONS: our provider answers them, any
+	// other host is a line that is down.
+	if trunkHost == x.prov.addr {
+		waitTrunkState(t, o.srv, store.TrunkReachable)
+	} else {
+		waitTrunkState(t, o.srv, store.TrunkFailing)
+	}
 	return x
 }
 
@@ -186,7 +203,6 @@ func pointsAtUs(body []byte, notPorts ...int) bool {
 // the relay's ports are freed, the call is logged and the lamps go off.
 func TestBlindTransferOfAColleagueToAnOutsideNumber(t *testing.T) {
 	o := newOutsideTransferOffice(t, "")
-	waitTrunkState(t, o.srv, store.TrunkReachable)
 	ctx := callCtx(t)
 	mobileM := testphone.NewMedia(t)
 	adaCall, graceIn := o.call(t, ctx, o.ada, o.adaM, "1002", o.grace)
@@ -239,12 +255,9 @@ func TestBlindTransferOfAColleagueToAnOutsideNumber(t *testing.T) {
 // customer hangs up the mobile gets BYE.
 func TestBlindTransferOfACustomerToAnOutsideNumber(t *testing.T) {
 	o := newOutsideTransferOffice(t, "")
-	waitTrunkState(t, o.srv, store.TrunkReachable)
 	ctx := callCtx(t)
 	customerM, mobileM := testphone.NewMedia(t), testphone.NewMedia(t)
-	o.prov.mu.Lock()
-	o.prov.rtpHost, o.prov.rtpPort = "127.0.0.1", customerM.Port() // the customer's answers to re-INVITEs
-	o.prov.mu.Unlock()
+	o.prov.answersAt(customerM)
 	customer, err := o.prov.callIn(ctx, o.srv.SIPAddr(), "+15550101", "+15557777", customerM.Port())
 	if err != nil {
 		t.Fatalf("the customer's call: %v", err)
@@ -285,7 +298,6 @@ func TestBlindTransferOfACustomerToAnOutsideNumber(t *testing.T) {
 // and Ada and Grace still talk phone to phone.
 func TestBlindTransferToABusyOutsideNumberKeepsTheCall(t *testing.T) {
 	o := newOutsideTransferOffice(t, "")
-	waitTrunkState(t, o.srv, store.TrunkReachable)
 	ctx := callCtx(t)
 	adaCall, graceIn := o.call(t, ctx, o.ada, o.adaM, "1002", o.grace)
 	o.referOut(t, ctx, graceIn.Dialog, "5557001", "+15550102").refuse(486)
@@ -312,7 +324,6 @@ func TestBlindTransferToABusyOutsideNumberKeepsTheCall(t *testing.T) {
 // goes on between Ada and Grace.
 func TestBlindTransferToAnOutsideNumberNobodyAnswers(t *testing.T) {
 	o := newOutsideTransferOffice(t, "", func(c *Config) { c.RingTimeout = 3 * time.Second })
-	waitTrunkState(t, o.srv, store.TrunkReachable)
 	ctx := callCtx(t)
 	adaCall, graceIn := o.call(t, ctx, o.ada, o.adaM, "1002", o.grace)
 	mobile := o.referOut(t, ctx, graceIn.Dialog, "5557001", "+15550102")
@@ -325,7 +336,6 @@ func TestBlindTransferToAnOutsideNumberNobodyAnswers(t *testing.T) {
 // call goes on; nothing is dialled.
 func TestBlindTransferOutOnALineThatIsDownFails(t *testing.T) {
 	o := newOutsideTransferOffice(t, silentHost(t))
-	waitTrunkState(t, o.srv, store.TrunkFailing)
 	ctx := callCtx(t)
 	adaCall, graceIn := o.call(t, ctx, o.ada, o.adaM, "1002", o.grace)
 	if res, err := testphone.Refer(ctx, graceIn.Dialog, "<sip:5557001@acme.example>"); err != nil || res.StatusCode != 202 {
@@ -342,12 +352,9 @@ func TestBlindTransferOutOnALineThatIsDownFails(t *testing.T) {
 // BYE and every relay port is freed.
 func TestAttendedTransferToAnOutsideConsultation(t *testing.T) {
 	o := newOutsideTransferOffice(t, "")
-	waitTrunkState(t, o.srv, store.TrunkReachable)
 	ctx := callCtx(t)
 	mobileM := testphone.NewMedia(t)
-	o.prov.mu.Lock()
-	o.prov.rtpHost, o.prov.rtpPort = "127.0.0.1", mobileM.Port() // the mobile's answers to re-INVITEs
-	o.prov.mu.Unlock()
+	o.prov.answersAt(mobileM)
 	adaCall, graceIn := o.call(t, ctx, o.ada, o.adaM, "1002", o.grace)
 
 	consulted := make(chan *sipgo.DialogClientSession, 1)
@@ -374,12 +381,9 @@ func TestAttendedTransferToAnOutsideConsultation(t *testing.T) {
 // joined through a relay of deskpbx's, as when Grace talked to it first.
 func TestAttendedTransferWhileTheOutsideNumberRings(t *testing.T) {
 	o := newOutsideTransferOffice(t, "")
-	waitTrunkState(t, o.srv, store.TrunkReachable)
 	ctx := callCtx(t)
 	mobileM := testphone.NewMedia(t)
-	o.prov.mu.Lock()
-	o.prov.rtpHost, o.prov.rtpPort = "127.0.0.1", mobileM.Port() // the mobile's answers to re-INVITEs
-	o.prov.mu.Unlock()
+	o.prov.answersAt(mobileM)
 	adaCall, graceIn := o.call(t, ctx, o.ada, o.adaM, "1002", o.grace)
 
 	referTo, answered := dialRinging(t, ctx, o.grace, o.graceM, "5557001")
@@ -437,12 +441,9 @@ func (o *outsideTransferOffice) wantAdaJoinedToTheMobile(t *testing.T, ctx conte
 // Grace the customer's. When Grace hangs up, the provider gets BYE.
 func TestBlindTransferOfACustomerToAColleagueKeepsMediaAnchored(t *testing.T) {
 	o := newOutsideTransferOffice(t, "")
-	waitTrunkState(t, o.srv, store.TrunkReachable)
 	ctx := callCtx(t)
 	customerM := testphone.NewMedia(t)
-	o.prov.mu.Lock()
-	o.prov.rtpHost, o.prov.rtpPort = "127.0.0.1", customerM.Port()
-	o.prov.mu.Unlock()
+	o.prov.answersAt(customerM)
 	if _, err := o.prov.callIn(ctx, o.srv.SIPAddr(), "+15550101", "+15557777", customerM.Port()); err != nil {
 		t.Fatalf("the customer's call: %v", err)
 	}
@@ -520,7 +521,6 @@ func TestBlindTransferMovesTheBusyLamps(t *testing.T) {
 // hung up (the call she transferred is over), and nothing is left open.
 func TestCallerHangsUpWhileTheOutsideNumberRings(t *testing.T) {
 	o := newOutsideTransferOffice(t, "")
-	waitTrunkState(t, o.srv, store.TrunkReachable)
 	ctx := callCtx(t)
 	adaCall, graceIn := o.call(t, ctx, o.ada, o.adaM, "1002", o.grace)
 	mobile := o.referOut(t, ctx, graceIn.Dialog, "5557001", "+15550102")
