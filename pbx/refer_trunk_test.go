@@ -184,6 +184,39 @@ func portsFreed(t *testing.T, srv *Server) {
 	}
 }
 
+// talkThroughUs checks that each of two parties was given SDP (got)
+// pointing at deskpbx, at neither the other's media nor any of notEither
+// (a transferor's), and has them talk: RTP both ways through the relay.
+func talkThroughUs(t *testing.T, xM *testphone.Media, xGot []byte, yM *testphone.Media, yGot []byte, notEither ...int) {
+	t.Helper()
+	for _, p := range []struct {
+		got   []byte
+		other int
+	}{{xGot, yM.Port()}, {yGot, xM.Port()}} {
+		if !pointsAtUs(p.got, append([]int{p.other}, notEither...)...) {
+			t.Fatalf("a party of the joined call was given\n%s\nwant deskpbx's relay, not the other party or the transferor", p.got)
+		}
+	}
+	xM.Answered(t, xGot)
+	yM.Answered(t, yGot)
+	talk(t, xM, yM)
+}
+
+// customerCallsAda has a customer, with media at m, call Ada's number
+// through the provider; it returns the customer's call and Ada's, once
+// she answered.
+func (o *outsideTransferOffice) customerCallsAda(t *testing.T, ctx context.Context, m *testphone.Media) (*sipgo.DialogClientSession, *testphone.IncomingCall) {
+	t.Helper()
+	o.prov.answersAt(m)
+	customer, err := o.prov.callIn(ctx, o.srv.SIPAddr(), "+15550101", "+15557777", m.Port())
+	if err != nil {
+		t.Fatalf("the customer's call: %v", err)
+	}
+	adaIn := waitFor(t, o.ada.Incoming, "the customer's call at Ada")
+	waitFor(t, o.ada.Acks, "ACK at Ada")
+	return customer, adaIn
+}
+
 // pointsAtUs says whether an SDP body sends media to deskpbx: not to
 // the port of any of the test's media, which deskpbx must not reveal.
 func pointsAtUs(body []byte, notPorts ...int) bool {
@@ -215,18 +248,13 @@ func TestBlindTransferOfAColleagueToAnOutsideNumber(t *testing.T) {
 	mobile.answerWith(mobileM)
 	wantFrags(t, sipfrags(t, o.grace), "SIP/2.0 200 OK")
 	reinvite := waitFor(t, o.ada.Reinvites, "re-INVITE at Ada")
-	if !pointsAtUs(reinvite.Body(), mobileM.Port(), o.graceM.Port()) {
-		t.Fatalf("Ada was re-INVITEd with\n%s\nwant deskpbx's relay, not the outside party", reinvite.Body())
-	}
 	waitFor(t, o.grace.Byes, "BYE at the transferor")
 	graceID, _ := strconv.ParseInt(o.extID("1002"), 10, 64)
 	if got := o.lamps.states(adaCall.InviteRequest.CallID().Value(), graceID); fmt.Sprint(got) != fmt.Sprint([]CallState{CallEarly, CallConfirmed, CallTerminated}) {
 		t.Errorf("Grace's lamp went %v once she was hung up, want it off at once", got)
 	}
 
-	o.adaM.Answered(t, reinvite.Body())
-	mobileM.Answered(t, mobile.Req.Body())
-	talk(t, o.adaM, mobileM)
+	talkThroughUs(t, o.adaM, reinvite.Body(), mobileM, mobile.Req.Body(), o.graceM.Port())
 	o.wantTransferListed(t, "1002@acme.example", "5557001@127.0.0.2")
 	o.wantEvent(t, "transfer-blind", "1002@acme.example", "5557001@127.0.0.2", true)
 
@@ -257,13 +285,7 @@ func TestBlindTransferOfACustomerToAnOutsideNumber(t *testing.T) {
 	o := newOutsideTransferOffice(t, "")
 	ctx := callCtx(t)
 	customerM, mobileM := testphone.NewMedia(t), testphone.NewMedia(t)
-	o.prov.answersAt(customerM)
-	customer, err := o.prov.callIn(ctx, o.srv.SIPAddr(), "+15550101", "+15557777", customerM.Port())
-	if err != nil {
-		t.Fatalf("the customer's call: %v", err)
-	}
-	adaIn := waitFor(t, o.ada.Incoming, "the customer's call at Ada")
-	waitFor(t, o.ada.Acks, "ACK at Ada")
+	customer, adaIn := o.customerCallsAda(t, ctx, customerM)
 
 	mobile := o.referOut(t, ctx, adaIn.Dialog, "5557002", "+15550101") // Ada's DID: her outside caller ID
 	if !pointsAtUs(mobile.Req.Body(), customerM.Port(), o.adaM.Port()) {
@@ -275,13 +297,7 @@ func TestBlindTransferOfACustomerToAnOutsideNumber(t *testing.T) {
 	waitFor(t, o.ada.Byes, "BYE at the transferor")
 	// offers: the customer's call is not one of them (the provider placed
 	// it); the mobile's INVITE, then the re-INVITE of the customer.
-	toCustomer := []byte(o.prov.offer(1))
-	if !pointsAtUs(toCustomer, mobileM.Port(), o.adaM.Port()) {
-		t.Fatalf("the customer was re-INVITEd with\n%s\nwant deskpbx's relay", toCustomer)
-	}
-	customerM.Answered(t, toCustomer)
-	mobileM.Answered(t, mobile.Req.Body())
-	talk(t, customerM, mobileM)
+	talkThroughUs(t, customerM, []byte(o.prov.offer(1)), mobileM, mobile.Req.Body(), o.adaM.Port())
 	o.wantEvent(t, "transfer-blind", "1001@acme.example", "5557002@127.0.0.2", true)
 
 	if err := customer.Bye(ctx); err != nil {
@@ -415,16 +431,8 @@ func (o *outsideTransferOffice) wantAdaJoinedToTheMobile(t *testing.T, ctx conte
 	for range graceLegs {
 		waitFor(t, o.grace.Byes, "BYE at one of Grace's legs")
 	}
-	toMobile := []byte(o.prov.offer(1)) // after the consultation's INVITE
-	if !pointsAtUs(toMobile, o.adaM.Port(), o.graceM.Port()) {
-		t.Fatalf("the mobile was re-INVITEd with\n%s\nwant deskpbx's relay, not Ada", toMobile)
-	}
-	if !pointsAtUs(adaAck.Body(), mobileM.Port()) {
-		t.Fatalf("Ada was given\n%s\nwant deskpbx's relay, not the mobile", adaAck.Body())
-	}
-	o.adaM.Answered(t, adaAck.Body())
-	mobileM.Answered(t, toMobile)
-	talk(t, o.adaM, mobileM)
+	// The mobile's offers: the consultation's INVITE, then the re-INVITE.
+	talkThroughUs(t, o.adaM, adaAck.Body(), mobileM, []byte(o.prov.offer(1)), o.graceM.Port())
 	o.wantEvent(t, "transfer-attended", "1002@acme.example", "5557001@127.0.0.2", true)
 	o.wantTransferListed(t, "1002@acme.example", "5557001@127.0.0.2")
 
@@ -443,12 +451,7 @@ func TestBlindTransferOfACustomerToAColleagueKeepsMediaAnchored(t *testing.T) {
 	o := newOutsideTransferOffice(t, "")
 	ctx := callCtx(t)
 	customerM := testphone.NewMedia(t)
-	o.prov.answersAt(customerM)
-	if _, err := o.prov.callIn(ctx, o.srv.SIPAddr(), "+15550101", "+15557777", customerM.Port()); err != nil {
-		t.Fatalf("the customer's call: %v", err)
-	}
-	adaIn := waitFor(t, o.ada.Incoming, "the customer's call at Ada")
-	waitFor(t, o.ada.Acks, "ACK at Ada")
+	_, adaIn := o.customerCallsAda(t, ctx, customerM)
 
 	if res, err := testphone.Refer(ctx, adaIn.Dialog, "<sip:1002@acme.example>"); err != nil || res.StatusCode != 202 {
 		t.Fatalf("Ada transfers the customer to Grace: %v %v, want 202", res, err)
@@ -462,16 +465,8 @@ func TestBlindTransferOfACustomerToAColleagueKeepsMediaAnchored(t *testing.T) {
 	}
 	graceAck := waitFor(t, o.grace.Acks, "ACK with the customer's answer at Grace")
 	waitFor(t, o.ada.Byes, "BYE at Ada, the transferor")
-	toCustomer := []byte(o.prov.offer(0)) // the re-INVITE: the customer's INVITE was the provider's own
-	if !pointsAtUs(toCustomer, o.graceM.Port(), o.adaM.Port()) {
-		t.Fatalf("the customer was re-INVITEd with\n%s\nwant deskpbx's relay, not Grace's phone", toCustomer)
-	}
-	if !pointsAtUs(graceAck.Body(), customerM.Port()) {
-		t.Fatalf("Grace was given\n%s\nwant deskpbx's relay, not the customer", graceAck.Body())
-	}
-	customerM.Answered(t, toCustomer)
-	o.graceM.Answered(t, graceAck.Body())
-	talk(t, customerM, o.graceM)
+	// The provider's offers: the re-INVITE (the customer's INVITE was its own).
+	talkThroughUs(t, customerM, []byte(o.prov.offer(0)), o.graceM, graceAck.Body(), o.adaM.Port())
 	o.wantEvent(t, "transfer-blind", "1001@acme.example", "1002@acme.example", true)
 
 	if err := graceIn.Dialog.Bye(ctx); err != nil {
