@@ -113,16 +113,7 @@ func TestTrunkThroughKamailioProvider(t *testing.T) {
 		if strings.Contains(string(call.InviteResponse.Body()), providerIP) {
 			t.Fatalf("the phone was given the provider's media address, not deskpbx's:\n%s", call.InviteResponse.Body())
 		}
-		pkts, err := rtppcap.RFC4733Digits("159", 101, rtppcap.WithAudio(rtppcap.PCMU))
-		if err != nil {
-			t.Fatal(err)
-		}
-		m.Play(pkts)
-		waitUntil(t, 30*time.Second, "RTP at the outside callee and its echo back at the phone", func() bool {
-			return echo.events.Load() > 0 && len(m.Received()) > 0
-		})
-		t.Logf("RTP: %d packets sent by the phone, %d reached the outside callee (%d RFC 4733), %d came back",
-			len(pkts), echo.received.Load(), echo.events.Load(), len(m.Received()))
+		echoedBack(t, m, echo)
 		if err := call.Bye(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -203,6 +194,23 @@ func TestTrunkThroughKamailioProvider(t *testing.T) {
 		// early media (183), and the call is never answered: 503.
 		testphone.DialRefused(t, desk, "+15557001", 503, 25)
 	})
+}
+
+// echoedBack plays speech with RFC 4733 digits from m, whose call
+// reaches the outside callee's echo through deskpbx's relay, and waits
+// until the digits reached the echo and something came back to m.
+func echoedBack(t *testing.T, m *testphone.Media, echo *rtpEcho) {
+	t.Helper()
+	pkts, err := rtppcap.RFC4733Digits("159", 101, rtppcap.WithAudio(rtppcap.PCMU))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Play(pkts)
+	waitUntil(t, 30*time.Second, "RTP at the outside callee and its echo back at the phone", func() bool {
+		return echo.events.Load() > 0 && len(m.Received()) > 0
+	})
+	t.Logf("RTP: %d packets sent by the phone, %d reached the outside callee (%d RFC 4733), %d came back",
+		len(pkts), echo.received.Load(), echo.events.Load(), len(m.Received()))
 }
 
 // callDIDFromOutside has SIPp, as the outside caller +15557777, call did

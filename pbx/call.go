@@ -41,6 +41,10 @@ type call struct {
 	transfer *transferState
 	// For the call list: the last transfer, and who picked the call up.
 	transferredBy, transferredTo, pickedUpBy string
+	// Busy lamps a transfer moved: persons who left the call (their lamp
+	// went off then) and colleagues it joined (lit until it ends).
+	leftLamps   map[int64]bool
+	joinedLamps []*store.Extension
 
 	// A feature call's own media, and our SDP answer to renegotiate from
 	// (under mu).
@@ -82,8 +86,13 @@ func (s *Server) openRingingCall(nc newCall, callee *store.Extension) (c *call, 
 func (c *call) close(s *Server) {
 	s.calls.remove(c)
 	c.mu.Lock()
-	b, parties := c.b, c.parties
+	b, parties, relay := c.b, c.parties, c.relay
 	c.mu.Unlock()
+	if relay != nil {
+		// Its owner may close it too; a transfer out may have put in
+		// one that only the call knows of.
+		relay.Close()
+	}
 	if b != nil {
 		b.Close()
 	}
@@ -261,6 +270,14 @@ func (c *call) other(p *party) *party {
 		return c.parties[0]
 	}
 	return nil
+}
+
+// isFirst says whether p is the call's first party: the caller, or
+// whoever a transfer put in the caller's place.
+func (c *call) isFirst(p *party) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return p != nil && p == c.parties[0]
 }
 
 // isParty says whether p still talks in the call.

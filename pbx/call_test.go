@@ -28,6 +28,8 @@ type office struct {
 	// amend, if set, changes the dial plan's routes (for policies the
 	// office's own plan does not have yet).
 	amend func(*Route)
+	// wire, if set, installs observers on each new Server before it starts.
+	wire func(*Server)
 }
 
 // amendedPlan is a dial plan with every route passed through amend.
@@ -100,6 +102,9 @@ func (o *office) start(tweak ...func(*Config)) {
 		plan = amendedPlan{plan, o.amend}
 	}
 	srv.SetDialPlan(plan)
+	if o.wire != nil {
+		o.wire(srv)
+	}
 	if err := srv.Start(context.Background()); err != nil {
 		o.t.Fatal(err)
 	}

@@ -32,7 +32,9 @@ func (s *Server) relayInDialog(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	other, target := to.leg, to.leg.remoteTarget()
-	fromA := from.leg == partyLeg(c.a)
+	// The first party's side of a relay, also when a transfer has put
+	// someone in the caller's place.
+	fromA := c.isFirst(from)
 	out := sip.NewRequest(req.Method, target)
 	if ct := req.ContentType(); ct != nil {
 		out.AppendHeader(sip.HeaderClone(ct))

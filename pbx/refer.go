@@ -104,7 +104,7 @@ func (s *Server) blindTransfer(c *call, from *party, target sip.Uri, req *sip.Re
 		return
 	}
 	route := s.dialPlan.Route(s.ctx, &CallRequest{Caller: from.phone, Dialled: target.User, Source: req.Source()})
-	if route.Ring == nil {
+	if route.Ring == nil && route.Outside == nil {
 		// A number the transferor may not call (or that does not exist:
 		// we say no more than "forbidden"), or a feature, which nobody
 		// can be transferred to yet.
@@ -128,6 +128,10 @@ func (s *Server) blindTransfer(c *call, from *party, target sip.Uri, req *sip.Re
 		return
 	}
 	s.respond(tx, req, 202, "Accepted")
+	if route.Outside != nil {
+		s.blindTransferOut(c, from, rest, route, req)
+		return
+	}
 	log := c.log.With("transfer", "blind", "by", from.person.AOR(), "to", route.Ring.Callee.AOR())
 	log.Info("blind transfer")
 	progress := s.newReferNotifier(c, from)
@@ -161,7 +165,7 @@ func (s *Server) blindTransfer(c *call, from *party, target sip.Uri, req *sip.Re
 		return
 	}
 	to := &party{leg: leg, phone: route.Ring.Target, person: route.Ring.Callee}
-	if err := s.connectAnswered(rest, leg); err != nil {
+	if err := s.connectTarget(c, rest, leg); err != nil {
 		log.Info("transfer target could not be connected", "err", err)
 		byeCtx(context.Background(), leg.Bye)
 		s.failTransfer(c, progress, 488, ev)
@@ -245,6 +249,7 @@ func (s *Server) completeTransfer(c *call, from, to *party, progress *referNotif
 	c.signalSwap()
 	c.mu.Unlock()
 	s.calls.add(c, to)
+	s.observeTransfer(c, from, c.other(to), to.person)
 	progress.finish("200 OK")
 	byeCtx(context.Background(), from.leg.Bye)
 	c.log.Info("transferred", "by", from.person.AOR(), "to", to.person.AOR())

@@ -57,7 +57,7 @@ func (s *Server) attendedTransfer(c *call, from *party, replaces [2]string, req 
 			return
 		}
 	}
-	if err := s.join(x, y, sdpFrom(from)); err != nil {
+	if err := s.joinParties(c, from, x, y); err != nil {
 		log.Info("attended transfer failed", "err", err)
 		d.endTransfer()
 		s.failTransfer(c, progress, 500, ev)
@@ -76,6 +76,18 @@ func (s *Server) attendedTransfer(c *call, from *party, replaces [2]string, req 
 	d.mu.Unlock()
 	s.completeTransfer(c, from, y, progress, ev)
 	d.hangup(context.Background())
+}
+
+// joinParties joins x (of c) to y (of the transferor's other call),
+// through a relay of their own when either is an outside party: media
+// of a trunk call is anchored here. x falls back to the transferor's
+// SDP, as its call's relay showed it to x, if y refuses.
+func (s *Server) joinParties(c *call, from, x, y *party) error {
+	a, err := s.anchorFor(x, y)
+	if err != nil {
+		return err
+	}
+	return a.settle(c, x, s.join(x, y, c.sdpSeenBy(s, from, x), a))
 }
 
 // waitAnswered waits until the ringing call d (the transferor's

@@ -76,15 +76,19 @@ func (r *reinvite) ack(answer []byte) error {
 
 // connectAnswered joins rest to a phone that answered our offerless
 // INVITE: rest gets the phone's offer in a re-INVITE, the phone gets
-// rest's answer in its ACK. On failure leg is ACKed (it answered) but
-// not hung up.
-func (s *Server) connectAnswered(rest *party, leg *bLeg) error {
+// rest's answer in its ACK, both through a's relay if a is not nil. On
+// failure leg is ACKed (it answered) but not hung up.
+func (s *Server) connectAnswered(rest *party, leg *bLeg, a *mediaAnchor) error {
 	ctx, cancel := context.WithTimeout(s.ctx, 16*time.Second)
 	defer cancel()
-	offer := leg.InviteResponse.Body()
-	if len(offer) == 0 {
+	if len(leg.InviteResponse.Body()) == 0 {
 		leg.Ack(ctx)
 		return errors.New("the target answered without SDP")
+	}
+	offer, err := a.pass(s, joinsSide, leg.InviteResponse.Body())
+	if err != nil {
+		leg.Ack(ctx)
+		return fmt.Errorf("the target's offer: %w", err)
 	}
 	r, err := sendReinvite(ctx, rest, offer)
 	if err != nil {
@@ -95,17 +99,23 @@ func (s *Server) connectAnswered(rest *party, leg *bLeg) error {
 		leg.Ack(ctx)
 		return err
 	}
+	answer, err := a.pass(s, staysSide, r.res.Body())
+	if err != nil {
+		leg.Ack(ctx)
+		return err
+	}
 	ack := sip.NewRequest(sip.ACK, leg.remoteTarget())
 	ack.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	ack.SetBody(r.res.Body())
+	ack.SetBody(answer)
 	return leg.WriteAck(ctx, ack)
 }
 
 // join connects two phones already in calls of ours: x offers (an
 // offerless re-INVITE), y answers in its re-INVITE, x gets y's answer in
-// its ACK. If y refuses, x's ACK carries fallback (the SDP x had from the
-// transferor), so that x stays where it was rather than half-negotiated.
-func (s *Server) join(x, y *party, fallback []byte) error {
+// its ACK, both through a's relay if a is not nil. If y refuses, x's ACK
+// carries fallback (the SDP x had from the transferor), so that x stays
+// where it was rather than half-negotiated.
+func (s *Server) join(x, y *party, fallback []byte, a *mediaAnchor) error {
 	ctx, cancel := context.WithTimeout(s.ctx, 16*time.Second)
 	defer cancel()
 	rx, err := sendReinvite(ctx, x, nil)
@@ -116,7 +126,12 @@ func (s *Server) join(x, y *party, fallback []byte) error {
 		rx.ack(nil)
 		return fmt.Errorf("%s offered no SDP", x.person.AOR())
 	}
-	ry, err := sendReinvite(ctx, y, rx.res.Body())
+	offer, err := a.pass(s, staysSide, rx.res.Body())
+	if err != nil {
+		rx.ack(fallback)
+		return fmt.Errorf("%s's offer: %w", x.person.AOR(), err)
+	}
+	ry, err := sendReinvite(ctx, y, offer)
 	if err != nil {
 		rx.ack(fallback)
 		return fmt.Errorf("offering to %s: %w", y.person.AOR(), err)
@@ -124,7 +139,12 @@ func (s *Server) join(x, y *party, fallback []byte) error {
 	if err := ry.ack(nil); err != nil {
 		return err
 	}
-	return rx.ack(ry.res.Body())
+	answer, err := a.pass(s, joinsSide, ry.res.Body())
+	if err != nil {
+		rx.ack(fallback)
+		return fmt.Errorf("%s's answer: %w", y.person.AOR(), err)
+	}
+	return rx.ack(answer)
 }
 
 // sdpFrom is the SDP p's phone sent when its call was set up: the offer

@@ -23,6 +23,7 @@ func (s *Server) transferToOwnMedia(c *call, from, rest *party, r *Ring, progres
 	c.transferredBy, c.transferredTo = from.person.AOR(), r.Callee.AOR()
 	c.signalSwap()
 	c.mu.Unlock()
+	s.observeTransfer(c, from, rest, nil) // the mailbox's owner is not on the phone
 	progress.finish("200 OK")
 	byeCtx(context.Background(), from.leg.Bye)
 	ev.OK = true

@@ -38,6 +38,13 @@ func newTransferOffice(t *testing.T, amend ...func(*Route)) *transferOffice {
 		o.stop()
 		o.start(withEvents)
 	}
+	return withPhones(t, o, events)
+}
+
+// withPhones registers Ada's, Grace's and Carol's phones, each with its
+// media, at o, whose transfers are reported to events.
+func withPhones(t *testing.T, o *office, events chan Handover) *transferOffice {
+	t.Helper()
 	to := &transferOffice{office: o, events: events,
 		ada: o.phone("1001"), grace: o.phone("1002"), carol: o.phone("1003"),
 		adaM: testphone.NewMedia(t), graceM: testphone.NewMedia(t), carolM: testphone.NewMedia(t)}
@@ -233,6 +240,14 @@ func TestBlindTransferToABusyPhoneKeepsTheCall(t *testing.T) {
 	if e := o.wantEvent(t, "transfer-blind", "1002@acme.example", "1003@acme.example", false); e.Status != "486" {
 		t.Fatalf("failed transfer event has status %q, want 486", e.Status)
 	}
+	o.wantCallKept(t, ctx, adaCall, graceIn)
+}
+
+// wantCallKept checks that Ada's call with Grace is as it was after a
+// transfer failed: listed, not transferred, Ada and Grace talking, and
+// Ada's hang-up reaching Grace.
+func (o *transferOffice) wantCallKept(t *testing.T, ctx context.Context, adaCall *sipgo.DialogClientSession, graceIn *testphone.IncomingCall) {
+	t.Helper()
 	calls := o.srv.ActiveCalls()
 	if len(calls) != 1 || calls[0].TransferredTo != "" {
 		t.Fatalf("calls after a failed transfer: %+v, want the original call only", calls)
@@ -456,38 +471,8 @@ func TestAttendedTransferWhileTheTargetRings(t *testing.T) {
 	adaCall, graceIn := o.call(t, ctx, o.ada, o.adaM, "1002", o.grace)
 
 	// Grace dials 1003 and learns the early dialog from its 180.
-	req := sip.NewRequest(sip.INVITE, o.grace.URI("1003"))
-	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "1002", Host: "acme.example"}, Params: sip.NewParams()}
-	from.Params.Add("tag", sip.GenerateTagN(8))
-	req.AppendHeader(from)
-	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: "1003", Host: "acme.example"}})
-	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	req.SetBody(testphone.SDP(o.graceM.Port(), "sendrecv"))
-	consult, err := o.grace.DUA.WriteInvite(ctx, req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ringing := make(chan *sip.Response, 4)
-	answered := make(chan error, 1)
-	go func() {
-		err := consult.WaitAnswer(ctx, sipgo.AnswerOptions{Username: "1002", Password: o.grace.Password,
-			OnResponse: func(res *sip.Response) error {
-				if res.StatusCode == 180 {
-					ringing <- res
-				}
-				return nil
-			}})
-		if err == nil {
-			err = consult.Ack(ctx)
-		}
-		answered <- err
-	}()
-	ring := waitFor(t, ringing, "180 for Grace's consultation call")
+	referTo, answered := dialRinging(t, ctx, o.grace, o.graceM, "1003")
 	carolIn := waitFor(t, o.carol.Incoming, "the consultation ringing at Carol")
-	pbxTag, _ := ring.To().Params.Get("tag")
-	fromTag, _ := from.Params.Get("tag")
-	replaces := ring.CallID().Value() + ";to-tag=" + pbxTag + ";from-tag=" + fromTag
-	referTo := "<sip:1003@acme.example?Replaces=" + strings.NewReplacer(";", "%3B", "=", "%3D", "@", "%40").Replace(replaces) + ">"
 
 	res, err := testphone.Refer(ctx, graceIn.Dialog, referTo)
 	if err != nil || res.StatusCode != 202 {
@@ -509,4 +494,43 @@ func TestAttendedTransferWhileTheTargetRings(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, o.carol.Byes, "BYE at Carol when Ada hangs up")
+}
+
+// dialRinging has p call number with media m, and once the call rings
+// (its 180 came) returns the Refer-To of an attended transfer naming
+// that early dialog, and where the call's outcome will come (nil once
+// answered and ACKed).
+func dialRinging(t *testing.T, ctx context.Context, p *testphone.Phone, m *testphone.Media, number string) (referTo string, answered <-chan error) {
+	t.Helper()
+	req := sip.NewRequest(sip.INVITE, p.URI(number))
+	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: p.User, Host: p.Domain}, Params: sip.NewParams()}
+	from.Params.Add("tag", sip.GenerateTagN(8))
+	req.AppendHeader(from)
+	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: number, Host: p.Domain}})
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	req.SetBody(testphone.SDP(m.Port(), "sendrecv"))
+	consult, err := p.DUA.WriteInvite(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ringing := make(chan *sip.Response, 4)
+	done := make(chan error, 1)
+	go func() {
+		err := consult.WaitAnswer(ctx, sipgo.AnswerOptions{Username: p.User, Password: p.Password,
+			OnResponse: func(res *sip.Response) error {
+				if res.StatusCode == 180 {
+					ringing <- res
+				}
+				return nil
+			}})
+		if err == nil {
+			err = consult.Ack(ctx)
+		}
+		done <- err
+	}()
+	ring := waitFor(t, ringing, "180 for "+p.User+"'s consultation call")
+	pbxTag, _ := ring.To().Params.Get("tag")
+	fromTag, _ := from.Params.Get("tag")
+	replaces := ring.CallID().Value() + ";to-tag=" + pbxTag + ";from-tag=" + fromTag
+	return "<sip:" + number + "@" + p.Domain + "?Replaces=" + strings.NewReplacer(";", "%3B", "=", "%3D", "@", "%40").Replace(replaces) + ">", done
 }

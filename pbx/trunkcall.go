@@ -2,6 +2,7 @@ package pbx
 
 import (
 	"context"
+	"log/slog"
 	"net/netip"
 	"strings"
 	"sync/atomic"
@@ -23,7 +24,8 @@ const (
 	providerSide = 1
 )
 
-// callRelay is a call's media relay and which side its A-leg is.
+// callRelay is a call's media relay and which side its first party
+// (the caller, or whoever a transfer put in the caller's place) is on.
 type callRelay struct {
 	*media.Relay
 	aSide int
@@ -36,21 +38,25 @@ func (p *party) outside() bool { return p.phone == nil || p.phone.ID == 0 }
 
 // relaySDP rewrites an SDP body that crosses a relayed call (a re-INVITE
 // or its answer), so neither party learns the other's address; fromA
-// says which leg wrote it. Calls without a relay pass it unchanged.
+// says whether the first party wrote it. Calls without a relay pass it
+// unchanged.
 func (c *call) relaySDP(s *Server, fromA bool, body []byte) []byte {
-	if c.relay == nil || len(body) == 0 {
+	c.mu.Lock()
+	r := c.relay // a transfer out through a trunk may put one in
+	c.mu.Unlock()
+	if r == nil || len(body) == 0 {
 		return body
 	}
-	side := c.relay.aSide
+	side := r.aSide
 	if !fromA {
 		side = 1 - side
 	}
-	out, remote, err := media.RewriteSDP(body, s.contactNetIP(), c.relay.Port(1-side))
+	out, remote, err := media.RewriteSDP(body, s.contactNetIP(), r.Port(1-side))
 	if err != nil {
 		return body
 	}
 	if !remote.Addr().IsUnspecified() {
-		pointRelay(c.relay.Relay, side, body, remote)
+		pointRelay(r.Relay, side, body, remote)
 	}
 	return out
 }
@@ -288,27 +294,52 @@ func (s *Server) outsideUnavailable(nc newCall, callee *store.Extension, o *Outs
 	c.runOwnMedia(s, o.Unavailable)
 }
 
+// dialTrunk sends the call's INVITE to the provider, its early media
+// through the call's relay and its progress to the caller.
+func (c *call) dialTrunk(s *Server, l *trunkLine, o *OutsideRoute, offer []byte) (b *bLeg, final int, noAnswer bool) {
+	return s.dialTrunk(l, trunkDial{log: c.log, invite: s.newTrunkInvite(l, o, c.identity, c.a.InviteRequest, offer),
+		gaveUp: c.a.Context().Done(), over: c.done,
+		progress: func(res *sip.Response) error {
+			if res.StatusCode == 183 && len(res.Body()) > 0 {
+				// Early media (ringback, announcements) through the relay.
+				s.acceptAnswer(c.relay.Relay, res, providerSide)
+			}
+			return c.a.progress(res)
+		}})
+}
+
+// trunkDial is one INVITE to a provider and who waits for it: a caller
+// dialling out, or the party a transfer sends out.
+type trunkDial struct {
+	log      *slog.Logger
+	invite   *sip.Request
+	gaveUp   <-chan struct{} // whoever waits left: CANCEL
+	over     <-chan struct{} // the PBX ended the call
+	progress func(*sip.Response) error
+}
+
 // dialTrunk sends the INVITE to the provider, answers its digest
 // challenge, passes progress on and waits for the answer. noAnswer means
-// the provider said nothing at all within trunkRequestTimeout.
-func (c *call) dialTrunk(s *Server, l *trunkLine, o *OutsideRoute, offer []byte) (b *bLeg, final int, noAnswer bool) {
+// the provider said nothing at all within trunkRequestTimeout; final is
+// 0 when whoever waited gave up.
+func (s *Server) dialTrunk(l *trunkLine, d trunkDial) (b *bLeg, final int, noAnswer bool) {
 	ctx, cancel := context.WithCancelCause(s.ctx)
 	defer cancel(nil)
 	ringCtx, stopRing := context.WithTimeout(ctx, s.cfg.RingTimeout)
 	defer stopRing()
 	go func() {
 		select {
-		case <-c.a.Context().Done():
+		case <-d.gaveUp:
 			cancel(nil)
-		case <-c.done:
+		case <-d.over:
 			cancel(nil)
 		case <-ringCtx.Done():
 		}
 	}()
 	s.sendFromListener(store.Binding{Source: l.trunk.HostPort(), Transport: l.trunk.Transport})
-	d, err := s.dua.WriteInvite(ringCtx, s.newTrunkInvite(c, l, o, offer))
+	dialog, err := s.dua.WriteInvite(ringCtx, d.invite)
 	if err != nil {
-		c.log.Warn("INVITE to provider failed", "err", err)
+		d.log.Warn("INVITE to provider failed", "err", err)
 		return nil, 503, false
 	}
 	var heard atomic.Bool
@@ -318,27 +349,23 @@ func (c *call) dialTrunk(s *Server, l *trunkLine, o *OutsideRoute, offer []byte)
 		}
 	})
 	defer silence.Stop()
-	err = d.WaitAnswer(ringCtx, sipgo.AnswerOptions{
+	err = dialog.WaitAnswer(ringCtx, sipgo.AnswerOptions{
 		Username: l.trunk.Username, Password: l.trunk.Password.Reveal(),
 		OnResponse: func(res *sip.Response) error {
 			if !heard.Swap(true) && !l.trunk.Register {
 				s.saveTrunkState(l, store.TrunkReachable, "")
 			}
-			if res.StatusCode == 183 && len(res.Body()) > 0 {
-				// Early media (ringback, announcements) through the relay.
-				s.acceptAnswer(c.relay.Relay, res, providerSide)
-			}
-			return c.a.progress(res)
+			return d.progress(res)
 		},
 	})
 	if err == nil {
-		return &bLeg{d}, 0, false
+		return &bLeg{dialog}, 0, false
 	}
-	d.Close()
+	dialog.Close()
 	switch {
-	case !heard.Load() && c.a.Context().Err() == nil:
+	case !heard.Load() && !closed(d.gaveUp):
 		return nil, 0, true
-	case c.a.Context().Err() != nil:
+	case closed(d.gaveUp):
 		return nil, 0, false // the caller cancelled: 487 sent already
 	}
 	code := legStatus(err)
@@ -351,15 +378,17 @@ func (c *call) dialTrunk(s *Server, l *trunkLine, o *OutsideRoute, offer []byte)
 
 // newTrunkInvite is the INVITE to the provider: the outside number at
 // the provider's host, and the caller ID the dial plan chose in From and
-// P-Asserted-Identity.
-func (s *Server) newTrunkInvite(c *call, l *trunkLine, o *OutsideRoute, offer []byte) *sip.Request {
+// P-Asserted-Identity, with identity's name. cause is the request that
+// asked for the call (the caller's INVITE, a transferor's REFER), for
+// Max-Forwards.
+func (s *Server) newTrunkInvite(l *trunkLine, o *OutsideRoute, identity *store.Extension, cause *sip.Request, offer []byte) *sip.Request {
 	k := l.trunk
 	dest := k.HostPort()
 	host, port := splitHostPort(dest)
 	req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: o.Number, Host: host, Port: port})
 	domain := trunkDomain(k)
 	id := sip.Uri{Scheme: "sip", User: o.CallerID, Host: domain}
-	from := &sip.FromHeader{DisplayName: sanitizeDisplayName(c.identity.DisplayName), Address: id, Params: sip.NewParams()}
+	from := &sip.FromHeader{DisplayName: sanitizeDisplayName(identity.DisplayName), Address: id, Params: sip.NewParams()}
 	if o.Emergency {
 		from.DisplayName = ""
 	}
@@ -367,7 +396,7 @@ func (s *Server) newTrunkInvite(c *call, l *trunkLine, o *OutsideRoute, offer []
 	req.AppendHeader(from)
 	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: o.Number, Host: domain}, Params: sip.NewParams()})
 	req.AppendHeader(sip.NewHeader("P-Asserted-Identity", "<"+id.String()+">"))
-	if mf := c.a.InviteRequest.MaxForwards(); mf != nil {
+	if mf := cause.MaxForwards(); mf != nil {
 		v := sip.MaxForwardsHeader(max(mf.Val()-1, 0))
 		req.AppendHeader(&v)
 	}

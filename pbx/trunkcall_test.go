@@ -30,6 +30,11 @@ type provider struct {
 	// rtpPort is the media port its answers give (7000 unless a test
 	// listens there).
 	rtpPort int
+	rtpHost string // and its address (127.0.0.2 unless a test's media is elsewhere)
+	// outside, once a test calls ringOutside, gets each new call from
+	// deskpbx ringing, for the test to answer or refuse (refer_trunk_test.go).
+	outside chan *outsideCall
+	in      map[string]*sipgo.DialogServerSession
 }
 
 func newProvider(t *testing.T) *provider {
@@ -39,7 +44,8 @@ func newProvider(t *testing.T) *provider {
 		t.Fatal(err)
 	}
 	port := conn.LocalAddr().(*net.UDPAddr).Port
-	p := &provider{addr: conn.LocalAddr().String(), byes: make(chan struct{}, 4), rtpPort: 7000}
+	p := &provider{addr: conn.LocalAddr().String(), byes: make(chan struct{}, 4), rtpPort: 7000, rtpHost: "127.0.0.2",
+		in: make(map[string]*sipgo.DialogServerSession)}
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("provider"), sipgo.WithUserAgentHostname("127.0.0.2"))
 	if err != nil {
 		t.Fatal(err)
@@ -48,9 +54,9 @@ func newProvider(t *testing.T) *provider {
 	contact := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", Host: "127.0.0.2", Port: port}}
 	sdp := func(dir string) []byte {
 		p.mu.Lock()
-		port := p.rtpPort
+		port, host := p.rtpPort, p.rtpHost
 		p.mu.Unlock()
-		return []byte(fmt.Sprintf("v=0\r\no=- 2 2 IN IP4 127.0.0.2\r\ns=-\r\nc=IN IP4 127.0.0.2\r\nt=0 0\r\nm=audio %d RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=%s\r\n", port, dir))
+		return []byte(fmt.Sprintf("v=0\r\no=- 2 2 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio %d RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=%s\r\n", host, host, port, dir))
 	}
 	answer := func(req *sip.Request, tx sip.ServerTransaction, dir string) {
 		p.mu.Lock()
@@ -65,15 +71,26 @@ func newProvider(t *testing.T) *provider {
 		tx.Respond(res)
 	}
 	srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) {
+		if p.ringsOutside(req, tx) {
+			return
+		}
 		dir := "sendrecv"
 		if strings.Contains(string(req.Body()), "a=sendonly") {
 			dir = "recvonly"
 		}
 		answer(req, tx, dir)
 	})
-	srv.OnAck(func(*sip.Request, sip.ServerTransaction) {})
+	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) {
+		if d := p.inCall(req); d != nil {
+			d.ReadAck(req, tx)
+		}
+	})
 	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
-		tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+		if d := p.inCall(req); d != nil {
+			d.ReadBye(req, tx)
+		} else {
+			tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+		}
 		p.byes <- struct{}{}
 	})
 	srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
