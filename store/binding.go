@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"log/slog"
-	"strconv"
 	"sync"
 	"time"
 )
@@ -205,91 +204,34 @@ func (w *BindingWriter) run() {
 	}
 }
 
-// bindingStmts are the writer's statements, prepared once: preparing
+// bindingStmts are the writer's two statements, prepared once: preparing
 // them for every batch cost as much CPU as the rest of the commit.
 type bindingStmts struct {
-	up, many, del *sql.Stmt
-	rows          []byte // many's parameter, reused from batch to batch
+	up, del *sql.Stmt
 }
 
-// bindingUpsert is the insert-or-update of one binding. The EXISTS
-// guard drops a binding whose extension was deleted meanwhile instead of
-// failing the whole batch on the foreign key.
-const bindingUpsert = `ON CONFLICT (extension_id, contact) DO UPDATE SET source = excluded.source, transport = excluded.transport,
-	call_id = excluded.call_id, cseq = excluded.cseq, user_agent = excluded.user_agent,
-	expires_at = excluded.expires_at, updated_at = excluded.updated_at`
-
 func (db *DB) prepareBindingStmts(ctx context.Context) (*bindingStmts, error) {
-	var s bindingStmts
-	var err error
-	for _, p := range []struct {
-		stmt **sql.Stmt
-		sql  string
-	}{
-		{&s.up, `INSERT INTO bindings (extension_id, contact, source, transport, call_id, cseq, user_agent, expires_at, updated_at)
-			SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM extensions WHERE id = ?) ` + bindingUpsert},
-		// Many rows in one statement, as a JSON array of arrays, in
-		// order (a later row for the same contact wins, as it would
-		// row by row): one bind and one step for a whole batch instead
-		// of ten binds and a step per row, each a cgo call, with an
-		// interface conversion per argument on the way.
-		{&s.many, `INSERT INTO bindings (extension_id, contact, source, transport, call_id, cseq, user_agent, expires_at, updated_at)
-			SELECT r.value ->> 0, r.value ->> 1, r.value ->> 2, r.value ->> 3, r.value ->> 4, r.value ->> 5, r.value ->> 6, r.value ->> 7, r.value ->> 8
-			FROM json_each(?) AS r WHERE EXISTS (SELECT 1 FROM extensions WHERE id = r.value ->> 0) ORDER BY r.key ` + bindingUpsert},
-		{&s.del, `DELETE FROM bindings WHERE extension_id = ? AND contact = ?`},
-	} {
-		if *p.stmt, err = db.sql.PrepareContext(ctx, p.sql); err != nil {
-			s.close()
-			return nil, err
-		}
+	up, err := db.sql.PrepareContext(ctx, `INSERT INTO bindings (extension_id, contact, source, transport, call_id, cseq, user_agent, expires_at, updated_at)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM extensions WHERE id = ?)
+		ON CONFLICT (extension_id, contact) DO UPDATE SET source = excluded.source, transport = excluded.transport,
+			call_id = excluded.call_id, cseq = excluded.cseq, user_agent = excluded.user_agent,
+			expires_at = excluded.expires_at, updated_at = excluded.updated_at`)
+	if err != nil {
+		return nil, err
 	}
-	return &s, nil
+	del, err := db.sql.PrepareContext(ctx, `DELETE FROM bindings WHERE extension_id = ? AND contact = ?`)
+	if err != nil {
+		up.Close()
+		return nil, err
+	}
+	return &bindingStmts{up: up, del: del}, nil
 }
 
 func (s *bindingStmts) close() {
-	if s == nil {
-		return
+	if s != nil {
+		s.up.Close()
+		s.del.Close()
 	}
-	for _, st := range []*sql.Stmt{s.up, s.many, s.del} {
-		if st != nil {
-			st.Close()
-		}
-	}
-}
-
-// jsonPlain says whether v goes into a JSON string as it is: printable
-// ASCII without quote or backslash. Anything else (a phone's odd
-// User-Agent, say) goes row by row, bound as it is, rather than trust
-// escaping and UTF-8 handling to give back the very same bytes.
-func jsonPlain(v string) bool {
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
-			return false
-		}
-	}
-	return true
-}
-
-// appendBindingJSON appends b as a JSON array, in bindings' column
-// order, if its strings are all jsonPlain.
-func appendBindingJSON(buf []byte, b *Binding) ([]byte, bool) {
-	if !jsonPlain(b.Contact) || !jsonPlain(b.Source) || !jsonPlain(b.Transport) || !jsonPlain(b.CallID) || !jsonPlain(b.UserAgent) {
-		return buf, false
-	}
-	if len(buf) == 0 {
-		buf = append(buf, '[')
-	} else {
-		buf = append(buf, ',')
-	}
-	buf = strconv.AppendInt(append(buf, '['), b.ExtensionID, 10)
-	for _, v := range []string{b.Contact, b.Source, b.Transport, b.CallID} {
-		buf = append(append(append(buf, ',', '"'), v...), '"')
-	}
-	buf = strconv.AppendUint(append(buf, ','), uint64(b.CSeq), 10)
-	buf = append(append(append(buf, ',', '"'), b.UserAgent...), '"')
-	buf = strconv.AppendInt(append(buf, ','), b.Expires.UnixMilli(), 10)
-	buf = strconv.AppendInt(append(buf, ','), b.Updated.UnixMilli(), 10)
-	return append(buf, ']'), true
 }
 
 func (db *DB) writeBindings(ctx context.Context, stmts *bindingStmts, batch []bindingCommit) error {
@@ -301,35 +243,15 @@ func (db *DB) writeBindings(ctx context.Context, stmts *bindingStmts, batch []bi
 	// tx.StmtContext reuses the statement already prepared on the
 	// transaction's connection (it prepares it there only the first time).
 	up := tx.StmtContext(ctx, stmts.up)
-	many := tx.StmtContext(ctx, stmts.many)
 	del := tx.StmtContext(ctx, stmts.del)
-	// Upserts gather in stmts.rows until a change that must go on its
-	// own, so that the order of the changes is kept.
-	rows := stmts.rows[:0]
-	defer func() { stmts.rows = rows[:0] }()
-	flush := func() error {
-		if len(rows) == 0 {
-			return nil
-		}
-		_, err := many.ExecContext(ctx, string(append(rows, ']')))
-		rows = rows[:0]
-		return err
-	}
 	for _, c := range batch {
 		for _, ch := range c.changes {
-			b := &ch.Binding
-			if !ch.Delete {
-				var ok bool
-				if rows, ok = appendBindingJSON(rows, b); ok {
-					continue
-				}
-			}
-			if err := flush(); err != nil {
-				return err
-			}
+			b := ch.Binding
 			if ch.Delete {
 				_, err = del.ExecContext(ctx, b.ExtensionID, b.Contact)
 			} else {
+				// The EXISTS guard drops a binding whose extension was deleted
+				// meanwhile instead of failing the whole batch on the foreign key.
 				_, err = up.ExecContext(ctx, b.ExtensionID, b.Contact, b.Source, b.Transport, b.CallID, b.CSeq, b.UserAgent,
 					b.Expires.UnixMilli(), b.Updated.UnixMilli(), b.ExtensionID)
 			}
@@ -337,9 +259,6 @@ func (db *DB) writeBindings(ctx context.Context, stmts *bindingStmts, batch []bi
 				return err
 			}
 		}
-	}
-	if err := flush(); err != nil {
-		return err
 	}
 	return tx.Commit()
 }

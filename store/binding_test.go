@@ -7,10 +7,10 @@ import (
 	"time"
 )
 
-// One commit holds upserts written together as JSON, upserts whose
-// strings JSON would have to escape (written row by row), and deletes
-// between them: every binding must come back byte for byte, in the
-// order of the changes, and a row of a deleted extension is skipped.
+// One commit holds upserts, some with strings no SIP parser should let
+// through (quotes, backslashes, NUL, invalid UTF-8), and deletes between
+// them: every binding must come back byte for byte, in the order of the
+// changes, and a row of a deleted extension is skipped.
 func TestBindingWriterKeepsOrderAndBytesAcrossStatementKinds(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
@@ -34,7 +34,7 @@ func TestBindingWriterKeepsOrderAndBytesAcrossStatementKinds(t *testing.T) {
 	changes := []BindingChange{
 		bind("sip:a@127.0.0.1", "plain", 1),
 		bind("sip:a@127.0.0.1", "plain", 2), // the later row for the same contact wins
-		bind("sip:b@127.0.0.1", odd, 3),     // row by row, between JSON rows
+		bind("sip:b@127.0.0.1", odd, 3),
 		bind("sip:c@127.0.0.1", "plain", 4),
 		del("sip:c@127.0.0.1"), // after its insert: c is gone
 		del("sip:d@127.0.0.1"),
