@@ -97,12 +97,43 @@ func encodeResponse(res *sip.Response) []byte {
 	return bytes.Clone(buf.Bytes())
 }
 
-// sendRegisterOK sends j's 200, already encoded as answer, once its
-// binding is committed: kept for retransmissions first, as Respond does,
-// then written straight from the binding writer's callback. Handing it
-// to a worker to send, as before, woke one for every 200.
+// sendRegisterOK sends j's 200, already encoded as answer, when there
+// was no binding to commit: kept for retransmissions first, as Respond
+// does, then written at once.
 func (s *Server) sendRegisterOK(j *registerJob, answer []byte) {
-	if err := j.udp.send(answer); err != nil {
+	s.registerOKSent(j, j.udp.send(answer))
+}
+
+// queueRegisterOK has j's 200, already encoded as answer, sent with the
+// others of its committed batch of bindings (flushRegisterOKs, once the
+// binding writer has called back for the whole batch): one sendmmsg a
+// batch instead of a sendto each, which was a sixth of deskpbx's CPU
+// samples under a registration storm (pprof; 7-13% sent so, most of it
+// the kernel's loopback delivery, per datagram either way). It runs on
+// the writer's goroutine, so it is kept for retransmissions at once,
+// before it is sent, as Respond does.
+func (s *Server) queueRegisterOK(j *registerJob, answer []byte) {
+	out := s.registerJobs.oks
+	if out == nil {
+		s.sendRegisterOK(j, answer)
+		return
+	}
+	s.registerReplies.finish(j.udp.key, answer)
+	out.queue(udpDatagram{b: answer, dst: j.udp.dst, sent: func(err error) { s.registerOKSent(j, err) }})
+}
+
+// flushRegisterOKs sends the 200s queueRegisterOK queued for the batch
+// the binding writer has just committed.
+func (s *Server) flushRegisterOKs() {
+	if out := s.registerJobs.oks; out != nil {
+		out.flush()
+	}
+}
+
+// registerOKSent finishes j once its 200 went out (or failed to, as a
+// lost datagram would: the phone retransmits and gets the kept answer).
+func (s *Server) registerOKSent(j *registerJob, err error) {
+	if err != nil {
 		s.log.Debug("respond to REGISTER", "err", err)
 	} else {
 		s.metrics.SIPResponse(string(j.req.Method), 200)

@@ -229,7 +229,7 @@ func (s *Server) Start(ctx context.Context) error {
 		return fmt.Errorf("loading bindings: %w", err)
 	}
 	s.location.restore(saved)
-	s.writer = s.db.NewBindingWriter(s.log)
+	s.writer = s.db.NewBindingWriter(s.log, s.flushRegisterOKs)
 
 	s.wg.Add(3)
 	go func() { defer s.wg.Done(); s.sip.ServeUDP(s.udp) }()

@@ -31,6 +31,9 @@ type registerQueue struct {
 	// (nil when the socket is no UDPConn).
 	challenges *udpOut
 	sent401    func(error)
+	// oks sends the 200s of each committed batch of bindings together
+	// (nil when the socket is no UDPConn).
+	oks *udpOut
 }
 
 var jobPool = sync.Pool{New: func() any { return &registerJob{done: make(chan struct{}, 1)} }}
@@ -59,6 +62,7 @@ func (s *Server) startRegisterWorkers() {
 	if s.registerJobs.challenges = newUDPOut(s.udp); s.registerJobs.challenges != nil {
 		s.sip.OnUDPReadDone(s.registerJobs.challenges.flush)
 	}
+	s.registerJobs.oks = newUDPOut(s.udp)
 	n := 2 * runtime.GOMAXPROCS(0)
 	s.wg.Add(n)
 	for i := 0; i < n; i++ {
@@ -95,7 +99,7 @@ func (s *Server) handleRegister(j *registerJob) {
 		}
 		s.writer.Commit(changes, func(err error) {
 			if err == nil {
-				s.sendRegisterOK(j, answer)
+				s.queueRegisterOK(j, answer)
 				return
 			}
 			j.commit = err

@@ -64,11 +64,12 @@ type bindingCommit struct {
 // than the whole rest of handling one). Under load a batch is what
 // queued during the previous commit; idle, a change commits at once.
 type BindingWriter struct {
-	db       *DB
-	commits  chan bindingCommit
-	done     chan struct{}
-	closeOne sync.Once
-	log      *slog.Logger
+	db         *DB
+	commits    chan bindingCommit
+	done       chan struct{}
+	closeOne   sync.Once
+	log        *slog.Logger
+	afterBatch func()
 }
 
 const (
@@ -81,13 +82,17 @@ const (
 )
 
 // NewBindingWriter starts the writer goroutine; Close stops it after
-// writing everything queued.
-func (db *DB) NewBindingWriter(log *slog.Logger) *BindingWriter {
+// writing everything queued. afterBatch, when not nil, runs on the
+// writer's goroutine once the done functions of a batch have all been
+// called: what they queued can leave together (the registrar sends a
+// batch's 200 OKs in one system call) rather than one at a time.
+func (db *DB) NewBindingWriter(log *slog.Logger, afterBatch func()) *BindingWriter {
 	w := &BindingWriter{
-		db:      db,
-		commits: make(chan bindingCommit, 8192),
-		done:    make(chan struct{}),
-		log:     log,
+		db:         db,
+		commits:    make(chan bindingCommit, 8192),
+		done:       make(chan struct{}),
+		log:        log,
+		afterBatch: afterBatch,
 	}
 	go w.run()
 	return w
@@ -191,6 +196,9 @@ func (w *BindingWriter) run() {
 			if c.done != nil {
 				c.done(err)
 			}
+		}
+		if w.afterBatch != nil {
+			w.afterBatch()
 		}
 		clear(batch)
 	}

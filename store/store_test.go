@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-func openTest(t *testing.T) *DB {
+func openTest(t testing.TB) *DB {
 	t.Helper()
 	db, err := Open(filepath.Join(t.TempDir(), "test.db"))
 	if err != nil {
@@ -124,7 +124,7 @@ func TestBindingWriterPersistsAndSkipsDeletedExtensions(t *testing.T) {
 	db.Now = func() time.Time { return now }
 	db.CreateTenant(ctx, "acme.example", "", false)
 	e, _ := db.CreateExtension(ctx, NewExtension{Domain: "acme.example", Number: "1001", Password: "s3cret!x"})
-	w := db.NewBindingWriter(nil)
+	w := db.NewBindingWriter(nil, nil)
 	for i := 0; i < 2500; i++ {
 		w.Put(Binding{ExtensionID: e.ID, Contact: "sip:1001@127.0.0.1:5062", Source: "127.0.0.1:5062", Transport: "udp", CallID: "c", CSeq: uint32(i), Expires: now.Add(time.Hour), Updated: now})
 	}
@@ -176,7 +176,7 @@ func TestDirectoryGenerationMovesOnEveryDirectoryChange(t *testing.T) {
 	g1, _ := db.DirectoryGeneration(ctx)
 	db.CreateExtension(ctx, NewExtension{Domain: "acme.example", Number: "1001", Password: "s3cret!x"})
 	g2, _ := db.DirectoryGeneration(ctx)
-	w := db.NewBindingWriter(nil)
+	w := db.NewBindingWriter(nil, nil)
 	w.Put(Binding{ExtensionID: 1, Contact: "sip:a@127.0.0.1", Expires: time.Now().Add(time.Hour)})
 	w.Close()
 	g3, _ := db.DirectoryGeneration(ctx)
