@@ -34,12 +34,10 @@ func UseRealtime(prio int) error {
 		rtPriority.Store(0)
 		return nil
 	}
-	runtime.LockOSThread()
-	err := setThreadPolicy(unix.SCHED_RR, prio)
-	if err == nil {
-		err = leaveRealtime()
+	if err := enterRealtime(prio); err != nil {
+		return err
 	}
-	if err != nil {
+	if err := leaveRealtime(); err != nil {
 		return err
 	}
 	rtPriority.Store(int32(prio))
@@ -49,6 +47,17 @@ func UseRealtime(prio int) error {
 func setThreadPolicy(policy, prio int) error {
 	a := unix.SchedAttr{Policy: uint32(policy), Priority: uint32(prio)}
 	return unix.SchedSetAttr(0, &a, 0)
+}
+
+// enterRealtime locks the calling goroutine to its thread and puts the
+// thread under SCHED_RR at prio; refused, it leaves both as they were.
+func enterRealtime(prio int) error {
+	runtime.LockOSThread()
+	if err := setThreadPolicy(unix.SCHED_RR, prio); err != nil {
+		runtime.UnlockOSThread()
+		return err
+	}
+	return nil
 }
 
 // leaveRealtime puts the calling locked goroutine's thread back under
@@ -71,10 +80,8 @@ func mediaThread() (done func()) {
 	if prio == 0 {
 		return func() {}
 	}
-	runtime.LockOSThread()
 	// UseRealtime has seen the same call succeed in this process.
-	if setThreadPolicy(unix.SCHED_RR, int(prio)) != nil {
-		runtime.UnlockOSThread()
+	if enterRealtime(int(prio)) != nil {
 		return func() {}
 	}
 	return func() { _ = leaveRealtime() }
