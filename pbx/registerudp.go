@@ -83,10 +83,14 @@ func (t *udpTx) Respond(res *sip.Response) error { return t.send(encodeResponse(
 
 // send keeps answer for retransmissions of the request, then sends it.
 func (t *udpTx) send(answer []byte) error {
-	t.s.registerReplies.finish(t.key, answer)
+	t.keep(answer)
 	_, err := t.udp.WriteToUDPAddrPort(answer, t.dst)
 	return err
 }
+
+// keep has answer resent to retransmissions of the request: before it is
+// sent, so that none can come in between and go unanswered.
+func (t *udpTx) keep(answer []byte) { t.s.registerReplies.finish(t.key, answer) }
 
 // encodeResponse is res as sent.
 func encodeResponse(res *sip.Response) []byte {
@@ -118,7 +122,7 @@ func (s *Server) queueRegisterOK(j *registerJob, answer []byte) {
 		s.sendRegisterOK(j, answer)
 		return
 	}
-	s.registerReplies.finish(j.udp.key, answer)
+	j.udp.keep(answer)
 	out.queue(udpDatagram{b: answer, dst: j.udp.dst, sent: func(err error) { s.registerOKSent(j, err) }})
 }
 

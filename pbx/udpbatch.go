@@ -20,6 +20,8 @@ const udpBatchMax = 32
 // WriteBatch). The socket's reading goroutine answers REGISTERs without
 // credentials as it reads them, up to a dozen per batched read; it sends
 // their 401s together once the batch is handled (sipgo's OnUDPReadDone).
+// The binding writer likewise sends the 200s of a committed batch of
+// bindings together (queueRegisterOK), on an udpOut of its own.
 type udpOut struct {
 	write func([]ipv4.Message, int) (int, error)
 
