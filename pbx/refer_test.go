@@ -502,13 +502,7 @@ func TestAttendedTransferWhileTheTargetRings(t *testing.T) {
 // answered and ACKed).
 func dialRinging(t *testing.T, ctx context.Context, p *testphone.Phone, m *testphone.Media, number string) (referTo string, answered <-chan error) {
 	t.Helper()
-	req := sip.NewRequest(sip.INVITE, p.URI(number))
-	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: p.User, Host: p.Domain}, Params: sip.NewParams()}
-	from.Params.Add("tag", sip.GenerateTagN(8))
-	req.AppendHeader(from)
-	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: number, Host: p.Domain}})
-	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	req.SetBody(testphone.SDP(m.Port(), "sendrecv"))
+	req := p.InviteRequest(number, "", testphone.SDP(m.Port(), "sendrecv"))
 	consult, err := p.DUA.WriteInvite(ctx, req)
 	if err != nil {
 		t.Fatal(err)
@@ -530,7 +524,7 @@ func dialRinging(t *testing.T, ctx context.Context, p *testphone.Phone, m *testp
 	}()
 	ring := waitFor(t, ringing, "180 for "+p.User+"'s consultation call")
 	pbxTag, _ := ring.To().Params.Get("tag")
-	fromTag, _ := from.Params.Get("tag")
+	fromTag, _ := req.From().Params.Get("tag")
 	replaces := ring.CallID().Value() + ";to-tag=" + pbxTag + ";from-tag=" + fromTag
 	return "<sip:" + number + "@" + p.Domain + "?Replaces=" + strings.NewReplacer(";", "%3B", "=", "%3D", "@", "%40").Replace(replaces) + ">", done
 }

@@ -27,14 +27,7 @@ func DialEarly(t testing.TB, p *Phone, number string, m *Media, cancelOnEarly bo
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	req := sip.NewRequest(sip.INVITE, p.URI(number))
-	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: p.User, Host: p.Domain}, Params: sip.NewParams()}
-	from.Params.Add("tag", sip.GenerateTagN(8))
-	req.AppendHeader(from)
-	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: number, Host: p.Domain}})
-	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	req.SetBody(SDP(m.Port(), "sendrecv"))
-	d, err := p.DUA.WriteInvite(ctx, req)
+	d, err := p.DUA.WriteInvite(ctx, p.InviteRequest(number, "", SDP(m.Port(), "sendrecv")))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -336,8 +336,9 @@ func (p *Phone) DialFeature(ctx context.Context, code string, media *Media) (*si
 	return p.invite(ctx, code, "", SDP(media.Port(), "sendrecv"))
 }
 
-// invite places a call to user with offer, and ACKs a 2xx.
-func (p *Phone) invite(ctx context.Context, user, displayName string, offer []byte) (*sipgo.DialogClientSession, error) {
+// InviteRequest builds an INVITE from the phone to user with offer as its
+// SDP, and displayName ("" for none) in From.
+func (p *Phone) InviteRequest(user, displayName string, offer []byte) *sip.Request {
 	req := sip.NewRequest(sip.INVITE, p.URI(user))
 	from := &sip.FromHeader{DisplayName: displayName, Address: sip.Uri{Scheme: "sip", User: p.User, Host: p.Domain}, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(8))
@@ -345,7 +346,12 @@ func (p *Phone) invite(ctx context.Context, user, displayName string, offer []by
 	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: user, Host: p.Domain}})
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	req.SetBody(offer)
-	d, err := p.DUA.WriteInvite(ctx, req)
+	return req
+}
+
+// invite places a call to user with offer, and ACKs a 2xx.
+func (p *Phone) invite(ctx context.Context, user, displayName string, offer []byte) (*sipgo.DialogClientSession, error) {
+	d, err := p.DUA.WriteInvite(ctx, p.InviteRequest(user, displayName, offer))
 	if err != nil {
 		return nil, err
 	}
