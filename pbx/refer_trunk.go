@@ -101,7 +101,7 @@ func (t *outsideTransfer) ring(l *trunkLine, o *OutsideRoute, invite *sip.Reques
 		progress: func(res *sip.Response) error {
 			if code := res.StatusCode; code == 180 || code == 183 {
 				if _, seen := reported.LoadOrStore(code, true); !seen {
-					t.progress.report(fmt.Sprintf("%d %s", code, provisionalPhrase(code)))
+					t.progress.report(fmt.Sprintf("%d %s", code, res.Reason)) // the provider's own words
 				}
 			}
 			return nil
@@ -115,13 +115,6 @@ func (t *outsideTransfer) ring(l *trunkLine, o *OutsideRoute, invite *sip.Reques
 		return nil, 503
 	}
 	return nil, orStatus(final, 487)
-}
-
-func provisionalPhrase(code int) string {
-	if code == 183 {
-		return "Session Progress"
-	}
-	return "Ringing"
 }
 
 // join acknowledges the provider's answer and re-INVITEs the remaining
