@@ -64,33 +64,7 @@ func (s *Server) challengeStateless(req *sip.Request) bool {
 	buf := challengeBufs.Get().(*bytes.Buffer)
 	defer challengeBufs.Put(buf)
 	buf.Reset()
-	buf.WriteString("SIP/2.0 401 Unauthorized\r\n")
-	for i, h := range req.GetHeaders("Via") {
-		v, ok := h.(*sip.ViaHeader)
-		if i == 0 && ok {
-			// RFC 3581 §4: fill in rport (and received) when asked.
-			if p, has := v.Params.Get("rport"); has && p == "" {
-				v = v.Clone()
-				v.Params.Add("rport", src[strings.LastIndexByte(src, ':')+1:])
-				v.Params.Add("received", dst.Addr().String())
-			}
-			h = v
-		}
-		h.StringWrite(buf)
-		buf.WriteString("\r\n")
-	}
-	from.StringWrite(buf)
-	buf.WriteString("\r\n")
-	to.StringWrite(buf)
-	if !to.Params.Has("tag") {
-		buf.WriteString(";tag=")
-		buf.WriteString(statelessTag(req, via))
-	}
-	buf.WriteString("\r\n")
-	callID.StringWrite(buf)
-	buf.WriteString("\r\n")
-	cseq.StringWrite(buf)
-	buf.WriteString("\r\n")
+	writeAnswerHead(buf, req, "SIP/2.0 401 Unauthorized", dst)
 	for _, v := range challenge(realm, s.nonces.issue(src), false, s.cfg.OfferSHA256) {
 		buf.WriteString("WWW-Authenticate: ")
 		buf.WriteString(v)

@@ -156,11 +156,11 @@ func (s *Server) respond(tx sip.ServerTransaction, req *sip.Request, code int, r
 }
 
 // onRegister is the registrar (RFC 3261 §10.3). It answers what fails
-// itself; otherwise it returns the 200 OK to send once changes, the
+// itself; otherwise it returns what the 200 OK is to say once changes, the
 // bindings to write, are committed, and the extension when the REGISTER
 // added a contact it did not have (a phone that started or moved, not a
 // refresh), whose observers hear of it once it is answered.
-func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) (res *sip.Response, changes []store.BindingChange, added *store.Extension) {
+func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) (ok *registered, changes []store.BindingChange, added *store.Extension) {
 	ctx := s.ctx
 	to, cseq, callID := req.To(), req.CSeq(), req.CallID()
 	if to == nil || cseq == nil || callID == nil {
@@ -274,17 +274,5 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) (res *si
 		s.respond(tx, req, 400, "Missing Via or From")
 		return nil, nil, nil
 	}
-	res = registerOK(req)
-	for _, b := range current {
-		var u sip.Uri
-		if err := sip.ParseUri(b.Contact, &u); err != nil {
-			continue
-		}
-		left := int(b.Expires.Sub(now).Round(time.Second) / time.Second)
-		params := sip.NewParams()
-		params.Add("expires", strconv.Itoa(max(left, 0)))
-		res.AppendHeader(&sip.ContactHeader{Address: u, Params: params})
-	}
-	res.AppendHeader(sip.NewHeader("Date", now.UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT")))
-	return res, changes, added
+	return &registered{current: current, now: now}, changes, added
 }

@@ -320,21 +320,44 @@ func TestRegisterOKMatchesSipgosResponse(t *testing.T) {
 // is known as such (its retransmissions are dropped).
 func TestRegisterRepliesAreKeptThenForgotten(t *testing.T) {
 	c := newReplyCache(time.Millisecond)
-	if _, seen := c.begin("a"); seen {
+	a := registerReplyKey("z9hG4bK-a", "127.0.0.1", 5062, "127.0.0.1:5062")
+	if _, seen := c.begin(a); seen {
 		t.Fatal("a new key was seen")
 	}
-	if answer, seen := c.begin("a"); !seen || answer != nil {
+	if answer, seen := c.begin(a); !seen || answer != nil {
 		t.Fatalf("while worked on: %q %v, want seen without an answer", answer, seen)
 	}
-	c.finish("a", []byte("SIP/2.0 200 OK"))
-	if answer, seen := c.begin("a"); !seen || string(answer) != "SIP/2.0 200 OK" {
+	c.finish(a, []byte("SIP/2.0 200 OK"))
+	if answer, seen := c.begin(a); !seen || string(answer) != "SIP/2.0 200 OK" {
 		t.Fatalf("after the answer: %q %v", answer, seen)
 	}
 	for i := 0; i < 2; i++ {
 		time.Sleep(2 * time.Millisecond) // at least keep: each rotate swaps
 		c.rotate()
 	}
-	if _, seen := c.begin("a"); seen {
+	if _, seen := c.begin(a); seen {
 		t.Fatal("the answer outlived twice its keep")
+	}
+}
+
+// A REGISTER's retransmission has its key, and a REGISTER differing in
+// any part of what names it (branch, sent-by host or port, source) has
+// another: its own answer, not the first one's.
+func TestRegisterReplyKeysTellRequestsApart(t *testing.T) {
+	k := registerReplyKey("z9hG4bK-1", "127.0.0.1", 5062, "127.0.0.1:5062")
+	if again := registerReplyKey("z9hG4bK-1", "127.0.0.1", 5062, "127.0.0.1:5062"); again != k {
+		t.Fatal("a retransmission got another key")
+	}
+	for _, other := range []replyKey{
+		registerReplyKey("z9hG4bK-2", "127.0.0.1", 5062, "127.0.0.1:5062"),
+		registerReplyKey("z9hG4bK-1", "127.0.0.2", 5062, "127.0.0.1:5062"),
+		registerReplyKey("z9hG4bK-1", "127.0.0.1", 5063, "127.0.0.1:5062"),
+		registerReplyKey("z9hG4bK-1", "127.0.0.1", 5062, "127.0.0.1:5063"),
+		// The parts' boundaries count: no two splits of one string match.
+		registerReplyKey("z9hG4bK-1127.0.0.1", "", 5062, "127.0.0.1:5062"),
+	} {
+		if other == k {
+			t.Fatalf("%x: another request shares the key", other)
+		}
 	}
 }

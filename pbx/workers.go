@@ -15,7 +15,7 @@ import (
 type registerJob struct {
 	req    *sip.Request
 	tx     sip.ServerTransaction
-	res    *sip.Response // the answer waiting for the commit
+	ok     *registered // the 200 waiting for the commit
 	added  *store.Extension
 	commit error
 	done   chan struct{} // answered (or given up on)
@@ -83,16 +83,16 @@ func (s *Server) startRegisterWorkers() {
 }
 
 func (s *Server) handleRegister(j *registerJob) {
-	res, changes, added := s.onRegister(j.req, j.tx)
-	if res == nil {
+	ok, changes, added := s.onRegister(j.req, j.tx)
+	if ok == nil {
 		j.done <- struct{}{}
 		return
 	}
-	j.res, j.added = res, added
+	j.ok, j.added = ok, added
 	if j.udp != nil {
 		// Encoded here, where the workers share the CPU, rather than
 		// on the binding writer's goroutine, which is alone.
-		answer := encodeResponse(res)
+		answer := ok.encode(j.req, j.udp.dst)
 		if len(changes) == 0 {
 			s.sendRegisterOK(j, answer)
 			return
@@ -133,9 +133,11 @@ func (s *Server) queueAnswer(j *registerJob) {
 // the bindings could not be written (the phone retries; nothing it was
 // told is saved is lost).
 func (s *Server) answerRegister(j *registerJob) {
-	res := j.res
+	var res *sip.Response
 	if j.commit != nil {
 		res = sip.NewResponseFromRequest(j.req, 500, "Server Internal Error", nil)
+	} else {
+		res = j.ok.response(j.req)
 	}
 	if err := j.tx.Respond(res); err != nil {
 		s.log.Debug("respond to REGISTER", "err", err)
