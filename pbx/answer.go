@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -79,18 +80,9 @@ func writeAnswerHead(buf *bytes.Buffer, req *sip.Request, status string, dst net
 	buf.WriteString("\r\n")
 	via := req.Via()
 	for i, h := range req.GetHeaders("Via") {
-		v, ok := h.(*sip.ViaHeader)
-		if i == 0 && ok {
+		if v, ok := h.(*sip.ViaHeader); ok && i == 0 {
 			if p, has := v.Params.Get("rport"); has && p == "" {
-				// A copy with its own parameters, on the stack for the
-				// usual few: the request's stay as they came.
-				var kv [6]sip.HeaderKV
-				c := *v
-				c.Params = append(kv[:0], v.Params...)
-				c.Params.Add("rport", itoa(int(dst.Port())))
-				c.Params.Add("received", dst.Addr().String())
-				c.StringWrite(buf)
-				buf.WriteString("\r\n")
+				writeViaRport(buf, v, dst)
 				continue
 			}
 		}
@@ -109,6 +101,65 @@ func writeAnswerHead(buf *bytes.Buffer, req *sip.Request, status string, dst net
 	req.CallID().StringWrite(buf)
 	buf.WriteString("\r\n")
 	req.CSeq().StringWrite(buf)
+	buf.WriteString("\r\n")
+}
+
+// writeViaRport writes v with rport and received set to dst's port and
+// address (RFC 3581 §4) as sipgo writes a Via whose parameters were set
+// with Add: in place when present, received appended when not. A copy of
+// the Via to Add to cost two allocations per answer; the request's
+// own stays as it came.
+func writeViaRport(buf *bytes.Buffer, v *sip.ViaHeader, dst netip.AddrPort) {
+	buf.WriteString("Via: ")
+	buf.WriteString(v.ProtocolName)
+	buf.WriteByte('/')
+	buf.WriteString(v.ProtocolVersion)
+	buf.WriteByte('/')
+	buf.WriteString(v.Transport)
+	buf.WriteByte(' ')
+	if a, err := netip.ParseAddr(v.Host); err == nil && a.Is6() && !a.Is4In6() && a.Zone() == "" && strings.IndexByte(v.Host, '.') < 0 {
+		buf.WriteByte('[')
+		buf.WriteString(v.Host)
+		buf.WriteByte(']')
+	} else {
+		buf.WriteString(v.Host)
+	}
+	if v.Port > 0 {
+		buf.WriteByte(':')
+		buf.Write(strconv.AppendInt(buf.AvailableBuffer(), int64(v.Port), 10))
+	}
+	rport, received := false, false
+	for _, kv := range v.Params {
+		buf.WriteByte(';')
+		buf.WriteString(kv.K)
+		val := kv.V
+		switch {
+		case kv.K == "rport" && !rport:
+			rport = true
+			buf.WriteByte('=')
+			buf.Write(strconv.AppendUint(buf.AvailableBuffer(), uint64(dst.Port()), 10))
+			continue
+		case kv.K == "received" && !received:
+			received = true
+			buf.WriteByte('=')
+			buf.Write(dst.Addr().AppendTo(buf.AvailableBuffer()))
+			continue
+		case val == "":
+			continue
+		}
+		if strings.ContainsAny(val, " \t") {
+			buf.WriteString(`="`)
+			buf.WriteString(val)
+			buf.WriteByte('"')
+		} else {
+			buf.WriteByte('=')
+			buf.WriteString(val)
+		}
+	}
+	if !received {
+		buf.WriteString(";received=")
+		buf.Write(dst.Addr().AppendTo(buf.AvailableBuffer()))
+	}
 	buf.WriteString("\r\n")
 }
 

@@ -233,15 +233,35 @@ func (s *nonceStore) use(serial uint64, nc string) nonceVerdict {
 // comes first and SHA-256 (RFC 8760) only when enabled: phones in the
 // field (SIPp among them) take the first challenge and know only MD5.
 func challenge(realm, nonce string, stale, sha256 bool) []string {
-	tail := `", nonce="` + nonce + `", qop="auth"`
-	if stale {
-		tail += ", stale=true"
-	}
-	out := []string{`Digest realm="` + realm + tail + `, algorithm=MD5`}
+	out := []string{string(appendChallenge(nil, realm, nonce, stale, "MD5"))}
 	if sha256 {
-		out = append(out, `Digest realm="`+realm+tail+`, algorithm=SHA-256`)
+		out = append(out, string(appendChallenge(nil, realm, nonce, stale, "SHA-256")))
 	}
 	return out
+}
+
+// challengeAlgorithms are the algorithms challenge offers, in its order.
+func challengeAlgorithms(sha256 bool) []string {
+	if sha256 {
+		return offerBoth[:]
+	}
+	return offerBoth[:1]
+}
+
+var offerBoth = [...]string{"MD5", "SHA-256"}
+
+// appendChallenge appends one challenge value, for algorithm.
+func appendChallenge(dst []byte, realm, nonce string, stale bool, algorithm string) []byte {
+	dst = append(dst, `Digest realm="`...)
+	dst = append(dst, realm...)
+	dst = append(dst, `", nonce="`...)
+	dst = append(dst, nonce...)
+	dst = append(dst, `", qop="auth"`...)
+	if stale {
+		dst = append(dst, ", stale=true"...)
+	}
+	dst = append(dst, ", algorithm="...)
+	return append(dst, algorithm...)
 }
 
 // verifyDigest checks c against the extension's stored HA1 for method.

@@ -65,9 +65,10 @@ func (s *Server) challengeStateless(req *sip.Request) bool {
 	defer challengeBufs.Put(buf)
 	buf.Reset()
 	writeAnswerHead(buf, req, "SIP/2.0 401 Unauthorized", dst)
-	for _, v := range challenge(realm, s.nonces.issue(src), false, s.cfg.OfferSHA256) {
+	nonce := s.nonces.issue(src)
+	for _, alg := range challengeAlgorithms(s.cfg.OfferSHA256) {
 		buf.WriteString("WWW-Authenticate: ")
-		buf.WriteString(v)
+		buf.Write(appendChallenge(buf.AvailableBuffer(), realm, nonce, false, alg))
 		buf.WriteString("\r\n")
 	}
 	buf.WriteString("Server: deskpbx\r\nContent-Length: 0\r\n\r\n")

@@ -37,7 +37,7 @@ func (s *Server) registerUDP(req *sip.Request, udp *net.UDPConn) bool {
 		return true // still being worked on: its answer will come
 	}
 	tx := &udpTx{s: s, udp: udp, dst: dst, key: key}
-	job := &registerJob{done: make(chan struct{}, 1), udp: tx}
+	job := &registerJob{udp: tx} // nobody waits for it: no done
 	s.vet(func(req *sip.Request, tx sip.ServerTransaction) {
 		job.req, job.tx = req, tx
 		select {
@@ -143,7 +143,7 @@ func (s *Server) registerOKSent(j *registerJob, err error) {
 		s.metrics.SIPResponse(string(j.req.Method), 200)
 	}
 	s.contactAddedAfter(j)
-	j.done <- struct{}{}
+	j.finished()
 }
 
 // replyKey names a REGISTER and its retransmissions: 128 bits of keyed

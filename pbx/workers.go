@@ -18,8 +18,15 @@ type registerJob struct {
 	ok     *registered // the 200 waiting for the commit
 	added  *store.Extension
 	commit error
-	done   chan struct{} // answered (or given up on)
+	done   chan struct{} // answered (or given up on); nil when nobody waits
 	udp    *udpTx        // taken by registerUDP: answered through registerQueue.out
+}
+
+// finished tells whoever waits for j that it is answered.
+func (j *registerJob) finished() {
+	if j.done != nil {
+		j.done <- struct{}{}
+	}
 }
 
 // registerQueue carries REGISTERs to the workers, and back to them once
@@ -85,7 +92,7 @@ func (s *Server) startRegisterWorkers() {
 func (s *Server) handleRegister(j *registerJob) {
 	ok, changes, added := s.onRegister(j.req, j.tx)
 	if ok == nil {
-		j.done <- struct{}{}
+		j.finished()
 		return
 	}
 	j.ok, j.added = ok, added
@@ -143,7 +150,7 @@ func (s *Server) answerRegister(j *registerJob) {
 		s.log.Debug("respond to REGISTER", "err", err)
 	}
 	s.contactAddedAfter(j)
-	j.done <- struct{}{}
+	j.finished()
 }
 
 // contactAddedAfter tells the observers of a contact j added, once j's

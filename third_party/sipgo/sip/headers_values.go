@@ -237,10 +237,12 @@ func (h *ViaHeader) String() string {
 	return buffer.String()
 }
 
+// deskpbx patch: written straight to buffer, as the other headers are,
+// rather than through Value's strings.Builder (two allocations a Via).
 func (h *ViaHeader) StringWrite(buffer io.StringWriter) {
 	buffer.WriteString(h.Name())
 	buffer.WriteString(": ")
-	buffer.WriteString(h.Value())
+	h.valueStringWrite(buffer)
 }
 
 func (h *ViaHeader) Name() string { return "Via" }
