@@ -22,6 +22,10 @@
 #   BENCH_N=100000        REGISTERs per registrar run
 #   BENCH_USERS=1000      extensions provisioned (ext import) and registered, in order
 #   BENCH_INFLIGHT=200    REGISTERs in flight (SIPp -l)
+#   BENCH_REG_ROUNDS=3    rounds of deskpbx then Kamailio when both run:
+#                         one run of each differs from the next by 5-10% on
+#                         a shared VM, so the ratio is given round by round
+#                         (each pair shares the box's mood) and their median
 #   BENCH_CALLS=N/20      calls in the calls run (default 5000)
 #   BENCH_CALL_INFLIGHT=100  calls in flight
 #   BENCH_CALL_HOLD=500   calls held up at once (10 s each) before the calls run,
@@ -75,6 +79,7 @@ ROOT=$PWD
 BENCH_N=${BENCH_N:-100000}
 BENCH_USERS=${BENCH_USERS:-1000}
 BENCH_INFLIGHT=${BENCH_INFLIGHT:-200}
+BENCH_REG_ROUNDS=${BENCH_REG_ROUNDS:-3}
 BENCH_CALLS=${BENCH_CALLS:-$((BENCH_N / 20))}
 BENCH_CALL_INFLIGHT=${BENCH_CALL_INFLIGHT:-100}
 BENCH_CALL_HOLD=${BENCH_CALL_HOLD:-500}
@@ -460,6 +465,7 @@ num() { [[ $1 =~ ^[0-9]+$ ]] && echo "$1" || echo 0; }
 # ---- results ----------------------------------------------------------------
 
 REG_ROWS=()
+REG_RATES=()
 CALL_ROWS=()
 NOTES=()
 REG_FMT='%-18s %9s %9s %7s %8s %8s %8s %11s %9s %11s %9s\n'
@@ -502,7 +508,7 @@ heap_per() {
 reg_load() {
 	local label=$1 addr=$2 rsspid=$3 name t0 t1 ok bad retr el rss=- h0= h1= heap=- hrss=-
 	shift 3
-	name=reg-${label%% *}
+	name=reg-${label%% *}${REG_ROUND:+-$REG_ROUND}
 	[ -n "${REG_PPROF:-}" ] && h0=$(heap_live "$REG_PPROF")
 	note_load "$label"
 	log "$label: $BENCH_N REGISTERs, $BENCH_USERS users in order, $BENCH_INFLIGHT in flight"
@@ -527,6 +533,8 @@ reg_load() {
 	if [ "$SIPP_RC" != 0 ]; then
 		NOTES+=("$label: SIPp exit status $SIPP_RC ($( [ "$SIPP_RC" = 1 ] && echo 'some registrations failed' || echo 'see the SIPp output'))")
 	fi
+	# deskpbx's and Kamailio's reg/s and CPU per registration, for the ratios.
+	REG_RATES+=("$label $(awk -v ok="$ok" -v el="$el" -v t="$((t1 - t0))" -v hz="$CLK_TCK" 'BEGIN { printf "%s %s", (el > 0 && ok > 0 ? ok / el : 0), (ok > 0 ? t / hz * 1e6 / ok : 0) }')")
 	REG_ROWS+=("$(awk -v l="$label" -v ok="$ok" -v bad="$bad" -v r="$retr" -v el="$el" -v t="$((t1 - t0))" -v hz="$CLK_TCK" -v rss="$rss" -v heap="$heap" -v hrss="$hrss" -v fmt="$REG_FMT" \
 		'BEGIN { cpu = t / hz; printf fmt, l, (el > 0 ? sprintf("%.0f", ok / el) : "-"), ok, bad, r, sprintf("%.2fs", el), sprintf("%.2fs", cpu), (ok > 0 ? sprintf("%.1f", cpu * 1e6 / ok) : "-"), rss, heap, hrss }')")
 }
@@ -535,8 +543,13 @@ bench_reg() {
 	need_sipp
 	local pp
 	pprof_addr pp
-	DESKPBX_PPROF_ADDR=$pp start_deskpbx reg
-	REG_PPROF=$pp reg_load "deskpbx" "$PBX_ADDR" "$PBX_PID" "$PBX_PID"
+	DESKPBX_PPROF_ADDR=$pp start_deskpbx "reg${REG_ROUND:+-$REG_ROUND}"
+	# The live heap is measured in the first round only: it waits 11 s.
+	if [ "${REG_ROUND:-1}" = 1 ]; then
+		REG_PPROF=$pp reg_load "deskpbx${REG_ROUND:+ #$REG_ROUND}" "$PBX_ADDR" "$PBX_PID" "$PBX_PID"
+	else
+		reg_load "deskpbx #$REG_ROUND" "$PBX_ADDR" "$PBX_PID" "$PBX_PID"
+	fi
 	stop_pid "$PBX_PID" deskpbx
 }
 
@@ -604,7 +617,7 @@ bench_kamailio() {
 	fi
 	# The main process and its workers (children) share the load.
 	pids=("$kpid" $(children_of "$kpid"))
-	reg_load "kamailio ${version:-?}" "127.0.0.1:$kport" "" "${pids[@]}"
+	reg_load "kamailio ${version:-?}${REG_ROUND:+ #$REG_ROUND}" "127.0.0.1:$kport" "" "${pids[@]}"
 	stop_pid "$kpid" kamailio
 }
 
@@ -1023,16 +1036,50 @@ bench_go() {
 # shellcheck source=scripts/bench/voicemail.sh
 . "$ROOT/scripts/bench/voicemail.sh"
 
+# reg_ratios: deskpbx's reg/s over Kamailio's, for each deskpbx run and
+# the Kamailio run that follows it, and their median; and Kamailio's CPU
+# per registration over deskpbx's.
+reg_ratios() {
+	printf '%s\n' "${REG_RATES[@]}" | awk '
+		$1 == "deskpbx" { d = $(NF - 1); dc = $NF; next }
+		$1 == "kamailio" && d > 0 && $(NF - 1) > 0 {
+			n++; r[n] = d / $(NF - 1); c[n] = $NF / dc
+			line = line sprintf(" %.2f×", r[n]); cl = cl sprintf(" %.2f×", c[n]); d = 0
+		}
+		function median(a, n,   i, j, t) {
+			for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+		}
+		END {
+			if (n == 0) exit
+			printf "deskpbx / Kamailio, reg/s:%s%s\n", line, (n > 1 ? sprintf(" (median %.2f×)", median(r, n)) : "")
+			printf "Kamailio / deskpbx, CPU per registration:%s%s\n", cl, (n > 1 ? sprintf(" (median %.2f×)", median(c, n)) : "")
+		}'
+}
+
 # ---- main ---------------------------------------------------------------------
 
 echo "deskpbx bench: $(git rev-parse --short HEAD 2>/dev/null || echo '?') on $(nproc) cores ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), $(go version | awk '{ print $3 }')"
 if [ "$BENCH_RT_PRIORITY" != 0 ]; then
 	echo "deskpbx paces and reads RTP under real-time scheduling, SCHED_RR at $BENCH_RT_PRIORITY, as the packaged service does (BENCH_RT_PRIORITY=0: normal)."
 fi
+# Both registrars: BENCH_REG_ROUNDS rounds, each deskpbx then Kamailio.
+reg_rounds=
+if [ "$BENCH_REG_ROUNDS" -gt 1 ] && [[ " ${parts[*]} " == *" reg "* ]] && [[ " ${parts[*]} " == *" kamailio "* ]]; then
+	reg_rounds=$BENCH_REG_ROUNDS
+fi
 for p in "${parts[@]}"; do
 	case $p in
-	reg) bench_reg ;;
-	kamailio) bench_kamailio ;;
+	reg) if [ -n "$reg_rounds" ]; then
+		for ((REG_ROUND = 1; REG_ROUND <= reg_rounds; REG_ROUND++)); do
+			bench_reg
+			bench_kamailio
+		done
+		unset REG_ROUND
+	else
+		bench_reg
+	fi ;;
+	kamailio) [ -n "$reg_rounds" ] || bench_kamailio ;;
 	calls) bench_calls ;;
 	media) bench_media ;;
 	logins) bench_logins ;;
@@ -1049,6 +1096,7 @@ if [ ${#REG_ROWS[@]} -gt 0 ]; then
 	echo "per registration; RSS: its resident memory then, with the shipped GOGC and memory limit."
 	printf "$REG_FMT" server "reg/s" ok failed retrans elapsed CPU "CPU µs/reg" "peak RSS" "heap KB/reg" RSS
 	printf '%s\n' "${REG_ROWS[@]}"
+	reg_ratios
 	echo
 fi
 if [ ${#CALL_ROWS[@]} -gt 0 ]; then
