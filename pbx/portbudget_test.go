@@ -2,6 +2,8 @@ package pbx
 
 import (
 	"context"
+	"net"
+	"strconv"
 	"testing"
 	"time"
 
@@ -64,7 +66,7 @@ func TestHotDeskLoginWorksWithTheRTPRangeFull(t *testing.T) {
 	o, _ := hotdeskOffice(t)
 	// 10 ports, 2 of them kept back: a range small enough to fill.
 	o.stop()
-	o.start(func(c *Config) { c.RTPPorts, c.RTPReserve = [2]int{38610, 38629}, 2 })
+	o.start(func(c *Config) { c.RTPPorts, c.RTPReserve = freeUDPRange(t, 20), 2 })
 	ada, grace, desk := o.phone("1001"), o.phone("1002"), o.phone("1003")
 	for _, p := range []*testphone.Phone{ada, grace, desk} {
 		p.Register()
@@ -87,4 +89,37 @@ func TestHotDeskLoginWorksWithTheRTPRangeFull(t *testing.T) {
 	if n := seated(t, o); n != 0 {
 		t.Fatalf("*073 with the range full: %d sessions, want 0", n)
 	}
+}
+
+// freeUDPRange returns n consecutive UDP ports free on 127.0.0.1 right
+// now, from an even one: a fixed range was taken in part by another test binary running
+// side by side, and the range filled early.
+func freeUDPRange(t *testing.T, n int) [2]int {
+	t.Helper()
+	free := func(p int) bool {
+		c, err := net.ListenPacket("udp4", "127.0.0.1:"+strconv.Itoa(p))
+		if err != nil {
+			return false
+		}
+		c.Close()
+		return true
+	}
+	for range 100 {
+		c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lo := c.LocalAddr().(*net.UDPAddr).Port
+		c.Close()
+		lo += lo % 2 // RTP on even ports, RTCP on the odd one above
+		ok := lo+n-1 <= 65535
+		for p := lo; p < lo+n && ok; p++ {
+			ok = free(p)
+		}
+		if ok {
+			return [2]int{lo, lo + n - 1}
+		}
+	}
+	t.Fatalf("no %d consecutive free UDP ports on 127.0.0.1", n)
+	return [2]int{}
 }
