@@ -40,19 +40,44 @@ func (s *Server) registerUDP(req *sip.Request, udp *net.UDPConn) bool {
 	job := &registerJob{udp: tx} // nobody waits for it: no done
 	s.vet(func(req *sip.Request, tx sip.ServerTransaction) {
 		job.req, job.tx = req, tx
-		select {
-		case s.registerJobs.jobs <- job:
-		default:
-			// Every worker busy: queue it without holding up the socket.
-			go func() {
-				select {
-				case s.registerJobs.jobs <- job:
-				case <-s.ctx.Done():
-				}
-			}()
-		}
+		s.registerJobs.hold(job)
 	})(req, tx)
 	return true
+}
+
+// hold keeps j until the socket's batched read is handled (readDone):
+// its REGISTERs then go to a worker together, waking one goroutine per
+// batch rather than one per REGISTER.
+func (q *registerQueue) hold(j *registerJob) {
+	q.mu.Lock()
+	q.held = append(q.held, j)
+	q.mu.Unlock()
+}
+
+// readDone runs on the socket's reading goroutine once a batched read is
+// handled: its 401s leave in one sendmmsg, and its REGISTERs with
+// credentials go to a worker.
+func (s *Server) readDone() {
+	q := &s.registerJobs
+	q.challenges.flush()
+	q.mu.Lock()
+	jobs := q.held
+	q.held = nil
+	q.mu.Unlock()
+	if len(jobs) == 0 {
+		return
+	}
+	select {
+	case q.batches <- jobs:
+	default:
+		// Every worker busy: queue them without holding up the socket.
+		go func() {
+			select {
+			case q.batches <- jobs:
+			case <-s.ctx.Done():
+			}
+		}()
+	}
 }
 
 func itoa(n int) string {

@@ -34,6 +34,11 @@ func (j *registerJob) finished() {
 type registerQueue struct {
 	jobs    chan *registerJob
 	answers chan *registerJob
+	// batches carries the REGISTERs with credentials of one batched UDP
+	// read (registerUDP), held until the read is handled.
+	batches chan []*registerJob
+	mu      sync.Mutex
+	held    []*registerJob
 	// challenges sends the stateless 401s of each batched read together
 	// (nil when the socket is no UDPConn).
 	challenges *udpOut
@@ -66,8 +71,11 @@ func (s *Server) startRegisterWorkers() {
 		}
 		s.metrics.SIPResponse(string(sip.REGISTER), 401)
 	}
+	s.registerJobs.batches = make(chan []*registerJob) // unbuffered, as jobs
 	if s.registerJobs.challenges = newUDPOut(s.udp); s.registerJobs.challenges != nil {
-		s.sip.OnUDPReadDone(s.registerJobs.challenges.flush)
+		// registerUDP, which holds jobs for readDone, serves only a
+		// socket that is a UDPConn: the same condition.
+		s.sip.OnUDPReadDone(s.readDone)
 	}
 	s.registerJobs.oks = newUDPOut(s.udp)
 	n := 2 * runtime.GOMAXPROCS(0)
@@ -81,6 +89,10 @@ func (s *Server) startRegisterWorkers() {
 					s.answerRegister(j)
 				case j := <-s.registerJobs.jobs:
 					s.handleRegister(j)
+				case js := <-s.registerJobs.batches:
+					for _, j := range js {
+						s.handleRegister(j)
+					}
 				case <-s.ctx.Done():
 					return
 				}
