@@ -78,6 +78,7 @@ const (
 	// for more when the previous commit ended less than bindingBusy ago.
 	bindingBatchFull = 64
 	bindingLinger    = time.Millisecond
+	bindingNap       = 250 * time.Microsecond
 	bindingBusy      = 5 * time.Millisecond
 )
 
@@ -138,8 +139,6 @@ func (w *BindingWriter) run() {
 	defer func() { stmts.close() }()
 	var batch []bindingCommit
 	var lastCommit time.Time
-	linger := time.NewTimer(time.Hour)
-	linger.Stop()
 	for c := range w.commits {
 		batch = append(batch[:0], c)
 		rows := len(c.changes)
@@ -147,35 +146,37 @@ func (w *BindingWriter) run() {
 		// last commit just ended), a small batch also waits up to
 		// bindingLinger for company: measured under a registration
 		// storm, batches were a few rows and BEGIN and COMMIT cost more
-		// than the rows. Idle, a change still commits at once.
-		lingering := false
+		// than the rows. Idle, a change still commits at once. It waits
+		// in naps, taking what queued meanwhile, rather than being woken
+		// by every change (a goroutine wake-up per REGISTER).
+		var deadline time.Time
 	more:
 		for rows < bindingBatchMax {
-			var c bindingCommit
-			var ok bool
 			select {
-			case c, ok = <-w.commits:
+			case c, ok := <-w.commits:
+				if !ok {
+					break more
+				}
+				batch = append(batch, c)
+				rows += len(c.changes)
+				continue
 			default:
-				if rows >= bindingBatchFull || !lingering && time.Since(lastCommit) >= bindingBusy {
-					break more
-				}
-				if !lingering {
-					lingering = true
-					linger.Reset(bindingLinger)
-				}
-				select {
-				case c, ok = <-w.commits:
-				case <-linger.C:
-					break more
-				}
 			}
-			if !ok {
-				break more
+			if rows >= bindingBatchFull {
+				break
 			}
-			batch = append(batch, c)
-			rows += len(c.changes)
+			now := time.Now()
+			if deadline.IsZero() {
+				if now.Sub(lastCommit) >= bindingBusy {
+					break
+				}
+				deadline = now.Add(bindingLinger)
+			}
+			if !now.Before(deadline) {
+				break
+			}
+			time.Sleep(min(bindingNap, deadline.Sub(now)))
 		}
-		linger.Stop()
 		var err error
 		if rows > 0 {
 			ctx := context.Background()
