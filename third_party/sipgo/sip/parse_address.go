@@ -10,6 +10,7 @@ type nameAddress struct {
 	displayName  string
 	uri          *Uri
 	headerParams *HeaderParams
+	arena        *msgArena // deskpbx patch: where parameters go, when not nil
 }
 
 // deskpbx patch: numbered states dispatched by step's switch, not
@@ -46,6 +47,12 @@ func (st addressFSM) step(a *nameAddress, s string) (addressFSM, string, error) 
 // Contact header. It returns:
 // See RFC 3261 section 20.10 for details on parsing an address.
 func ParseAddressValue(addressText string, uri *Uri, headerParams *HeaderParams) (displayName string, err error) {
+	return parseAddressValue(addressText, uri, headerParams, nil)
+}
+
+// parseAddressValue is ParseAddressValue with the parameters, the URI's
+// and the header's, in arena when not nil (deskpbx patch).
+func parseAddressValue(addressText string, uri *Uri, headerParams *HeaderParams, arena *msgArena) (displayName string, err error) {
 	if len(addressText) == 0 {
 		return "", errors.New("Empty Address")
 	}
@@ -54,6 +61,7 @@ func ParseAddressValue(addressText string, uri *Uri, headerParams *HeaderParams)
 	a := nameAddress{
 		uri:          uri,
 		headerParams: headerParams,
+		arena:        arena,
 	}
 
 	err = parseNameAddress(addressText, &a)
@@ -149,7 +157,7 @@ func addressStateUriBracket(a *nameAddress, s string) (addressFSM, string, error
 
 	for i, c := range s {
 		if c == '>' {
-			err := ParseUri(s[:i], a.uri)
+			err := parseUri(s[:i], a.uri, a.arena)
 			return addrHeaderParams, s[i+1:], err
 		}
 	}
@@ -163,19 +171,24 @@ func addressStateUri(a *nameAddress, s string) (addressFSM, string, error) {
 
 	for i, c := range s {
 		if c == ';' {
-			err := ParseUri(s[:i], a.uri)
+			err := parseUri(s[:i], a.uri, a.arena)
 			return addrHeaderParams, s[i+1:], err
 		}
 	}
 
 	// No header params detected
-	err := ParseUri(s, a.uri)
+	err := parseUri(s, a.uri, a.arena)
 	return addrDone, s, err
 }
 
 func addressStateHeaderParams(a *nameAddress, s string) (addressFSM, string, error) {
 
 	addParam := func(equal int, s string) {
+		// The header's parameters take the arena's spare room only
+		// now, after the URI's parameters took theirs.
+		if a.arena != nil && a.headerParams != nil && *a.headerParams == nil {
+			*a.headerParams = a.arena.params()
+		}
 
 		if equal > 0 {
 			name := s[:equal]
@@ -222,10 +235,17 @@ func headerParserTo(headerName []byte, headerText string) (header Header, err er
 }
 
 func parseToHeader(headerText string, h *ToHeader) error {
+	return parseTo(headerText, h, nil)
+}
+
+// parseTo is parseToHeader with the parameters in a, when not nil
+// (deskpbx patch; so are parseFrom, parseContact and parseReferredBy).
+func parseTo(headerText string, h *ToHeader, a *msgArena) error {
 	var err error
 
 	h.Params = nil
-	h.DisplayName, err = ParseAddressValue(headerText, &h.Address, &h.Params)
+	h.DisplayName, err = parseAddressValue(headerText, &h.Address, &h.Params, a)
+	h.Params = a.keep(h.Params)
 	if err != nil {
 		return err
 	}
@@ -248,10 +268,15 @@ func headerParserFrom(headerName []byte, headerText string) (header Header, err 
 }
 
 func parseFromHeader(headerText string, h *FromHeader) error {
+	return parseFrom(headerText, h, nil)
+}
+
+func parseFrom(headerText string, h *FromHeader, a *msgArena) error {
 	var err error
 
 	h.Params = nil
-	h.DisplayName, err = ParseAddressValue(headerText, &h.Address, &h.Params)
+	h.DisplayName, err = parseAddressValue(headerText, &h.Address, &h.Params, a)
+	h.Params = a.keep(h.Params)
 	// h.DisplayName, h.Address, h.Params, err = ParseAddressValue(headerText)
 	if err != nil {
 		return err
@@ -275,6 +300,10 @@ func headerParserContact(headerName []byte, headerText string) (header Header, e
 
 // parseContactHeader generates ContactHeader
 func parseContactHeader(headerText string, h *ContactHeader) error {
+	return parseContact(headerText, h, nil)
+}
+
+func parseContact(headerText string, h *ContactHeader, a *msgArena) error {
 	inBrackets := false
 	inQuotes := false
 
@@ -306,7 +335,8 @@ func parseContactHeader(headerText string, h *ContactHeader) error {
 
 	var e error
 	h.Params = nil
-	h.DisplayName, e = ParseAddressValue(headerText[:endInd], &h.Address, &h.Params)
+	h.DisplayName, e = parseAddressValue(headerText[:endInd], &h.Address, &h.Params, a)
+	h.Params = a.keep(h.Params)
 	if e != nil {
 		return e
 	}
@@ -323,7 +353,7 @@ func headerParserRoute(headerName []byte, headerText string) (header Header, err
 
 // parseRouteHeader parser RouteHeader
 func parseRouteHeader(headerText string, h *RouteHeader) error {
-	return parseRouteAddress(headerText, &h.Address)
+	return parseRouteAddress(headerText, &h.Address, nil)
 }
 
 // parseRouteHeader generates RecordRouteHeader
@@ -335,7 +365,7 @@ func headerParserRecordRoute(headerName []byte, headerText string) (header Heade
 }
 
 func parseRecordRouteHeader(headerText string, h *RecordRouteHeader) error {
-	return parseRouteAddress(headerText, &h.Address)
+	return parseRouteAddress(headerText, &h.Address, nil)
 }
 
 func headerParserReferTo(headerName []byte, headerText string) (header Header, err error) {
@@ -344,7 +374,7 @@ func headerParserReferTo(headerName []byte, headerText string) (header Header, e
 }
 
 func parseReferToHeader(headerText string, h *ReferToHeader) error {
-	return parseRouteAddress(headerText, &h.Address) // calling parseRouteAddress because the structure is same
+	return parseRouteAddress(headerText, &h.Address, nil) // calling parseRouteAddress because the structure is same
 }
 
 func headerParserReferredBy(headerName []byte, headerText string) (header Header, err error) {
@@ -353,10 +383,15 @@ func headerParserReferredBy(headerName []byte, headerText string) (header Header
 }
 
 func parseReferredByHeader(headerText string, h *ReferredByHeader) error {
+	return parseReferredBy(headerText, h, nil)
+}
+
+func parseReferredBy(headerText string, h *ReferredByHeader, a *msgArena) error {
 	var err error
 
 	h.Params = nil
-	h.DisplayName, err = ParseAddressValue(headerText, &h.Address, &h.Params)
+	h.DisplayName, err = parseAddressValue(headerText, &h.Address, &h.Params, a)
+	h.Params = a.keep(h.Params)
 	if err != nil {
 		return err
 	}
@@ -372,7 +407,9 @@ func parseReferredByHeader(headerText string, h *ReferredByHeader) error {
 	return nil
 }
 
-func parseRouteAddress(headerText string, address *Uri) (err error) {
+// parseRouteAddress takes the URI's parameters from a, when not nil
+// (deskpbx patch).
+func parseRouteAddress(headerText string, address *Uri, a *msgArena) (err error) {
 	inBrackets := false
 	inQuotes := false
 	end := len(headerText) - 1
@@ -397,7 +434,7 @@ func parseRouteAddress(headerText string, address *Uri) (err error) {
 				continue
 			}
 
-			_, e := ParseAddressValue(headerText[:idx], address, nil)
+			_, e := parseAddressValue(headerText[:idx], address, nil, a)
 			if e != nil {
 				return e
 			}

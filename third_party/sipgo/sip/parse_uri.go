@@ -24,7 +24,7 @@ const (
 	uriHeaders
 )
 
-func (st uriFSM) step(uri *Uri, s string) (uriFSM, string, error) {
+func (st uriFSM) step(uri *Uri, s string, a *msgArena) (uriFSM, string, error) {
 	switch st {
 	case uriScheme:
 		return uriStateScheme(uri, s)
@@ -39,9 +39,9 @@ func (st uriFSM) step(uri *Uri, s string) (uriFSM, string, error) {
 	case uriPort:
 		return uriStatePort(uri, s)
 	case uriParams:
-		return uriStateUriParams(uri, s)
+		return uriStateUriParams(uri, s, a)
 	case uriHeaders:
-		return uriStateHeaders(uri, s)
+		return uriStateHeaders(uri, s, a)
 	}
 	return uriDone, s, nil
 }
@@ -50,13 +50,19 @@ func (st uriFSM) step(uri *Uri, s string) (uriFSM, string, error) {
 // and SIPS URIs are parsed according to RFC 3261 section 19.1.1. For every
 // other scheme, the scheme-specific part is available through [Uri.Raw].
 func ParseUri(uriStr string, uri *Uri) (err error) {
+	return parseUri(uriStr, uri, nil)
+}
+
+// parseUri is ParseUri with the parameters in a, when not nil (deskpbx
+// patch).
+func parseUri(uriStr string, uri *Uri, a *msgArena) (err error) {
 	if len(uriStr) == 0 {
 		return errors.New("empty URI")
 	}
 	state := uriScheme
 	str := uriStr
 	for state != uriDone {
-		state, str, err = state.step(uri, str)
+		state, str, err = state.step(uri, str, a)
 		if err != nil {
 			return
 		}
@@ -213,7 +219,7 @@ func uriStatePort(uri *Uri, s string) (uriFSM, string, error) {
 	return uriParams, "", err
 }
 
-func uriStateUriParams(uri *Uri, s string) (uriFSM, string, error) {
+func uriStateUriParams(uri *Uri, s string, a *msgArena) (uriFSM, string, error) {
 	var n int
 	var err error
 	if len(s) == 0 {
@@ -221,9 +227,19 @@ func uriStateUriParams(uri *Uri, s string) (uriFSM, string, error) {
 		uri.Headers = nil
 		return uriDone, s, nil
 	}
-	uri.UriParams = NewParams()
+	if a == nil {
+		uri.UriParams = NewParams()
+	} else {
+		uri.UriParams = a.params()
+	}
 	// uri.UriParams, n, err = ParseParams(s, 0, ';', '?', true, true)
 	n, err = UnmarshalHeaderParams(s, ';', '?', &uri.UriParams)
+	if a != nil {
+		// Not nil even when empty, as NewParams.
+		if uri.UriParams = a.keep(uri.UriParams); uri.UriParams == nil {
+			uri.UriParams = HeaderParams{}
+		}
+	}
 	if err != nil {
 		return uriDone, s, err
 	}
@@ -239,10 +255,11 @@ func uriStateUriParams(uri *Uri, s string) (uriFSM, string, error) {
 	return uriHeaders, s[n+1:], nil
 }
 
-func uriStateHeaders(uri *Uri, s string) (uriFSM, string, error) {
+func uriStateHeaders(uri *Uri, s string, a *msgArena) (uriFSM, string, error) {
 	var err error
 	// uri.Headers, _, err = ParseParams(s, 0, '&', 0, true, false)
-	uri.Headers = nil
+	uri.Headers = a.params()
 	_, err = UnmarshalHeaderParams(s, '&', 0, &uri.Headers)
+	uri.Headers = a.keep(uri.Headers)
 	return uriDone, s, err
 }

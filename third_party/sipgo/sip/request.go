@@ -25,6 +25,15 @@ type Request struct {
 // No headers are added. AppendHeader should be called to add Headers.
 // r.SetBody can be called to set proper ContentLength header
 func NewRequest(method RequestMethod, recipient Uri) *Request {
+	return newRequest(method, recipient, nil)
+}
+
+// newRequest is NewRequest with headers, when not nil, as the room of
+// its header list (deskpbx patch: the parser's arena has it).
+func newRequest(method RequestMethod, recipient Uri, headers []Header) *Request {
+	if headers == nil {
+		headers = make([]Header, 0, 10) // making capacity allows faster appending headers
+	}
 	if recipient.UriParams != nil {
 		// mostly this are empty
 		recipient.UriParams = recipient.UriParams.clone()
@@ -36,9 +45,7 @@ func NewRequest(method RequestMethod, recipient Uri) *Request {
 	req := &Request{}
 	req.SipVersion = "SIP/2.0"
 	// req.headers = newHeaders()
-	req.headers = headers{
-		headerOrder: make([]Header, 0, 10), // making capacity allows faster appending headers
-	}
+	req.headers.headerOrder = headers
 	req.Method = method
 	req.Recipient = recipient
 	req.body = nil
