@@ -92,22 +92,33 @@ Content-Length: 0
 }
 
 func TestParseMatchesGolden(t *testing.T) {
-	corpus := filepath.Join("..", "..", "..", "pbx", "testdata", "rfc4475")
-	files, err := filepath.Glob(filepath.Join(corpus, "*.dat"))
+	dir := filepath.Join("..", "..", "..", "pbx", "testdata", "rfc4475")
+	files, err := filepath.Glob(filepath.Join(dir, "*.dat"))
 	if err != nil || len(files) == 0 {
-		t.Fatalf("RFC 4475 corpus in %s: %v (%d files)", corpus, err, len(files))
+		t.Fatalf("RFC 4475 corpus in %s: %v (%d files)", dir, err, len(files))
 	}
-	var got strings.Builder
-	p := NewParser()
+	var corpus [][2]string
 	for _, m := range goldenMessages {
-		dumpParse(&got, p, m.name, []byte(m.text))
+		corpus = append(corpus, [2]string{m.name, m.text})
 	}
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		dumpParse(&got, p, filepath.Base(f), data)
+		corpus = append(corpus, [2]string{filepath.Base(f), string(data)})
+	}
+	// The parser with its own header parsers (the arena), and one given
+	// the same map, which looks each header's parser up in it.
+	for _, p := range []*Parser{NewParser(), NewParser(WithHeadersParsers(headersParsers))} {
+		t.Run(fmt.Sprintf("stock=%v", p.stock), func(t *testing.T) { compareGolden(t, p, corpus) })
+	}
+}
+
+func compareGolden(t *testing.T, p *Parser, corpus [][2]string) {
+	var got strings.Builder
+	for _, m := range corpus {
+		dumpParse(&got, p, m[0], []byte(m[1]))
 	}
 
 	golden := filepath.Join("testdata", "parse_golden.txt")
@@ -166,4 +177,21 @@ func dumpParse(w *strings.Builder, p *Parser, name string, data []byte) {
 	}
 	fmt.Fprintf(w, "body: %q\n", msg.Body())
 	fmt.Fprintf(w, "string: %q\n", msg.String())
+}
+
+// FuzzParseArena: a message parses the same into the arena as through
+// the map of header parsers (what the parser did before the arena).
+func FuzzParseArena(f *testing.F) {
+	for _, m := range goldenMessages {
+		f.Add([]byte(m.text))
+	}
+	stock, mapped := NewParser(), NewParser(WithHeadersParsers(headersParsers))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var a, b strings.Builder
+		dumpParse(&a, stock, "", data)
+		dumpParse(&b, mapped, "", data)
+		if a.String() != b.String() {
+			t.Fatalf("arena parse differs:\n%s\nmap parse:\n%s", a.String(), b.String())
+		}
+	})
 }
