@@ -108,7 +108,7 @@ func (p *Parser) parseHeaders(data []byte, stream bool) (Message, *ContentLength
 	}
 	var arena *msgArena
 	if p.stock && !defaultParsersShared.Load() {
-		arena = new(msgArena)
+		arena = newMsgArena(data[skip:])
 	}
 
 	msg, total, err := p.parseStartLine(data, stream, text, arena)
@@ -159,11 +159,7 @@ func (p *Parser) parseStartLine(data []byte, stream bool, text string, arena *ms
 	} else {
 		line = string(startLine)
 	}
-	var headers []Header
-	if arena != nil {
-		headers = arena.headers[:0]
-	}
-	msg, err := parseLine(line, headers)
+	msg, err := parseLine(line, arena)
 	if err != nil {
 		return nil, total, err
 	}
@@ -366,9 +362,13 @@ func (p *Parser) NewSIPStream() *ParserStream {
 	}
 }
 
-// parseLine makes the message with headers, when not nil, as the room
-// of its header list (deskpbx patch).
-func parseLine(startLine string, headers []Header) (msg Message, err error) {
+// parseLine makes the message in arena, when not nil (deskpbx patch).
+func parseLine(startLine string, arena *msgArena) (msg Message, err error) {
+	var headers []Header
+	var into *Request
+	if arena != nil {
+		headers, into = arena.headers[:0], arena.req
+	}
 	if parts, ok := split3(startLine); ok {
 		if isRequest(parts) {
 			recipient := Uri{}
@@ -377,7 +377,7 @@ func parseLine(startLine string, headers []Header) (msg Message, err error) {
 				return nil, err
 			}
 
-			m := newRequest(method, recipient, headers)
+			m := newRequest(method, recipient, headers, into)
 			m.SipVersion = sipVersion
 			return m, nil
 		}
