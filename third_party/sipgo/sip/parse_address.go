@@ -155,11 +155,11 @@ func addressStateUriBracket(a *nameAddress, s string) (addressFSM, string, error
 		return addrDone, s, errors.New("No URI present")
 	}
 
-	for i, c := range s {
-		if c == '>' {
-			err := parseUri(s[:i], a.uri, a.arena)
-			return addrHeaderParams, s[i+1:], err
-		}
+	// deskpbx patch: the first '>' byte is the first '>' rune (no byte
+	// of a multi-byte UTF-8 sequence is ASCII), found without decoding.
+	if i := strings.IndexByte(s, '>'); i >= 0 {
+		err := parseUri(s[:i], a.uri, a.arena)
+		return addrHeaderParams, s[i+1:], err
 	}
 	return addrDone, s, fmt.Errorf("invalid uri, missing end bracket")
 }
