@@ -10,14 +10,49 @@ type nameAddress struct {
 	displayName  string
 	uri          *Uri
 	headerParams *HeaderParams
+	arena        *msgArena // deskpbx patch: where parameters go, when not nil
 }
 
-type addressFSM func(dispName *nameAddress, s string) (addressFSM, string, error)
+// deskpbx patch: numbered states dispatched by step's switch, not
+// functions called through a value, which made every nameAddress (one
+// per From, To and Contact) escape to the heap.
+type addressFSM uint8
+
+const (
+	addrDone addressFSM = iota
+	addrDisplayName
+	addrDisplayNameQuoted
+	addrUriBracket
+	addrUri
+	addrHeaderParams
+)
+
+func (st addressFSM) step(a *nameAddress, s string) (addressFSM, string, error) {
+	switch st {
+	case addrDisplayName:
+		return addressStateDisplayName(a, s)
+	case addrDisplayNameQuoted:
+		return addressStateDisplayNameQuoted(a, s)
+	case addrUriBracket:
+		return addressStateUriBracket(a, s)
+	case addrUri:
+		return addressStateUri(a, s)
+	case addrHeaderParams:
+		return addressStateHeaderParams(a, s)
+	}
+	return addrDone, s, nil
+}
 
 // ParseAddressValue parses an address - such as from a From, To, or
 // Contact header. It returns:
 // See RFC 3261 section 20.10 for details on parsing an address.
 func ParseAddressValue(addressText string, uri *Uri, headerParams *HeaderParams) (displayName string, err error) {
+	return parseAddressValue(addressText, uri, headerParams, nil)
+}
+
+// parseAddressValue is ParseAddressValue with the parameters, the URI's
+// and the header's, in arena when not nil (deskpbx patch).
+func parseAddressValue(addressText string, uri *Uri, headerParams *HeaderParams, arena *msgArena) (displayName string, err error) {
 	if len(addressText) == 0 {
 		return "", errors.New("Empty Address")
 	}
@@ -26,6 +61,7 @@ func ParseAddressValue(addressText string, uri *Uri, headerParams *HeaderParams)
 	a := nameAddress{
 		uri:          uri,
 		headerParams: headerParams,
+		arena:        arena,
 	}
 
 	err = parseNameAddress(addressText, &a)
@@ -37,10 +73,10 @@ func ParseAddressValue(addressText string, uri *Uri, headerParams *HeaderParams)
 // name-addr      =  [ display-name ] LAQUOT addr-spec RAQUOT
 // addr-spec      =  SIP-URI / SIPS-URI / absoluteURI
 func parseNameAddress(addressText string, a *nameAddress) (err error) {
-	state := addressStateDisplayName
+	state := addrDisplayName
 	str := addressText
-	for state != nil {
-		state, str, err = state(a, str)
+	for state != addrDone {
+		state, str, err = state.step(a, str)
 		if err != nil {
 			return
 		}
@@ -51,7 +87,7 @@ func parseNameAddress(addressText string, a *nameAddress) (err error) {
 func addressStateDisplayName(a *nameAddress, s string) (addressFSM, string, error) {
 	for i, c := range s {
 		if c == '"' {
-			return addressStateDisplayNameQuoted, s[i+1:], nil
+			return addrDisplayNameQuoted, s[i+1:], nil
 		}
 
 		// https://datatracker.ietf.org/doc/html/rfc3261#section-20.10
@@ -61,18 +97,18 @@ func addressStateDisplayName(a *nameAddress, s string) (addressFSM, string, erro
 		// parameters, not URI parameters.
 		if c == '<' {
 			a.displayName = strings.TrimSpace(s[:i])
-			return addressStateUriBracket, s[i+1:], nil
+			return addrUriBracket, s[i+1:], nil
 		}
 
 		if c == ';' {
 			// detect early
 			// uri can be without <> in that case there all after ; are header params
-			return addressStateUri, s, nil
+			return addrUri, s, nil
 		}
 	}
 
 	// No DisplayName found
-	return addressStateUri, s, nil
+	return addrUri, s, nil
 }
 
 func addressStateDisplayNameQuoted(a *nameAddress, s string) (addressFSM, string, error) {
@@ -89,7 +125,7 @@ func addressStateDisplayNameQuoted(a *nameAddress, s string) (addressFSM, string
 		if escaped {
 			if c == 0xA || c == 0x0D {
 				// quoted-pair  =  "\" (%x00-09 / %x0B-0C / %x0E-7F)
-				return nil, s, fmt.Errorf("invalid display name, not allowed to escape '0x%02X' in '%s'", c, s)
+				return addrDone, s, fmt.Errorf("invalid display name, not allowed to escape '0x%02X' in '%s'", c, s)
 			}
 			escaped = false
 			continue
@@ -100,54 +136,59 @@ func addressStateDisplayNameQuoted(a *nameAddress, s string) (addressFSM, string
 			s = s[i+1:]
 			for i, c := range s {
 				if c == '<' {
-					return addressStateUriBracket, s[i+1:], nil
+					return addrUriBracket, s[i+1:], nil
 				}
 
 				if c == ';' {
-					return addressStateUri, s[i+1:], nil
+					return addrUri, s[i+1:], nil
 				}
 			}
-			return nil, s, fmt.Errorf("no uri after display name")
+			return addrDone, s, fmt.Errorf("no uri after display name")
 		}
 	}
 
-	return nil, s, fmt.Errorf("invalid uri display name inside quotes")
+	return addrDone, s, fmt.Errorf("invalid uri display name inside quotes")
 }
 
 func addressStateUriBracket(a *nameAddress, s string) (addressFSM, string, error) {
 	if len(s) == 0 {
-		return nil, s, errors.New("No URI present")
+		return addrDone, s, errors.New("No URI present")
 	}
 
-	for i, c := range s {
-		if c == '>' {
-			err := ParseUri(s[:i], a.uri)
-			return addressStateHeaderParams, s[i+1:], err
-		}
+	// deskpbx patch: the first '>' byte is the first '>' rune (no byte
+	// of a multi-byte UTF-8 sequence is ASCII), found without decoding.
+	if i := strings.IndexByte(s, '>'); i >= 0 {
+		err := parseUri(s[:i], a.uri, a.arena)
+		return addrHeaderParams, s[i+1:], err
 	}
-	return nil, s, fmt.Errorf("invalid uri, missing end bracket")
+	return addrDone, s, fmt.Errorf("invalid uri, missing end bracket")
 }
 
 func addressStateUri(a *nameAddress, s string) (addressFSM, string, error) {
 	if len(s) == 0 {
-		return nil, s, errors.New("No URI present")
+		return addrDone, s, errors.New("No URI present")
 	}
 
 	for i, c := range s {
 		if c == ';' {
-			err := ParseUri(s[:i], a.uri)
-			return addressStateHeaderParams, s[i+1:], err
+			err := parseUri(s[:i], a.uri, a.arena)
+			return addrHeaderParams, s[i+1:], err
 		}
 	}
 
 	// No header params detected
-	err := ParseUri(s, a.uri)
-	return nil, s, err
+	err := parseUri(s, a.uri, a.arena)
+	return addrDone, s, err
 }
 
 func addressStateHeaderParams(a *nameAddress, s string) (addressFSM, string, error) {
 
 	addParam := func(equal int, s string) {
+		// The header's parameters take the arena's spare room only
+		// now, after the URI's parameters took theirs.
+		if a.arena != nil && a.headerParams != nil && *a.headerParams == nil {
+			*a.headerParams = a.arena.params()
+		}
 
 		if equal > 0 {
 			name := s[:equal]
@@ -179,12 +220,12 @@ func addressStateHeaderParams(a *nameAddress, s string) (addressFSM, string, err
 
 		if c == ';' {
 			addParam(equal, s[:i])
-			return addressStateHeaderParams, s[i+1:], nil
+			return addrHeaderParams, s[i+1:], nil
 		}
 	}
 
 	addParam(equal, s)
-	return nil, s, nil
+	return addrDone, s, nil
 }
 
 // headerParserTo generates ToHeader
@@ -194,10 +235,17 @@ func headerParserTo(headerName []byte, headerText string) (header Header, err er
 }
 
 func parseToHeader(headerText string, h *ToHeader) error {
+	return parseTo(headerText, h, nil)
+}
+
+// parseTo is parseToHeader with the parameters in a, when not nil
+// (deskpbx patch; so are parseFrom, parseContact and parseReferredBy).
+func parseTo(headerText string, h *ToHeader, a *msgArena) error {
 	var err error
 
 	h.Params = nil
-	h.DisplayName, err = ParseAddressValue(headerText, &h.Address, &h.Params)
+	h.DisplayName, err = parseAddressValue(headerText, &h.Address, &h.Params, a)
+	h.Params = a.keep(h.Params)
 	if err != nil {
 		return err
 	}
@@ -220,10 +268,15 @@ func headerParserFrom(headerName []byte, headerText string) (header Header, err 
 }
 
 func parseFromHeader(headerText string, h *FromHeader) error {
+	return parseFrom(headerText, h, nil)
+}
+
+func parseFrom(headerText string, h *FromHeader, a *msgArena) error {
 	var err error
 
 	h.Params = nil
-	h.DisplayName, err = ParseAddressValue(headerText, &h.Address, &h.Params)
+	h.DisplayName, err = parseAddressValue(headerText, &h.Address, &h.Params, a)
+	h.Params = a.keep(h.Params)
 	// h.DisplayName, h.Address, h.Params, err = ParseAddressValue(headerText)
 	if err != nil {
 		return err
@@ -247,6 +300,10 @@ func headerParserContact(headerName []byte, headerText string) (header Header, e
 
 // parseContactHeader generates ContactHeader
 func parseContactHeader(headerText string, h *ContactHeader) error {
+	return parseContact(headerText, h, nil)
+}
+
+func parseContact(headerText string, h *ContactHeader, a *msgArena) error {
 	inBrackets := false
 	inQuotes := false
 
@@ -278,7 +335,8 @@ func parseContactHeader(headerText string, h *ContactHeader) error {
 
 	var e error
 	h.Params = nil
-	h.DisplayName, e = ParseAddressValue(headerText[:endInd], &h.Address, &h.Params)
+	h.DisplayName, e = parseAddressValue(headerText[:endInd], &h.Address, &h.Params, a)
+	h.Params = a.keep(h.Params)
 	if e != nil {
 		return e
 	}
@@ -295,7 +353,7 @@ func headerParserRoute(headerName []byte, headerText string) (header Header, err
 
 // parseRouteHeader parser RouteHeader
 func parseRouteHeader(headerText string, h *RouteHeader) error {
-	return parseRouteAddress(headerText, &h.Address)
+	return parseRouteAddress(headerText, &h.Address, nil)
 }
 
 // parseRouteHeader generates RecordRouteHeader
@@ -307,7 +365,7 @@ func headerParserRecordRoute(headerName []byte, headerText string) (header Heade
 }
 
 func parseRecordRouteHeader(headerText string, h *RecordRouteHeader) error {
-	return parseRouteAddress(headerText, &h.Address)
+	return parseRouteAddress(headerText, &h.Address, nil)
 }
 
 func headerParserReferTo(headerName []byte, headerText string) (header Header, err error) {
@@ -316,7 +374,7 @@ func headerParserReferTo(headerName []byte, headerText string) (header Header, e
 }
 
 func parseReferToHeader(headerText string, h *ReferToHeader) error {
-	return parseRouteAddress(headerText, &h.Address) // calling parseRouteAddress because the structure is same
+	return parseRouteAddress(headerText, &h.Address, nil) // calling parseRouteAddress because the structure is same
 }
 
 func headerParserReferredBy(headerName []byte, headerText string) (header Header, err error) {
@@ -325,10 +383,15 @@ func headerParserReferredBy(headerName []byte, headerText string) (header Header
 }
 
 func parseReferredByHeader(headerText string, h *ReferredByHeader) error {
+	return parseReferredBy(headerText, h, nil)
+}
+
+func parseReferredBy(headerText string, h *ReferredByHeader, a *msgArena) error {
 	var err error
 
 	h.Params = nil
-	h.DisplayName, err = ParseAddressValue(headerText, &h.Address, &h.Params)
+	h.DisplayName, err = parseAddressValue(headerText, &h.Address, &h.Params, a)
+	h.Params = a.keep(h.Params)
 	if err != nil {
 		return err
 	}
@@ -344,7 +407,9 @@ func parseReferredByHeader(headerText string, h *ReferredByHeader) error {
 	return nil
 }
 
-func parseRouteAddress(headerText string, address *Uri) (err error) {
+// parseRouteAddress takes the URI's parameters from a, when not nil
+// (deskpbx patch).
+func parseRouteAddress(headerText string, address *Uri, a *msgArena) (err error) {
 	inBrackets := false
 	inQuotes := false
 	end := len(headerText) - 1
@@ -369,7 +434,7 @@ func parseRouteAddress(headerText string, address *Uri) (err error) {
 				continue
 			}
 
-			_, e := ParseAddressValue(headerText[:idx], address, nil)
+			_, e := parseAddressValue(headerText[:idx], address, nil, a)
 			if e != nil {
 				return e
 			}

@@ -64,18 +64,23 @@ var headersParsers = HeadersParser{
 // DefaultHeadersParser returns minimal version header parser.
 // It can be extended or overwritten.
 func DefaultHeadersParser() map[string]HeaderParser {
+	// deskpbx patch: its caller may change it; parsers then look every
+	// header's parser up in it again (msgArena).
+	defaultParsersShared.Store(true)
 	return headersParsers
 }
 
 // ParseHeader parses a SIP header from the line and appends it to out.
 func (headersParser HeadersParser) ParseHeader(out []Header, line []byte) ([]Header, error) {
-	return headersParser.parseHeader(out, line, "")
+	return headersParser.parseHeader(out, line, "", nil)
 }
 
 // parseHeader is ParseHeader where lineText, when not empty, is line as
 // a string: the header's name and value are taken from it rather than
-// copied (deskpbx patch).
-func (headersParser HeadersParser) parseHeader(out []Header, line []byte, lineText string) ([]Header, error) {
+// copied (deskpbx patch). With an arena, headersParser is the package's
+// own map, whose parsers are called directly and place what they parse
+// in the arena (msgArena).
+func (headersParser HeadersParser) parseHeader(out []Header, line []byte, lineText string, a *msgArena) ([]Header, error) {
 	// text is the string of sub, a subslice of line, without a copy
 	// when lineText has it (sub's offset in line is the difference of
 	// their capacities).
@@ -93,6 +98,20 @@ func (headersParser HeadersParser) parseHeader(out []Header, line []byte, lineTe
 
 	fieldName := bytes.TrimSpace(line[:colonIdx])
 	fieldValue := bytes.TrimSpace(line[colonIdx+1:])
+
+	if a != nil {
+		var lower [32]byte
+		var parse arenaHeaderParser
+		if len(fieldName) <= len(lower) {
+			n := copy(lower[:], fieldName)
+			ASCIIToLowerInPlace(lower[:n])
+			parse = stockHeaderParser(string(lower[:n]))
+		}
+		if parse == nil {
+			return append(out, a.newGeneric(text(fieldName), text(fieldValue))), nil
+		}
+		return appendParsed(out, text(fieldValue), func(s string) (Header, error) { return parse(a, s) })
+	}
 
 	// deskpbx patch: a name headerToLower does not know (Expires,
 	// User-Agent, Authorization) is lowered on the stack to be looked up,
@@ -124,11 +143,17 @@ func (headersParser HeadersParser) parseHeader(out []Header, line []byte, lineTe
 
 	// NOTE: This line is a must and this conversion must here to stay
 	fieldText := text(fieldValue)
+	return appendParsed(out, fieldText, func(s string) (Header, error) { return headerParser(lowerFieldName, s) })
+}
+
+// appendParsed appends what parse makes of fieldText to out, one header
+// for each of its comma-separated values when parse reports a comma.
+func appendParsed(out []Header, fieldText string, parse func(string) (Header, error)) ([]Header, error) {
 	// Support comma separated values
 	for {
 		// We have a registered parser for this header type - use it.
 		// headerParser should detect comma (,) and return as error
-		h, err := headerParser(lowerFieldName, fieldText)
+		h, err := parse(fieldText)
 		if err == nil {
 			out = append(out, h)
 			return out, nil

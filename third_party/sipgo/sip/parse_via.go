@@ -20,8 +20,19 @@ func headerParserVia(headerName []byte, headerText string) (
 // these should not be treated as separate logical Via headers, but as multiple values on a single
 // Via header.
 func parseViaHeader(headerText string, h *ViaHeader) error {
-	h.Params = nil
+	return parseVia(headerText, h, nil)
+}
 
+// parseVia is parseViaHeader with the parameters in a, when not nil
+// (deskpbx patch).
+func parseVia(headerText string, h *ViaHeader, a *msgArena) error {
+	h.Params = a.params()
+	err := parseViaStates(headerText, h)
+	h.Params = a.keep(h.Params)
+	return err
+}
+
+func parseViaStates(headerText string, h *ViaHeader) error {
 	state := viaStateProtocol
 	str := headerText
 	var ind, nextInd int

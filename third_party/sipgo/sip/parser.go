@@ -44,6 +44,10 @@ type Parser struct {
 	headersParsers HeadersParser
 
 	MaxMessageLength int
+
+	// stock: headersParsers is the package's own map (deskpbx patch),
+	// whose parsers may then be called directly (msgArena).
+	stock bool
 }
 
 // ParserOption are addition option for NewParser. Check WithParser...
@@ -52,8 +56,9 @@ type ParserOption func(p *Parser)
 // Create a new Parser.
 func NewParser(options ...ParserOption) *Parser {
 	p := &Parser{
-		headersParsers:   DefaultHeadersParser(),
+		headersParsers:   headersParsers,
 		MaxMessageLength: ParseMaxMessageLength,
+		stock:            true,
 	}
 
 	for _, o := range options {
@@ -71,6 +76,7 @@ func NewParser(options ...ParserOption) *Parser {
 func WithHeadersParsers(m map[string]HeaderParser) ParserOption {
 	return func(p *Parser) {
 		p.headersParsers = m
+		p.stock = false
 	}
 }
 
@@ -86,18 +92,42 @@ func (p *Parser) ParseHeaders(data []byte, stream bool) (Message, int, error) {
 }
 
 func (p *Parser) parseHeaders(data []byte, stream bool) (Message, *ContentLengthHeader, int, error) {
-	msg, total, err := p.parseStartLine(data, stream)
+	// deskpbx patch: the start line and the header section are copied
+	// to a string once, and parsed into substrings of it: a copy per
+	// header value (and two per header without a parser), and one of the
+	// start line, were a tenth of a REGISTER's allocations. It ends at
+	// the empty line (the body, parsed apart, is not kept with the
+	// headers). The headers are placed in one arena when they can be.
+	skip := 0
+	for stream && len(data) >= skip+2 && data[skip] == '\r' && data[skip+1] == '\n' {
+		skip += 2
+	}
+	text := ""
+	if end := bytes.Index(data[skip:], []byte("\r\n\r\n")); end >= 0 {
+		text = string(data[skip : skip+end+2])
+	}
+	var arena *msgArena
+	if p.stock && !defaultParsersShared.Load() {
+		arena = newMsgArena(data[skip:])
+	}
+
+	msg, total, err := p.parseStartLine(data, stream, text, arena)
 	if err != nil {
 		return msg, nil, total, err
 	}
 	data = data[total:]
+	text = text[min(total-skip, len(text)):]
 
-	contentLength, n, err := p.parseHeadersOnly(msg, data)
+	contentLength, n, err := p.parseHeadersOnly(msg, data, text, arena)
 	total += n
 	return msg, contentLength, total, err
 }
 
-func (p *Parser) parseStartLine(data []byte, stream bool) (Message, int, error) {
+// parseStartLine parses the start line from text when text, a copy of
+// data after the CRLFs a stream may begin with, holds it, and makes the
+// message's header list of arena's room when arena is not nil (deskpbx
+// patch).
+func (p *Parser) parseStartLine(data []byte, stream bool, text string, arena *msgArena) (Message, int, error) {
 	var (
 		total   int
 		skipped bool
@@ -123,7 +153,13 @@ func (p *Parser) parseStartLine(data []byte, stream bool) (Message, int, error) 
 	}
 	total += n
 
-	msg, err := parseLine(string(startLine))
+	line := ""
+	if len(startLine) <= len(text) {
+		line = text[:len(startLine)]
+	} else {
+		line = string(startLine)
+	}
+	msg, err := parseLine(line, arena)
 	if err != nil {
 		return nil, total, err
 	}
@@ -133,14 +169,14 @@ func (p *Parser) parseStartLine(data []byte, stream bool) (Message, int, error) 
 var errParseNoMoreHeaders = errors.New("no more headers")
 
 func (p *Parser) parseNextHeader(out []Header, data []byte) ([]Header, int, error) {
-	return p.parseNextHeaderText(out, data, "")
+	return p.parseNextHeaderText(out, data, "", nil)
 }
 
 // parseNextHeaderText is parseNextHeader where text, when not empty, is
 // a copy of data's beginning as a string (deskpbx patch): a header line
 // that lies within it is parsed into substrings of text rather than
-// copies of its own.
-func (p *Parser) parseNextHeaderText(out []Header, data []byte, text string) ([]Header, int, error) {
+// copies of its own, and into arena when not nil.
+func (p *Parser) parseNextHeaderText(out []Header, data []byte, text string, arena *msgArena) ([]Header, int, error) {
 	line, n, err := nextLine(data)
 	if err != nil {
 		if err == io.EOF {
@@ -169,7 +205,7 @@ func (p *Parser) parseNextHeaderText(out []Header, data []byte, text string) ([]
 		lineText = ""
 	}
 
-	out, err = p.headersParsers.parseHeader(out, line, lineText)
+	out, err = p.headersParsers.parseHeader(out, line, lineText, arena)
 	if err != nil {
 		// We might not need to return n here?
 		return out, n, err
@@ -228,24 +264,18 @@ func trimRightHeaderWhitespaceLen(line []byte) int {
 	return n
 }
 
-func (p *Parser) parseHeadersOnly(msg Message, data []byte) (*ContentLengthHeader, int, error) {
+// parseHeadersOnly parses the headers in data, of which text is a copy
+// of the beginning, into arena when not nil (deskpbx patch).
+func (p *Parser) parseHeadersOnly(msg Message, data []byte, text string, arena *msgArena) (*ContentLengthHeader, int, error) {
 	var (
 		total, n      int
-		headerBuf     []Header
+		buf           [2]Header
+		headerBuf     = buf[:0]
 		contentLength *ContentLengthHeader
 		err           error
 	)
-	// deskpbx patch: the header section is copied to a string once, and
-	// the headers are parsed into substrings of it: a copy per header
-	// value (and two per header without a parser) were a tenth of a
-	// REGISTER's allocations. It ends at the empty line (the body, parsed
-	// apart, is not kept with the headers).
-	text := ""
-	if end := bytes.Index(data, []byte("\r\n\r\n")); end >= 0 {
-		text = string(data[:end+2])
-	}
 	for {
-		headerBuf, n, err = p.parseNextHeaderText(headerBuf[:0], data, text)
+		headerBuf, n, err = p.parseNextHeaderText(headerBuf[:0], data, text, arena)
 		data = data[n:]
 		text = text[min(n, len(text)):]
 		total += n
@@ -332,7 +362,13 @@ func (p *Parser) NewSIPStream() *ParserStream {
 	}
 }
 
-func parseLine(startLine string) (msg Message, err error) {
+// parseLine makes the message in arena, when not nil (deskpbx patch).
+func parseLine(startLine string, arena *msgArena) (msg Message, err error) {
+	var headers []Header
+	var into *Request
+	if arena != nil {
+		headers, into = arena.headers[:0], arena.req
+	}
 	if parts, ok := split3(startLine); ok {
 		if isRequest(parts) {
 			recipient := Uri{}
@@ -341,7 +377,7 @@ func parseLine(startLine string) (msg Message, err error) {
 				return nil, err
 			}
 
-			m := NewRequest(method, recipient)
+			m := newRequest(method, recipient, headers, into)
 			m.SipVersion = sipVersion
 			return m, nil
 		}
@@ -351,7 +387,7 @@ func parseLine(startLine string) (msg Message, err error) {
 				return nil, err
 			}
 
-			m := NewResponse(statusCode, reason)
+			m := newResponse(statusCode, reason, headers)
 			m.SipVersion = sipVersion
 			return m, nil
 		}

@@ -176,7 +176,7 @@ func (p *ParserStream) parseSingle() error {
 	switch p.state {
 	case stateStartLine:
 		var msg Message
-		msg, n, err = p.p.parseStartLine(p.buf.Bytes(), true)
+		msg, n, err = p.p.parseStartLine(p.buf.Bytes(), true, "", nil)
 		p.advance(n)
 		if err != nil {
 			return err

@@ -25,6 +25,16 @@ type Request struct {
 // No headers are added. AppendHeader should be called to add Headers.
 // r.SetBody can be called to set proper ContentLength header
 func NewRequest(method RequestMethod, recipient Uri) *Request {
+	return newRequest(method, recipient, nil, nil)
+}
+
+// newRequest is NewRequest with headers, when not nil, as the room of
+// its header list, made in into when not nil (deskpbx patch: the
+// parser's arena has both).
+func newRequest(method RequestMethod, recipient Uri, headers []Header, into *Request) *Request {
+	if headers == nil {
+		headers = make([]Header, 0, 10) // making capacity allows faster appending headers
+	}
 	if recipient.UriParams != nil {
 		// mostly this are empty
 		recipient.UriParams = recipient.UriParams.clone()
@@ -33,12 +43,13 @@ func NewRequest(method RequestMethod, recipient Uri) *Request {
 		recipient.Headers = recipient.Headers.clone()
 	}
 
-	req := &Request{}
+	req := into
+	if req == nil {
+		req = &Request{}
+	}
 	req.SipVersion = "SIP/2.0"
 	// req.headers = newHeaders()
-	req.headers = headers{
-		headerOrder: make([]Header, 0, 10), // making capacity allows faster appending headers
-	}
+	req.headers.headerOrder = headers
 	req.Method = method
 	req.Recipient = recipient
 	req.body = nil

@@ -26,12 +26,18 @@ func NewResponse(
 	statusCode int,
 	reason string,
 ) *Response {
+	return newResponse(statusCode, reason, nil)
+}
+
+// newResponse is NewResponse with headers, when not nil, as the room of
+// its header list (deskpbx patch: the parser's arena has it).
+func newResponse(statusCode int, reason string, headers []Header) *Response {
+	if headers == nil {
+		headers = make([]Header, 0, 10)
+	}
 	res := &Response{}
 	res.SipVersion = "SIP/2.0"
-	res.headers = headers{
-		// headers:     make(map[string]Header),
-		headerOrder: make([]Header, 0, 10),
-	}
+	res.headers.headerOrder = headers
 	res.StatusCode = statusCode
 	res.Reason = reason
 	res.body = nil
