@@ -1,0 +1,148 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+
+	"github.com/mattn/go-sqlite3"
+)
+
+// The writer's statements. ?1 is used twice so that a row binds nine
+// values, not ten. The EXISTS guard drops a binding whose extension was
+// deleted meanwhile instead of failing the whole batch on the foreign key.
+const (
+	bindingUpsertSQL = `INSERT INTO bindings (extension_id, contact, source, transport, call_id, cseq, user_agent, expires_at, updated_at)
+		SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 WHERE EXISTS (SELECT 1 FROM extensions WHERE id = ?1)
+		ON CONFLICT (extension_id, contact) DO UPDATE SET source = excluded.source, transport = excluded.transport,
+			call_id = excluded.call_id, cseq = excluded.cseq, user_agent = excluded.user_agent,
+			expires_at = excluded.expires_at, updated_at = excluded.updated_at`
+	bindingDeleteSQL = `DELETE FROM bindings WHERE extension_id = ?1 AND contact = ?2`
+)
+
+// bindingConn is the binding writer's own connection, held for the
+// writer's life, with its two statements prepared on it. A batch runs on
+// the driver's connection and statements directly: through database/sql,
+// each row paid for the pool's locking, argument conversion and a result
+// nobody reads, and go-sqlite3's Exec crosses into C once per argument.
+// Its Query path resets, binds and steps in one crossing, and a statement
+// without RETURNING is done after that first step, so rows go through it.
+type bindingConn struct {
+	conn    *sql.Conn
+	up, del *sqlite3.SQLiteStmt
+	args    [9]driver.NamedValue // reused by every row
+}
+
+func (db *DB) openBindingConn(ctx context.Context) (*bindingConn, error) {
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	bc := &bindingConn{conn: conn}
+	for i := range bc.args {
+		bc.args[i].Ordinal = i + 1
+	}
+	err = conn.Raw(func(dc any) error {
+		c, ok := dc.(*sqlite3.SQLiteConn)
+		if !ok {
+			return fmt.Errorf("not a go-sqlite3 connection: %T", dc)
+		}
+		if bc.up, err = prepareSQLite(ctx, c, bindingUpsertSQL); err != nil {
+			return err
+		}
+		bc.del, err = prepareSQLite(ctx, c, bindingDeleteSQL)
+		return err
+	})
+	if err != nil {
+		bc.close()
+		return nil, err
+	}
+	return bc, nil
+}
+
+func prepareSQLite(ctx context.Context, c *sqlite3.SQLiteConn, query string) (*sqlite3.SQLiteStmt, error) {
+	s, err := c.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return s.(*sqlite3.SQLiteStmt), nil
+}
+
+// close finalizes the statements and gives the connection back.
+func (bc *bindingConn) close() {
+	if bc == nil {
+		return
+	}
+	bc.conn.Raw(func(any) error { bc.closeStmts(); return nil })
+	bc.conn.Close()
+}
+
+func (bc *bindingConn) closeStmts() {
+	for _, s := range []*sqlite3.SQLiteStmt{bc.up, bc.del} {
+		if s != nil {
+			s.Close()
+		}
+	}
+	bc.up, bc.del = nil, nil
+}
+
+// write commits batch in one transaction, through the write gate like
+// every other writer. On failure the caller drops bc: a connection whose
+// rollback failed too is closed rather than left in a transaction.
+func (bc *bindingConn) write(db *DB, batch []bindingCommit) error {
+	// No deadline nor cancellation: with one, go-sqlite3 watches each
+	// statement from another goroutine.
+	ctx := context.Background()
+	if err := db.acquire(ctx); err != nil {
+		return err
+	}
+	defer db.release()
+	return bc.conn.Raw(func(dc any) error {
+		tx, err := dc.(*sqlite3.SQLiteConn).BeginTx(ctx, driver.TxOptions{})
+		if err != nil {
+			return err
+		}
+		if err = bc.rows(ctx, batch); err != nil {
+			if rerr := tx.Rollback(); rerr != nil {
+				bc.closeStmts()
+				return errors.Join(err, rerr, driver.ErrBadConn)
+			}
+			return err
+		}
+		return tx.Commit()
+	})
+}
+
+func (bc *bindingConn) rows(ctx context.Context, batch []bindingCommit) error {
+	a := bc.args[:]
+	defer func() {
+		for i := range a {
+			a[i].Value = nil // no row's strings kept alive until the next batch
+		}
+	}()
+	for _, c := range batch {
+		for _, ch := range c.changes {
+			b := &ch.Binding
+			var s *sqlite3.SQLiteStmt
+			var n int
+			if ch.Delete {
+				s, n = bc.del, 2
+				a[0].Value, a[1].Value = b.ExtensionID, b.Contact
+			} else {
+				s, n = bc.up, 9
+				a[0].Value, a[1].Value, a[2].Value, a[3].Value, a[4].Value = b.ExtensionID, b.Contact, b.Source, b.Transport, b.CallID
+				a[5].Value, a[6].Value, a[7].Value, a[8].Value = int64(b.CSeq), b.UserAgent, b.Expires.UnixMilli(), b.Updated.UnixMilli()
+			}
+			r, err := s.QueryContext(ctx, a[:n])
+			if err != nil {
+				return err
+			}
+			if err := r.Close(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
