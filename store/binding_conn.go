@@ -155,6 +155,9 @@ func (bc *bindingConn) rows(ctx context.Context, batch []bindingCommit) error {
 }
 
 func isForeignKeyViolation(err error) bool {
+	if err == nil {
+		return false // before errors.As, whose target would escape for every row
+	}
 	var se sqlite3.Error
 	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintForeignKey
 }
