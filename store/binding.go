@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"log/slog"
 	"sync"
 	"time"
@@ -135,8 +134,8 @@ func (w *BindingWriter) Close() error {
 
 func (w *BindingWriter) run() {
 	defer close(w.done)
-	var stmts *bindingStmts
-	defer func() { stmts.close() }()
+	var conn *bindingConn
+	defer func() { conn.close() }()
 	var batch []bindingCommit
 	var lastCommit time.Time
 	for c := range w.commits {
@@ -179,17 +178,21 @@ func (w *BindingWriter) run() {
 		}
 		var err error
 		if rows > 0 {
-			ctx := context.Background()
-			if stmts == nil {
-				// Prepared lazily so that a failure is reported to the
+			if conn == nil {
+				// Opened lazily so that a failure is reported to the
 				// callers like any failed commit, and retried next batch.
-				stmts, err = w.db.prepareBindingStmts(ctx)
+				conn, err = w.db.openBindingConn(context.Background())
 			}
 			if err == nil {
-				err = w.db.writeBindings(ctx, stmts, batch)
+				err = conn.write(w.db, batch)
 			}
-			if err != nil && w.log != nil {
-				w.log.Error("writing bindings failed", "rows", rows, "err", err)
+			if err != nil {
+				// A fresh connection next batch: this one may be what failed.
+				conn.close()
+				conn = nil
+				if w.log != nil {
+					w.log.Error("writing bindings failed", "rows", rows, "err", err)
+				}
 			}
 			lastCommit = time.Now()
 		}
@@ -203,65 +206,6 @@ func (w *BindingWriter) run() {
 		}
 		clear(batch)
 	}
-}
-
-// bindingStmts are the writer's two statements, prepared once: preparing
-// them for every batch cost as much CPU as the rest of the commit.
-type bindingStmts struct {
-	up, del *sql.Stmt
-}
-
-func (db *DB) prepareBindingStmts(ctx context.Context) (*bindingStmts, error) {
-	up, err := db.sql.PrepareContext(ctx, `INSERT INTO bindings (extension_id, contact, source, transport, call_id, cseq, user_agent, expires_at, updated_at)
-		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM extensions WHERE id = ?)
-		ON CONFLICT (extension_id, contact) DO UPDATE SET source = excluded.source, transport = excluded.transport,
-			call_id = excluded.call_id, cseq = excluded.cseq, user_agent = excluded.user_agent,
-			expires_at = excluded.expires_at, updated_at = excluded.updated_at`)
-	if err != nil {
-		return nil, err
-	}
-	del, err := db.sql.PrepareContext(ctx, `DELETE FROM bindings WHERE extension_id = ? AND contact = ?`)
-	if err != nil {
-		up.Close()
-		return nil, err
-	}
-	return &bindingStmts{up: up, del: del}, nil
-}
-
-func (s *bindingStmts) close() {
-	if s != nil {
-		s.up.Close()
-		s.del.Close()
-	}
-}
-
-func (db *DB) writeBindings(ctx context.Context, stmts *bindingStmts, batch []bindingCommit) error {
-	tx, err := db.begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	// tx.StmtContext reuses the statement already prepared on the
-	// transaction's connection (it prepares it there only the first time).
-	up := tx.StmtContext(ctx, stmts.up)
-	del := tx.StmtContext(ctx, stmts.del)
-	for _, c := range batch {
-		for _, ch := range c.changes {
-			b := ch.Binding
-			if ch.Delete {
-				_, err = del.ExecContext(ctx, b.ExtensionID, b.Contact)
-			} else {
-				// The EXISTS guard drops a binding whose extension was deleted
-				// meanwhile instead of failing the whole batch on the foreign key.
-				_, err = up.ExecContext(ctx, b.ExtensionID, b.Contact, b.Source, b.Transport, b.CallID, b.CSeq, b.UserAgent,
-					b.Expires.UnixMilli(), b.Updated.UnixMilli(), b.ExtensionID)
-			}
-			if err != nil {
-				return err
-			}
-		}
-	}
-	return tx.Commit()
 }
 
 // DeleteExpiredBindings removes bindings that expired before now.

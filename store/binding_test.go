@@ -102,3 +102,40 @@ func TestBindingWriterAfterBatchFollowsTheBatchesDones(t *testing.T) {
 		t.Fatalf("%d dones, %d afterBatch, last %q: want %d dones, each batch followed by afterBatch", dones, after, events[len(events)-1], n)
 	}
 }
+
+// A batch SQLite refuses (a contact the schema's CHECK rejects) fails as
+// a whole, its valid rows included, and tells its caller so; the writer
+// then carries on with the next batch.
+func TestBindingWriterFailedBatchLeavesNothingAndTheNextCommits(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	db.CreateTenant(ctx, "acme.example", "", false)
+	e, err := db.CreateExtension(ctx, NewExtension{Domain: "acme.example", Number: "1001", Password: "s3cret!x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := db.NewBindingWriter(nil, nil)
+	defer w.Close()
+	commit := func(contacts ...string) error {
+		var changes []BindingChange
+		for _, c := range contacts {
+			changes = append(changes, BindingChange{Binding: Binding{ExtensionID: e.ID, Contact: c, Expires: time.Now().Add(time.Hour)}})
+		}
+		done := make(chan error, 1)
+		w.Commit(changes, func(err error) { done <- err })
+		return <-done
+	}
+	if err := commit("sip:a@127.0.0.1", ""); err == nil {
+		t.Fatal("a batch with an empty contact committed")
+	}
+	if err := commit("sip:b@127.0.0.1"); err != nil {
+		t.Fatalf("the batch after a failed one: %v", err)
+	}
+	bs, err := db.LoadBindings(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bs) != 1 || bs[0].Contact != "sip:b@127.0.0.1" {
+		t.Fatalf("bindings = %+v, want only the later batch's", bs)
+	}
+}
