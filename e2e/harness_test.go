@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -88,16 +89,20 @@ func requireSIPp(t *testing.T) {
 }
 
 // freePort returns a port free for both UDP and TCP on 127.0.0.1 (deskpbx
-// listens on both; SIPp on UDP). Another process could take it before it
-// is used; on loopback in a test that is rare enough.
+// listens on both; SIPp on UDP), drawn from testPortBand. A port the kernel
+// handed out for ":0" was taken again, before the peer given it could bind
+// it, by another package's test binary binding ":0" in the meantime (go
+// test runs packages side by side): SIPp then failed with "Unable to bind
+// main socket". Below the kernel's ephemeral range no ":0" lands, and no
+// other test uses a fixed port there.
 func freePort(t *testing.T) int {
 	t.Helper()
-	for range 100 {
-		c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	for range 200 {
+		port := testPortBand[0] + rand.IntN(testPortBand[1]-testPortBand[0])
+		c, err := net.ListenPacket("udp4", "127.0.0.1:"+strconv.Itoa(port))
 		if err != nil {
-			t.Fatal(err)
+			continue
 		}
-		port := c.LocalAddr().(*net.UDPAddr).Port
 		l, err := net.Listen("tcp4", "127.0.0.1:"+strconv.Itoa(port))
 		c.Close()
 		if err == nil {
@@ -108,6 +113,11 @@ func freePort(t *testing.T) int {
 	t.Fatal("no free port on 127.0.0.1")
 	return 0
 }
+
+// testPortBand is where freePort draws: below Linux's default ephemeral
+// range (32768-60999) and the RTP ranges other packages' tests fix
+// (30000-33199).
+var testPortBand = [2]int{20000, 29900}
 
 // freeRange returns n consecutive UDP ports free on 127.0.0.1 right now,
 // as "LO-HI" for -rtp-ports.
