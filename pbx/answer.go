@@ -55,7 +55,7 @@ func (r *registered) encode(req *sip.Request, dst netip.AddrPort) []byte {
 		buf.WriteString("Contact: <")
 		buf.WriteString(b.Contact)
 		buf.WriteString(">;expires=")
-		buf.WriteString(itoa(r.left(b)))
+		buf.Write(strconv.AppendInt(buf.AvailableBuffer(), int64(r.left(b)), 10))
 		buf.WriteString("\r\n")
 	}
 	buf.WriteString("Date: ")

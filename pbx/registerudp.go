@@ -80,19 +80,6 @@ func (s *Server) readDone() {
 	}
 }
 
-func itoa(n int) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		if n /= 10; n == 0 {
-			break
-		}
-	}
-	return string(b[i:])
-}
-
 // udpTx stands in for a server transaction for registerUDP: Respond
 // writes the answer to the phone and keeps it for retransmissions. Only
 // Respond is used on the registrar's path; the embedded interface is nil.

@@ -19,7 +19,7 @@ type registerJob struct {
 	added  *store.Extension
 	commit error
 	done   chan struct{} // answered (or given up on); nil when nobody waits
-	udp    *udpTx        // taken by registerUDP: answered through registerQueue.out
+	udp    *udpTx        // taken by registerUDP: its 200 leaves through registerQueue.oks
 }
 
 // finished tells whoever waits for j that it is answered.
