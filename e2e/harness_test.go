@@ -93,8 +93,9 @@ func requireSIPp(t *testing.T) {
 // handed out for ":0" was taken again, before the peer given it could bind
 // it, by another package's test binary binding ":0" in the meantime (go
 // test runs packages side by side): SIPp then failed with "Unable to bind
-// main socket". Below the kernel's ephemeral range no ":0" lands, and no
-// other test uses a fixed port there.
+// main socket", and baresip once ran without its console. Below the
+// kernel's ephemeral range no ":0" lands, and no other test uses a fixed
+// port there.
 func freePort(t *testing.T) int {
 	t.Helper()
 	for range 200 {
@@ -799,28 +800,7 @@ type baresip struct {
 // startBaresip runs baresip registered as u at p (the outbound proxy is
 // the PBX, so the domain needs no DNS) and waits for its registration.
 // It answers incoming calls by itself (answermode=auto).
-//
-// freePort's ports are free when chosen, but another test's process can
-// bind one before baresip does: baresip then runs on without that socket
-// (in CI once, its console: every command went to the other process). So
-// a baresip that says so is killed, not sent /quit (its console port is
-// someone else's), and started again on fresh ports.
 func startBaresip(t *testing.T, p *pbx, u user, o baresipOpts) *baresip {
-	t.Helper()
-	for attempt := 1; ; attempt++ {
-		b := startBaresipOnce(t, p, u, o)
-		out, _ := os.ReadFile(b.out)
-		if !bytes.Contains(out, []byte("Address already in use")) || attempt == 3 {
-			return b
-		}
-		t.Logf("%s: a port it was given was taken before it bound it; starting it again", b.name)
-		b.cmd.Process.Kill()
-		<-b.done
-		b.stop()
-	}
-}
-
-func startBaresipOnce(t *testing.T, p *pbx, u user, o baresipOpts) *baresip {
 	t.Helper()
 	dir := t.TempDir()
 	b := &baresip{t: t, name: "baresip-" + u.number, dir: dir, out: filepath.Join(dir, "baresip.log"),
