@@ -506,7 +506,7 @@ heap_per() {
 # REG_PPROF (deskpbx's pprof address), also the live heap per registration
 # held (BENCH_USERS of them) and the RSS then.
 reg_load() {
-	local label=$1 addr=$2 rsspid=$3 name t0 t1 ok bad retr el rss=- h0= h1= heap=- hrss=-
+	local label=$1 addr=$2 rsspid=$3 name t0 t1 ok bad retr el rss=- h0= h1= heap=- hrss=- rate cpu per
 	shift 3
 	name=reg-${label%% *}${REG_ROUND:+-$REG_ROUND}
 	[ -n "${REG_PPROF:-}" ] && h0=$(heap_live "$REG_PPROF")
@@ -533,10 +533,13 @@ reg_load() {
 	if [ "$SIPP_RC" != 0 ]; then
 		NOTES+=("$label: SIPp exit status $SIPP_RC ($( [ "$SIPP_RC" = 1 ] && echo 'some registrations failed' || echo 'see the SIPp output'))")
 	fi
-	# deskpbx's and Kamailio's reg/s and CPU per registration, for the ratios.
-	REG_RATES+=("$label $(awk -v ok="$ok" -v el="$el" -v t="$((t1 - t0))" -v hz="$CLK_TCK" 'BEGIN { printf "%s %s", (el > 0 && ok > 0 ? ok / el : 0), (ok > 0 ? t / hz * 1e6 / ok : 0) }')")
-	REG_ROWS+=("$(awk -v l="$label" -v ok="$ok" -v bad="$bad" -v r="$retr" -v el="$el" -v t="$((t1 - t0))" -v hz="$CLK_TCK" -v rss="$rss" -v heap="$heap" -v hrss="$hrss" -v fmt="$REG_FMT" \
-		'BEGIN { cpu = t / hz; printf fmt, l, (el > 0 ? sprintf("%.0f", ok / el) : "-"), ok, bad, r, sprintf("%.2fs", el), sprintf("%.2fs", cpu), (ok > 0 ? sprintf("%.1f", cpu * 1e6 / ok) : "-"), rss, heap, hrss }')")
+	# reg/s and CPU µs per registration (0 when none): for the row, and
+	# for the ratios of deskpbx's to Kamailio's (reg_ratios).
+	read -r rate cpu per <<<"$(awk -v ok="$ok" -v el="$el" -v t="$((t1 - t0))" -v hz="$CLK_TCK" \
+		'BEGIN { printf "%s %s %s", (el > 0 ? ok / el : 0), t / hz, (ok > 0 ? t / hz * 1e6 / ok : 0) }')"
+	REG_RATES+=("$label $rate $per")
+	REG_ROWS+=("$(awk -v l="$label" -v ok="$ok" -v bad="$bad" -v r="$retr" -v el="$el" -v rate="$rate" -v cpu="$cpu" -v per="$per" -v rss="$rss" -v heap="$heap" -v hrss="$hrss" -v fmt="$REG_FMT" \
+		'BEGIN { printf fmt, l, (el > 0 ? sprintf("%.0f", rate) : "-"), ok, bad, r, sprintf("%.2fs", el), sprintf("%.2fs", cpu), (ok > 0 ? sprintf("%.1f", per) : "-"), rss, heap, hrss }')")
 }
 
 bench_reg() {
@@ -545,11 +548,8 @@ bench_reg() {
 	pprof_addr pp
 	DESKPBX_PPROF_ADDR=$pp start_deskpbx "reg${REG_ROUND:+-$REG_ROUND}"
 	# The live heap is measured in the first round only: it waits 11 s.
-	if [ "${REG_ROUND:-1}" = 1 ]; then
-		REG_PPROF=$pp reg_load "deskpbx${REG_ROUND:+ #$REG_ROUND}" "$PBX_ADDR" "$PBX_PID" "$PBX_PID"
-	else
-		reg_load "deskpbx #$REG_ROUND" "$PBX_ADDR" "$PBX_PID" "$PBX_PID"
-	fi
+	[ "${REG_ROUND:-1}" = 1 ] || pp=
+	REG_PPROF=$pp reg_load "deskpbx${REG_ROUND:+ #$REG_ROUND}" "$PBX_ADDR" "$PBX_PID" "$PBX_PID"
 	stop_pid "$PBX_PID" deskpbx
 }
 
