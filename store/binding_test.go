@@ -7,20 +7,31 @@ import (
 	"time"
 )
 
+// oneExtension is a database holding extension 1001 of acme.example,
+// its clock stopped at the now it returns.
+func oneExtension(t *testing.T) (*DB, *Extension, time.Time) {
+	t.Helper()
+	db := openTest(t)
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	db.Now = func() time.Time { return now }
+	ctx := context.Background()
+	if _, err := db.CreateTenant(ctx, "acme.example", "", false); err != nil {
+		t.Fatal(err)
+	}
+	e, err := db.CreateExtension(ctx, NewExtension{Domain: "acme.example", Number: "1001", Password: "s3cret!x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, e, now
+}
+
 // One commit holds upserts, some with strings no SIP parser should let
 // through (quotes, backslashes, NUL, invalid UTF-8), and deletes between
 // them: every binding must come back byte for byte, in the order of the
 // changes, and a row of a deleted extension is skipped.
 func TestBindingWriterKeepsOrderAndBytesAcrossStatementKinds(t *testing.T) {
 	ctx := context.Background()
-	db := openTest(t)
-	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	db.Now = func() time.Time { return now }
-	db.CreateTenant(ctx, "acme.example", "", false)
-	e, err := db.CreateExtension(ctx, NewExtension{Domain: "acme.example", Number: "1001", Password: "s3cret!x"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, e, now := oneExtension(t)
 	bind := func(contact, ua string, cseq uint32) BindingChange {
 		return BindingChange{Binding: Binding{ExtensionID: e.ID, Contact: contact, Source: "127.0.0.1:5062", Transport: "udp",
 			CallID: "call-1@127.0.0.1", CSeq: cseq, UserAgent: ua, Expires: now.Add(time.Hour), Updated: now}}
@@ -107,19 +118,14 @@ func TestBindingWriterAfterBatchFollowsTheBatchesDones(t *testing.T) {
 // a whole, its valid rows included, and tells its caller so; the writer
 // then carries on with the next batch.
 func TestBindingWriterFailedBatchLeavesNothingAndTheNextCommits(t *testing.T) {
-	db := openTest(t)
 	ctx := context.Background()
-	db.CreateTenant(ctx, "acme.example", "", false)
-	e, err := db.CreateExtension(ctx, NewExtension{Domain: "acme.example", Number: "1001", Password: "s3cret!x"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, e, now := oneExtension(t)
 	w := db.NewBindingWriter(nil, nil)
 	defer w.Close()
 	commit := func(contacts ...string) error {
 		var changes []BindingChange
 		for _, c := range contacts {
-			changes = append(changes, BindingChange{Binding: Binding{ExtensionID: e.ID, Contact: c, Expires: time.Now().Add(time.Hour)}})
+			changes = append(changes, BindingChange{Binding: Binding{ExtensionID: e.ID, Contact: c, Expires: now.Add(time.Hour)}})
 		}
 		done := make(chan error, 1)
 		w.Commit(changes, func(err error) { done <- err })

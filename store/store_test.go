@@ -119,11 +119,7 @@ func TestImportIsAllOrNothing(t *testing.T) {
 
 func TestBindingWriterPersistsAndSkipsDeletedExtensions(t *testing.T) {
 	ctx := context.Background()
-	db := openTest(t)
-	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	db.Now = func() time.Time { return now }
-	db.CreateTenant(ctx, "acme.example", "", false)
-	e, _ := db.CreateExtension(ctx, NewExtension{Domain: "acme.example", Number: "1001", Password: "s3cret!x"})
+	db, e, now := oneExtension(t)
 	w := db.NewBindingWriter(nil, nil)
 	for i := 0; i < 2500; i++ {
 		w.Put(Binding{ExtensionID: e.ID, Contact: "sip:1001@127.0.0.1:5062", Source: "127.0.0.1:5062", Transport: "udp", CallID: "c", CSeq: uint32(i), Expires: now.Add(time.Hour), Updated: now})
