@@ -19,11 +19,12 @@ build: cc
 run: build
 	./$(BIN) serve
 
+# The patched sipgo copy (third_party/sipgo) is a module of its own,
+# which ./... skips: its tests run from its directory.
 test: cc
 	scripts/test-deps.sh
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 20m ./...
-	# The patched sipgo copy is a module of its own, which ./... skips.
 	cd third_party/sipgo && $(GO) test -race -count=1 ./...
 
 # Every Go fuzz target (func FuzzXxx in a _test.go file), each for
